@@ -1,0 +1,57 @@
+import yargs from 'yargs'
+import { hideBin } from 'yargs/helpers'
+import { isUserError } from '../src/index.js'
+import { demoCommand } from './commands/demo.js'
+import { generateCommand } from './commands/generate.js'
+import { syncCommand } from './commands/sync.js'
+import { VERSION } from './version.js'
+
+/** Exit statuses: scripts and cron wrappers act on them. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3 } as const
+
+async function main(argv: string[]): Promise<number> {
+  let exitCode: number = EXIT.ok
+  await yargs(argv)
+    .scriptName('cachesync')
+    .version(VERSION)
+    .strict()
+    .demandCommand(1, 'Name a command: sync, generate or demo (see --help).')
+    .command(syncCommand((code) => (exitCode = code)))
+    .command(generateCommand((code) => (exitCode = code)))
+    .command(demoCommand((code) => (exitCode = code)))
+    .fail((message, err) => {
+      if (err) throw err
+      throw new UsageError(message)
+    })
+    .help()
+    .wrap(Math.min(110, process.stdout.columns ?? 110))
+    .parseAsync()
+  return exitCode
+}
+
+class UsageError extends Error {}
+
+/** The one error boundary: a user's mistake prints its message; anything else is a bug and says so. */
+function exitCodeFor(err: unknown): number {
+  if (err instanceof UsageError) {
+    process.stderr.write(`cachesync: ${err.message}\nRun \`cachesync --help\` for usage.\n`)
+    return EXIT.usage
+  }
+  if (isUserError(err)) {
+    process.stderr.write(`cachesync: ${err.message}\n`)
+    if (err.code === 'ERR_CONFIG' || err.code === 'ERR_USAGE') return EXIT.usage
+    if (err.code === 'ERR_LOCKED') return EXIT.locked
+    return EXIT.failed
+  }
+  process.stderr.write(`cachesync: unexpected error — this is a bug, please report it with the trace below.\n${(err as Error)?.stack ?? String(err)}\n`)
+  return EXIT.failed
+}
+
+main(hideBin(process.argv)).then(
+  (code) => {
+    process.exitCode = code
+  },
+  (err: unknown) => {
+    process.exitCode = exitCodeFor(err)
+  },
+)

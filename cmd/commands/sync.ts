@@ -1,0 +1,80 @@
+import type { CommandModule } from 'yargs'
+import { runSync, type SyncReport } from '../../src/index.js'
+import { formatSyncReport } from '../format-report.js'
+import { createProgress } from '../progress.js'
+import { cliLogger, loadConfig, withConfigOptions } from '../shared-options.js'
+
+interface SyncArgs {
+  config?: string
+  db?: string
+  cacheDir?: string
+  json: boolean
+  logLevel?: string
+  mode?: 'auto' | 'parallel' | 'sequential' | 'streaming'
+  chunk?: number
+  workers?: number
+  maxRejects?: number
+  dryRun: boolean
+  force: boolean
+  progress: boolean
+}
+
+export function syncCommand(setExit: (code: number) => void): CommandModule<object, SyncArgs> {
+  return {
+    command: 'sync',
+    describe: 'load the cache files into the database',
+    builder: (y) =>
+      withConfigOptions(y)
+        .option('mode', { choices: ['auto', 'parallel', 'sequential', 'streaming'] as const, describe: 'how to load; env CACHESYNC_MODE [default: auto]' })
+        .option('chunk', { type: 'number', describe: 'records per transaction / streamed chunk; env CACHESYNC_CHUNK [default: chosen by mode]' })
+        .option('workers', { type: 'number', describe: 'worker threads in parallel mode; env CACHESYNC_WORKERS [default: cores]' })
+        .option('max-rejects', { type: 'number', describe: 'fail a source past this many rejected records; env CACHESYNC_MAX_REJECTS' })
+        .option('dry-run', { type: 'boolean', default: false, describe: 'report what would change; write nothing' })
+        .option('force', { type: 'boolean', default: false, describe: 'sync sources whose cache file did not change' })
+        .option('progress', { type: 'boolean', default: true, describe: 'show progress (a bar on a terminal, log lines otherwise)' }) as never,
+    handler: async (args) => {
+      const config = loadConfig(args, { mode: args.mode, chunk: args.chunk, workers: args.workers, maxRejects: args.maxRejects })
+      const logger = cliLogger(args)
+      const progress = createProgress(logger, args.progress)
+      let report: SyncReport
+      try {
+        report = await runSync(config, { dryRun: args.dryRun, force: args.force, logger, onProgress: progress.onProgress })
+      } finally {
+        progress.stop()
+      }
+      process.stdout.write(args.json ? `${JSON.stringify(toJson(report))}\n` : `${formatSyncReport(report)}\n`)
+      setExit(report.ok ? 0 : 1)
+    },
+  }
+}
+
+/** The `--json` contract: scripts and monitors read these names. */
+export function toJson(report: SyncReport): object {
+  return {
+    ok: report.ok,
+    mode: report.mode,
+    reason: report.reason,
+    chunk: report.chunk,
+    workers: report.workers,
+    dryRun: report.dryRun,
+    records: report.records,
+    phases: roundAll(report.phases),
+    busy: roundAll(report.busy),
+    overlap: report.overlap ?? null,
+    recordsPerSec: report.recordsPerSec,
+    peakRssMb: report.peakRssMb,
+    runId: report.runId ?? null,
+    sources: report.sources.map((s) => ({
+      name: s.name,
+      table: s.table,
+      file: s.file ?? null,
+      state: s.state,
+      records: s.records,
+      ...(s.state === 'failed' ? { error: s.error, code: s.code } : {}),
+    })),
+  }
+}
+
+function roundAll<T extends object>(values: T): T {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Math.round((v as number) * 10) / 10])) as T
+}

@@ -1,0 +1,197 @@
+import { readFileSync } from 'node:fs'
+import { extname, resolve } from 'node:path'
+import { parse as parseYaml } from 'yaml'
+import { deepFreeze } from '../util/deep-freeze.js'
+import { ConfigError } from '../util/errors.js'
+import {
+  type ColumnSpec,
+  type ColumnType,
+  type ConfigFile,
+  configFileSchema,
+  type ModeOption,
+  type Normalizer,
+  type SourceSpec,
+  validate,
+} from './config-schema.js'
+import { DMR_SOURCES } from './dmr-sources.js'
+
+export interface ResolvedColumn {
+  readonly name: string
+  /** Path of the field in the record. */
+  readonly from: readonly string[]
+  readonly type: ColumnType
+  readonly required: boolean
+  readonly normalize: Normalizer | undefined
+}
+
+export interface ResolvedSource {
+  readonly name: string
+  /** The cache file's name as configured, or undefined to look for `<name>.ndjson|.jsonl|.json[.gz]`. */
+  readonly file: string | undefined
+  readonly format: 'ndjson' | 'json' | undefined
+  readonly recordsPath: readonly string[]
+  readonly table: string
+  readonly key: readonly string[]
+  readonly delete: 'hard' | 'soft'
+  /** Empty when the source maps every top-level field of its records as it finds them. */
+  readonly columns: readonly ResolvedColumn[]
+  readonly maxRejects: number | undefined
+  readonly chunk: number | undefined
+}
+
+export interface ResolvedConfig {
+  readonly db: string
+  readonly cacheDir: string
+  readonly mode: ModeOption
+  /** Records a chunk (a transaction, a streamed batch); undefined lets the mode choice pick. */
+  readonly chunk: number | undefined
+  readonly workers: number
+  /** Past this many rejects a source fails; undefined means no limit. */
+  readonly maxRejects: number | undefined
+  readonly sources: readonly ResolvedSource[]
+}
+
+/** What flags pass in: every field optional. */
+export type ConfigOptions = Omit<ConfigFile, 'sources' | 'extendBuiltin'>
+
+export const DEFAULT_CONFIG = Object.freeze({
+  db: './data/cachesync.db',
+  cacheDir: './cache',
+  mode: 'auto',
+  workers: 2,
+} as const)
+
+const ENV_KEYS = {
+  db: 'CACHESYNC_DB',
+  cacheDir: 'CACHESYNC_CACHE_DIR',
+  mode: 'CACHESYNC_MODE',
+  chunk: 'CACHESYNC_CHUNK',
+  workers: 'CACHESYNC_WORKERS',
+  maxRejects: 'CACHESYNC_MAX_REJECTS',
+} as const
+const NUMERIC_KEYS = new Set(['chunk', 'workers', 'maxRejects'])
+
+export interface ResolveConfigInput {
+  /** A YAML or JSON configuration file. */
+  configFile?: string | undefined
+  env?: NodeJS.ProcessEnv
+  flags?: ConfigOptions
+  /** Base for relative paths. @default process.cwd() */
+  cwd?: string
+  /** Default worker count, normally the number of cores. */
+  defaultWorkers?: number
+}
+
+/** Merges defaults < file < environment < flags into one frozen configuration, or throws ConfigError. */
+export function resolveConfig(input: ResolveConfigInput = {}): ResolvedConfig {
+  const cwd = input.cwd ?? process.cwd()
+  const env = input.env ?? process.env
+  const configFile = input.configFile ?? env.CACHESYNC_CONFIG
+  const file = configFile === undefined ? {} : readConfigFile(resolve(cwd, configFile))
+  const fromEnv = readEnv(env)
+  const merged = {
+    ...DEFAULT_CONFIG,
+    workers: input.defaultWorkers ?? DEFAULT_CONFIG.workers,
+    ...stripUndefined(file),
+    ...fromEnv,
+    ...stripUndefined(input.flags ?? {}),
+  }
+  const checked = validate(configFileSchema, { ...merged, sources: undefined, extendBuiltin: undefined })
+  if (!checked.ok) throw new ConfigError('Invalid configuration:', checked.issues)
+  const specs = file.sources === undefined ? DMR_SOURCES : file.extendBuiltin ? [...DMR_SOURCES, ...file.sources] : file.sources
+  const settings = checked.value
+  return deepFreeze({
+    db: resolve(cwd, settings.db ?? DEFAULT_CONFIG.db),
+    cacheDir: resolve(cwd, settings.cacheDir ?? DEFAULT_CONFIG.cacheDir),
+    mode: settings.mode ?? DEFAULT_CONFIG.mode,
+    chunk: settings.chunk,
+    workers: settings.workers ?? DEFAULT_CONFIG.workers,
+    maxRejects: settings.maxRejects,
+    sources: resolveSources(specs),
+  })
+}
+
+function readConfigFile(path: string): ConfigFile {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new ConfigError(`Cannot read configuration file ${path}: ${(err as Error).message}`)
+  }
+  let parsed: unknown
+  try {
+    parsed = extname(path) === '.json' ? JSON.parse(text) : parseYaml(text)
+  } catch (err) {
+    throw new ConfigError(`Configuration file ${path} is not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(err as Error).message}`)
+  }
+  const checked = validate(configFileSchema, parsed ?? {})
+  if (!checked.ok) throw new ConfigError(`Invalid configuration in ${path}:`, checked.issues)
+  return checked.value
+}
+
+function readEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [key, name] of Object.entries(ENV_KEYS)) {
+    const raw = env[name]
+    if (raw === undefined || raw === '') continue
+    if (!NUMERIC_KEYS.has(key)) {
+      out[key] = raw
+      continue
+    }
+    const value = Number(raw)
+    if (!Number.isInteger(value)) throw new ConfigError(`Invalid environment variable ${name}=${JSON.stringify(raw)}: must be an integer`)
+    out[key] = value
+  }
+  return out
+}
+
+function resolveSources(specs: readonly SourceSpec[]): ResolvedSource[] {
+  const issues: string[] = []
+  const names = new Set<string>()
+  const tables = new Set<string>()
+  const sources = specs.map((spec, index) => {
+    const table = spec.table ?? spec.name.replaceAll('-', '_')
+    const where = `sources[${index}] (${spec.name})`
+    if (names.has(spec.name)) issues.push(`${where}.name: source name used twice`)
+    if (tables.has(table)) issues.push(`${where}.table: table ${table} is used by another source`)
+    if (table.startsWith('sync_')) issues.push(`${where}.table: names starting with sync_ are cachesync's own`)
+    if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(table)) issues.push(`${where}.table: ${table} is not a plain SQL identifier; set table explicitly`)
+    names.add(spec.name)
+    tables.add(table)
+    const columns = Object.entries(spec.columns ?? {}).map(([name, column]) => resolveColumn(name, column))
+    const key = typeof spec.key === 'string' ? [spec.key] : spec.key
+    for (const k of key) {
+      if (columns.length > 0 && !columns.some((c) => c.name === k)) issues.push(`${where}.key: ${k} is not one of the source's columns`)
+    }
+    return {
+      name: spec.name,
+      file: spec.file,
+      format: spec.format,
+      recordsPath: spec.recordsPath === undefined || spec.recordsPath === '' ? [] : spec.recordsPath.split('.'),
+      table,
+      key,
+      delete: spec.delete ?? 'hard',
+      columns: columns.map((c) => (key.includes(c.name) ? { ...c, required: true } : c)),
+      maxRejects: spec.maxRejects,
+      chunk: spec.chunk,
+    }
+  })
+  if (sources.length === 0) issues.push('sources: at least one source is needed')
+  if (issues.length > 0) throw new ConfigError('Invalid configuration:', issues)
+  return sources
+}
+
+function resolveColumn(name: string, spec: ColumnSpec): ResolvedColumn {
+  if (typeof spec === 'string') return { name, from: [name], type: spec, required: false, normalize: undefined }
+  return {
+    name,
+    from: (spec.from ?? name).split('.'),
+    type: spec.type,
+    required: spec.required ?? false,
+    normalize: spec.normalize,
+  }
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>
+}

@@ -1,0 +1,19 @@
+import { existsSync } from 'node:fs'
+import { openDatabase } from '../sink/sqlite-driver.js'
+
+/**
+ * A dry run syncs into a scratch copy of the database (SQLite's online backup, so a WAL file is
+ * included), then throws the copy away: its counts are those the real run would apply, and the real
+ * file's bytes are never touched.
+ */
+export async function copyForDryRun(dbPath: string): Promise<string> {
+  const scratch = `${dbPath}.dry-run-${process.pid}`
+  if (!existsSync(dbPath)) return scratch
+  const source = openDatabase(dbPath, { readonly: true, fileMustExist: true })
+  try {
+    await source.backup(scratch)
+  } finally {
+    source.close()
+  }
+  return scratch
+}

@@ -1,0 +1,60 @@
+import type { SqliteSink } from '../sink/sqlite-sink.js'
+import type { Logger } from '../util/logger.js'
+import type { BusyTimes, Deletion, SourceJob, SourceRun } from './source-job.js'
+import type { RecordCounts, SourceReport } from './sync-report.js'
+
+/**
+ * Closes a source's sync: derives inserted and updated from the row count, removes the rows that
+ * vanished upstream (only after a complete read), keeps the rejects and records the source's state,
+ * all in one transaction.
+ */
+export function finishSource(job: SourceJob, run: SourceRun, sink: SqliteSink, runId: number, busy: BusyTimes, logger: Logger): SourceReport {
+  const started = performance.now()
+  const deletedAt = new Date().toISOString()
+  const records = sink.transaction((): RecordCounts => {
+    const inserted = job.writer.countRows() - job.rowsBefore
+    const updated = run.changes - inserted
+    const deleted = run.complete && run.error === undefined ? removeVanished(job, run.deletion, deletedAt) : 0
+    sink.replaceRejects(runId, job.source.name, run.rejects)
+    if (run.complete && run.error === undefined) {
+      sink.recordSourceSynced(job.source, { contentHash: job.contentHash, fingerprint: job.mapping.fingerprint, runId })
+    }
+    const read = run.counts.read
+    return { read, inserted, updated, unchanged: read - run.counts.rejected - inserted - updated, deleted, rejected: run.counts.rejected }
+  })
+  busy.write += performance.now() - started
+  const base = { name: job.source.name, table: job.source.table, file: job.file.path, records, ms: 0 }
+  if (run.error === undefined && run.counts.read > 0 && run.counts.rejected === run.counts.read) {
+    const first = run.rejects[0]
+    const error = `${job.file.path}: no valid record in ${run.counts.read} (line ${first?.line}: ${first?.reason})`
+    logger.error({ source: job.source.name, error }, 'source failed')
+    return { ...base, state: 'failed', error, code: 'ERR_PARSE' }
+  }
+  if (run.error !== undefined) {
+    const code = (run.error as { code?: unknown }).code
+    logger.error({ source: job.source.name, error: run.error.message }, 'source failed')
+    return { ...base, state: 'failed', error: run.error.message, code: typeof code === 'string' ? code : 'ERR_INTERNAL' }
+  }
+  logger.info({ source: job.source.name, ...records }, 'source synced')
+  return { ...base, state: 'synced' }
+}
+
+function removeVanished(job: SourceJob, deletion: Deletion, deletedAt: string): number {
+  switch (deletion.kind) {
+    case 'none':
+      return 0
+    case 'seen-table':
+      return job.writer.removeUnseen(deletion.table, deletedAt)
+    case 'matched': {
+      const { snapshot, matched } = deletion
+      // Every live row matched again: nothing can have vanished.
+      if (matched.size >= snapshot.hashes.length) return 0
+      const stale: { rowid: number; hash: string }[] = []
+      for (let i = 0; i < snapshot.hashes.length; i++) {
+        const hash = snapshot.hashes[i] as string
+        if (!matched.has(hash)) stale.push({ rowid: snapshot.rowids[i] as number, hash })
+      }
+      return job.writer.removeStale(stale, deletedAt)
+    }
+  }
+}

@@ -1,0 +1,105 @@
+import { rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { type ByteRange, splitOnLines } from '../../cache/cache-files.js'
+import { CachesyncError } from '../../util/errors.js'
+import type { TransformResult, TransformTask } from '../../workers/transform-task.js'
+import { emptyRun, type ModeContext, type SourceJob, type SourceRun, timed } from '../source-job.js'
+
+type TaskResult = Extract<TransformResult, { ok: true }>
+
+/** Bytes per worker task: big enough to amortise a staging file, small enough to pipeline the merges. */
+const TASK_BYTES = 16 * 1024 * 1024
+
+/**
+ * Parallel mode: every source's file is cut into line-aligned ranges that the worker pool parses, maps
+ * and hashes into staging files; the single writer merges each staging file with one `INSERT … SELECT`,
+ * in file order, while the workers go on with the next ranges.
+ */
+export async function runParallel(jobs: readonly SourceJob[], ctx: ModeContext): Promise<SourceRun[]> {
+  const pool = ctx.pool
+  if (pool === undefined) throw new CachesyncError('ERR_INTERNAL', 'parallel mode needs a worker pool')
+  const plans = jobs.map((job) => planTasks(job, ctx, pool.threads))
+  // Dispatch everything now (piscina queues it), so the workers never wait for the writer.
+  const pending = plans.map((tasks) => tasks.map((task) => pool.run(task)))
+  // The snapshots are read while the workers parse, before the first merge changes the tables.
+  const snapshots = jobs.map((job) => (job.liveBefore > 0 ? timed(ctx.busy, 'read', () => job.writer.loadKnownRows()) : undefined))
+  return Promise.all(jobs.map((job, i) => mergeInOrder(job, plans[i] as TransformTask[], pending[i] as Promise<TaskResult>[], snapshots[i], ctx)))
+}
+
+function planTasks(job: SourceJob, ctx: ModeContext, threads: number): TransformTask[] {
+  const ranges: ByteRange[] =
+    job.file.format === 'json' || job.file.gzip
+      ? [{ start: 0, end: job.file.bytes }]
+      : splitOnLines(job.file.path, job.file.bytes, Math.max(threads, Math.ceil(job.file.bytes / TASK_BYTES)))
+  return ranges.map((range, i) => ({
+    source: job.source.name,
+    mapping: job.mapping,
+    file: job.file.path,
+    format: job.file.format,
+    gzip: job.file.gzip,
+    range,
+    stagingPath: join(ctx.stagingDir, `${job.source.name}.${i}.sqlite`),
+    known: job.liveBefore > 0 ? { db: ctx.dbPath, table: job.source.table, token: `${ctx.runToken}:${job.source.name}` } : undefined,
+  }))
+}
+
+async function mergeInOrder(
+  job: SourceJob,
+  tasks: readonly TransformTask[],
+  pending: readonly Promise<TaskResult>[],
+  snapshot: ReturnType<SourceJob['writer']['loadKnownRows']> | undefined,
+  ctx: ModeContext,
+): Promise<SourceRun> {
+  const run = emptyRun()
+  const matched = new Set<string>()
+  let linesBefore = 0
+  let bytesDone = 0
+  for (let i = 0; i < tasks.length; i++) {
+    const task = tasks[i] as TransformTask
+    let result: TaskResult
+    try {
+      result = await (pending[i] as Promise<TaskResult>)
+    } catch (err) {
+      run.error ??= err as Error
+      continue
+    }
+    try {
+      if (run.error !== undefined) continue
+      ctx.busy.read += result.timings.read
+      ctx.busy.transform += result.timings.transform
+      ctx.busy.write += result.timings.write
+      addProcessorCounts(run, result)
+      for (const reject of result.rejects) run.rejects.push({ ...reject, line: reject.line + linesBefore })
+      linesBefore += result.lines
+      if (result.matched !== '') for (const hash of result.matched.split('\n')) matched.add(hash)
+      if (job.maxRejects !== undefined && run.counts.rejected > job.maxRejects) {
+        run.error = tooManyRejects(job, run)
+        continue
+      }
+      run.changes += timed(ctx.busy, 'write', () => job.writer.mergeStaging(task.stagingPath))
+      bytesDone += task.range.end - task.range.start
+      ctx.onProgress?.({ source: job.source.name, bytesDone, bytesTotal: job.file.bytes, records: run.counts.read })
+    } finally {
+      rmSync(task.stagingPath, { force: true })
+    }
+  }
+  run.complete = run.error === undefined
+  run.deletion = snapshot === undefined ? { kind: 'none' } : { kind: 'matched', snapshot, matched }
+  return run
+}
+
+function addProcessorCounts(run: SourceRun, result: TaskResult): void {
+  run.counts.read += result.counts.read
+  run.counts.known += result.counts.known
+  run.counts.mapped += result.counts.mapped
+  run.counts.rejected += result.counts.rejected
+}
+
+export function tooManyRejects(job: SourceJob, run: SourceRun): CachesyncError {
+  const first = run.rejects[0]
+  return new CachesyncError(
+    'ERR_TOO_MANY_REJECTS',
+    `${job.file.path}: ${run.counts.rejected} rejected records, more than --max-rejects ${job.maxRejects}` +
+      (first === undefined ? '' : ` (first at line ${first.line}: ${first.reason})`),
+  )
+}

@@ -1,0 +1,97 @@
+import { rowHash } from '../util/row-hash.js'
+import { createRecordMapper, type MappingSpec, type MapResult, type RowValues } from './record-mapper.js'
+
+export interface Reject {
+  /** 1-based line of an NDJSON file, or 1-based index of a record in a JSON array. */
+  line: number
+  reason: string
+  raw: string
+}
+
+/** Hashes of the live rows already in the table: a record with one of them is unchanged. */
+export type KnownHashes = ReadonlySet<string>
+
+/** Rejects kept in full per task; past this only the count grows, so a garbage file cannot exhaust memory. */
+export const MAX_KEPT_REJECTS = 10_000
+
+export interface ProcessorCounts {
+  /** Records read (non-empty lines or array elements). */
+  read: number
+  /** Records whose hash matched a known row: not parsed, not written. */
+  known: number
+  /** Records mapped to a row and handed to `onRow`. */
+  mapped: number
+  rejected: number
+}
+
+/** Where mapped rows go: a staging file, a batch, an upsert. */
+export type RowConsumer = (values: RowValues, hash: string) => void
+
+/**
+ * Turns records into rows: hashes the record's text, skips a record whose hash a live row already has
+ * (without parsing it), parses and maps the others, and keeps the rejects with their reason.
+ */
+export class RecordProcessor {
+  readonly counts: ProcessorCounts = { read: 0, known: 0, mapped: 0, rejected: 0 }
+  readonly rejects: Reject[] = []
+  /** The known hashes met again, in the order met. */
+  readonly matched: string[] = []
+  readonly #fingerprint: string
+  readonly #map: (record: unknown) => MapResult
+  readonly #known: KnownHashes | undefined
+  readonly #onRow: RowConsumer
+
+  constructor(spec: MappingSpec & { fingerprint: string }, known: KnownHashes | undefined, onRow: RowConsumer) {
+    this.#fingerprint = spec.fingerprint
+    this.#map = createRecordMapper(spec)
+    this.#known = known
+    this.#onRow = onRow
+  }
+
+  /** One NDJSON line. */
+  processLine(text: string, line: number): void {
+    if (text.length === 0 || (text.charCodeAt(0) <= 32 && text.trim() === '')) return
+    this.counts.read++
+    const hash = rowHash(this.#fingerprint, text)
+    if (this.#isKnown(hash)) return
+    let record: unknown
+    try {
+      record = JSON.parse(text)
+    } catch (err) {
+      this.#reject(line, `malformed JSON: ${(err as Error).message}`, text)
+      return
+    }
+    this.#emit(record, hash, line, text)
+  }
+
+  /** One element of a JSON array; its text is its canonical JSON. */
+  processRecord(record: unknown, line: number): void {
+    this.counts.read++
+    const text = JSON.stringify(record) ?? 'null'
+    const hash = rowHash(this.#fingerprint, text)
+    if (this.#isKnown(hash)) return
+    this.#emit(record, hash, line, text)
+  }
+
+  #isKnown(hash: string): boolean {
+    if (this.#known === undefined || !this.#known.has(hash)) return false
+    this.matched.push(hash)
+    this.counts.known++
+    return true
+  }
+
+  #emit(record: unknown, hash: string, line: number, text: string): void {
+    const mapped = this.#map(record)
+    if (!mapped.ok) {
+      this.#reject(line, mapped.reason, text)
+      return
+    }
+    this.counts.mapped++
+    this.#onRow(mapped.values, hash)
+  }
+
+  #reject(line: number, reason: string, raw: string): void {
+    this.counts.rejected++
+    if (this.rejects.length < MAX_KEPT_REJECTS) this.rejects.push({ line, reason, raw })
+  }
+}

@@ -1,0 +1,83 @@
+import type { CacheFile } from '../cache/cache-files.js'
+import type { ResolvedSource } from '../config/resolve-config.js'
+import type { KnownRows, SourceWriter } from '../sink/source-writer.js'
+import type { SqliteSink } from '../sink/sqlite-sink.js'
+import type { Logger } from '../util/logger.js'
+import type { WorkerPool } from '../workers/pool.js'
+import type { MappingSpec } from './record-mapper.js'
+import type { ProcessorCounts, Reject } from './record-processor.js'
+
+/** One source to sync in this run, with what the coordinator found out about it beforehand. */
+export interface SourceJob {
+  readonly source: ResolvedSource
+  readonly file: CacheFile
+  readonly contentHash: string
+  readonly mapping: MappingSpec & { fingerprint: string }
+  readonly writer: SourceWriter
+  /** Rows in the table before this run (soft-deleted ones included). */
+  readonly rowsBefore: number
+  /** Live rows before this run; zero means nothing can be unchanged or deleted. */
+  readonly liveBefore: number
+  readonly maxRejects: number | undefined
+}
+
+/** How a mode decided which rows vanished upstream. */
+export type Deletion =
+  | { kind: 'none' }
+  /** The rows of the snapshot whose hash no record matched. */
+  | { kind: 'matched'; snapshot: KnownRows; matched: ReadonlySet<string> }
+  /** The live rows whose hash is not in a table of the hashes read. */
+  | { kind: 'seen-table'; table: string }
+
+/** What a mode did with one source: the coordinator turns it into counts, deletes and a report. */
+export interface SourceRun {
+  counts: ProcessorCounts
+  /** Rows inserted or updated (SQLite's `changes`). */
+  changes: number
+  rejects: Reject[]
+  /** True when every record of the file was read and written: only then may rows be deleted. */
+  complete: boolean
+  deletion: Deletion
+  error: Error | undefined
+}
+
+/** Busy milliseconds per phase, summed over threads. */
+export interface BusyTimes {
+  read: number
+  transform: number
+  write: number
+}
+
+export interface ProgressEvent {
+  source: string
+  bytesDone: number
+  bytesTotal: number
+  records: number
+}
+
+export interface ModeContext {
+  readonly sink: SqliteSink
+  readonly chunk: number
+  readonly logger: Logger
+  readonly busy: BusyTimes
+  readonly pool: WorkerPool | undefined
+  /** A directory for staging files on the database's filesystem. */
+  readonly stagingDir: string
+  readonly dbPath: string
+  readonly runToken: string
+  readonly onProgress: ((event: ProgressEvent) => void) | undefined
+}
+
+export function emptyRun(): SourceRun {
+  return { counts: { read: 0, known: 0, mapped: 0, rejected: 0 }, changes: 0, rejects: [], complete: false, deletion: { kind: 'none' }, error: undefined }
+}
+
+/** Times fn into one of the busy counters. */
+export function timed<R>(busy: BusyTimes, phase: keyof BusyTimes, fn: () => R): R {
+  const started = performance.now()
+  try {
+    return fn()
+  } finally {
+    busy[phase] += performance.now() - started
+  }
+}

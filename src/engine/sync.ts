@@ -1,0 +1,253 @@
+import { randomUUID } from 'node:crypto'
+import { mkdirSync, rmSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
+import { dirname } from 'node:path'
+import { contentHashOf, locateCacheFile } from '../cache/cache-files.js'
+import type { ResolvedConfig, ResolvedSource } from '../config/resolve-config.js'
+import { DbLock } from '../sink/db-lock.js'
+import { SqliteSink, translateSqliteError } from '../sink/sqlite-sink.js'
+import { type Logger, silentLogger } from '../util/logger.js'
+import { createWorkerPool, type WorkerPool } from '../workers/pool.js'
+import { chooseMode, type ModeChoice } from './choose-mode.js'
+import { copyForDryRun } from './dry-run-copy.js'
+import { finishSource } from './finish-source.js'
+import { probeMemory } from './memory-probe.js'
+import { runParallel } from './modes/parallel.js'
+import { runSequential } from './modes/sequential.js'
+import { runStreaming } from './modes/streaming.js'
+import { mappingFingerprint } from './record-mapper.js'
+import type { BusyTimes, ModeContext, ProgressEvent, SourceJob, SourceRun } from './source-job.js'
+import { addCounts, emptyCounts, type PhaseTimes, type SourceReport, type SyncReport } from './sync-report.js'
+
+export interface SyncOptions {
+  /** Report what a sync would do, on a scratch copy; the database is not touched. @default false */
+  dryRun?: boolean
+  /** Sync sources whose cache file has not changed since their last sync. @default false */
+  force?: boolean
+  logger?: Logger
+  onProgress?: (event: ProgressEvent) => void
+  /** Where the memory limit override is read. @default process.env */
+  env?: NodeJS.ProcessEnv
+}
+
+/** Loads the cache files into the database: the `sync` stage. */
+export async function runSync(config: ResolvedConfig, options: SyncOptions = {}): Promise<SyncReport> {
+  const logger = options.logger ?? silentLogger
+  const started = performance.now()
+  const busy: BusyTimes = { read: 0, transform: 0, write: 0 }
+  mkdirSync(dirname(config.db), { recursive: true })
+  const lock = DbLock.acquire(config.db)
+  const stagingDir = `${config.db}.staging-${process.pid}`
+  let target = config.db
+  let sink: SqliteSink | undefined
+  let pool: WorkerPool | undefined
+  let runId: number | undefined
+  try {
+    if (options.dryRun) target = await copyForDryRun(config.db)
+    sink = openSink(target, config)
+    const currentRun = sink.startRun(new Date())
+    runId = currentRun
+    const dbInit = performance.now() - started
+
+    const planStarted = performance.now()
+    const { jobs, skipped } = await planJobs(config, sink, options.force ?? false, logger)
+    busy.read += performance.now() - planStarted
+    const choice = chooseMode({
+      requested: config.mode,
+      chunk: config.chunk,
+      memory: probeMemory(options.env),
+      cacheBytes: jobs.reduce((sum, job) => sum + ('job' in job ? job.job.file.bytes : 0), 0),
+      largestFileBytes: Math.max(0, ...jobs.map((job) => ('job' in job ? job.job.file.bytes : 0))),
+    })
+    logger.info({ mode: choice.mode, chunk: choice.chunk, reason: choice.reason }, 'mode chosen')
+    const runnable = jobs.flatMap((j) => ('job' in j ? [j.job] : []))
+    const workers = choice.mode === 'parallel' ? Math.min(config.workers, availableParallelism() * 2) : 0
+    if (choice.mode === 'parallel' && runnable.length > 0) {
+      mkdirSync(stagingDir, { recursive: true })
+      pool = createWorkerPool({ threads: workers })
+    }
+    const ctx: ModeContext = {
+      sink,
+      chunk: choice.chunk,
+      logger,
+      busy,
+      pool,
+      stagingDir,
+      dbPath: target,
+      runToken: randomUUID(),
+      onProgress: options.onProgress,
+    }
+    const runs = await runMode(choice, runnable, ctx)
+    const activeSink = sink
+    const reports: SourceReport[] = [
+      ...jobs.map((planned) => {
+        if (!('job' in planned)) return planned.report
+        const at = runnable.indexOf(planned.job)
+        return finishSource(planned.job, runs[at] as SourceRun, activeSink, currentRun, busy, logger)
+      }),
+      ...skipped,
+    ]
+    const finalizeStarted = performance.now()
+    const report = buildReport(choice, workers, reports, busy, { dbInit, total: 0, finalize: 0, started }, options.dryRun ?? false, currentRun)
+    report.phases.finalize = performance.now() - finalizeStarted
+    report.phases.total = performance.now() - started
+    apportion(report.phases, busy)
+    report.recordsPerSec = Math.round(report.records.read / Math.max(report.phases.total / 1000, 1e-3))
+    sink.finishRun(currentRun, {
+      outcome: report.ok ? 'ok' : report.sources.some((s) => s.state !== 'failed') ? 'partial' : 'failed',
+      mode: report.mode,
+      reason: report.reason,
+      chunk: report.chunk,
+      workers: report.workers,
+      records: report.records,
+      phases: report.phases,
+      recordsPerSec: report.recordsPerSec,
+      peakRssMb: report.peakRssMb,
+      error: report.sources.flatMap((s) => (s.state === 'failed' ? [`${s.name}: ${s.error}`] : [])).join('\n') || undefined,
+      report: { sources: report.sources, busy: report.busy },
+    })
+    report.phases.finalize = performance.now() - finalizeStarted
+    report.phases.total = performance.now() - started
+    apportion(report.phases, busy)
+    return report
+  } catch (err) {
+    if (sink !== undefined && runId !== undefined) markRunFailed(sink, runId, err)
+    throw translateSqliteError(err, target)
+  } finally {
+    await pool?.destroy()
+    sink?.close()
+    rmSync(stagingDir, { recursive: true, force: true })
+    if (options.dryRun && target !== config.db) removeDatabaseFiles(target)
+    lock.release()
+  }
+}
+
+function openSink(path: string, config: ResolvedConfig): SqliteSink {
+  const sink = SqliteSink.open(path)
+  try {
+    sink.ensureSchema(config.sources)
+    return sink
+  } catch (err) {
+    sink.close()
+    throw err
+  }
+}
+
+type PlannedJob = { job: SourceJob } | { report: SourceReport }
+
+async function planJobs(config: ResolvedConfig, sink: SqliteSink, force: boolean, logger: Logger): Promise<{ jobs: PlannedJob[]; skipped: SourceReport[] }> {
+  const jobs: PlannedJob[] = []
+  const skipped: SourceReport[] = []
+  for (const source of config.sources) {
+    try {
+      const file = await locateCacheFile(config.cacheDir, source)
+      const contentHash = await contentHashOf(file)
+      const fingerprint = mappingFingerprint(source)
+      const state = sink.sourceState(source.name)
+      if (!force && state?.contentHash === contentHash && state.fingerprint === fingerprint) {
+        logger.info({ source: source.name }, 'cache unchanged since the last sync: skipped')
+        skipped.push({ name: source.name, table: source.table, file: file.path, records: emptyCounts(), ms: 0, state: 'unchanged' })
+        continue
+      }
+      const writer = sink.createSourceWriter(source)
+      const rowsBefore = writer.countRows()
+      jobs.push({
+        job: {
+          source,
+          file,
+          contentHash,
+          mapping: { columns: source.columns, recordsPath: source.recordsPath, fingerprint },
+          writer,
+          rowsBefore,
+          liveBefore: source.delete === 'soft' ? writer.countLiveRows() : rowsBefore,
+          maxRejects: source.maxRejects ?? config.maxRejects,
+        },
+      })
+    } catch (err) {
+      jobs.push({ report: failedReport(source, err) })
+    }
+  }
+  return { jobs, skipped }
+}
+
+async function runMode(choice: ModeChoice, jobs: SourceJob[], ctx: ModeContext): Promise<SourceRun[]> {
+  if (jobs.length === 0) return []
+  switch (choice.mode) {
+    case 'parallel':
+      return runParallel(jobs, ctx)
+    case 'sequential':
+      return runSequential(jobs, ctx)
+    case 'streaming':
+      return runStreaming(jobs, ctx)
+  }
+}
+
+export function failedReport(source: ResolvedSource, err: unknown, file?: string): SourceReport {
+  const code = (err as { code?: unknown }).code
+  return {
+    name: source.name,
+    table: source.table,
+    file,
+    records: emptyCounts(),
+    ms: 0,
+    state: 'failed',
+    error: err instanceof Error ? err.message : String(err),
+    code: typeof code === 'string' ? code : 'ERR_INTERNAL',
+  }
+}
+
+function buildReport(
+  choice: ModeChoice,
+  workers: number,
+  sources: SourceReport[],
+  busy: BusyTimes,
+  times: { dbInit: number; total: number; finalize: number; started: number },
+  dryRun: boolean,
+  runId: number,
+): SyncReport {
+  const records = emptyCounts()
+  for (const source of sources) addCounts(records, source.records)
+  const phases: PhaseTimes = { dbInit: times.dbInit, read: 0, transform: 0, write: 0, finalize: 0, total: performance.now() - times.started }
+  return {
+    ok: sources.every((s) => s.state !== 'failed'),
+    mode: choice.mode,
+    reason: choice.reason,
+    chunk: choice.chunk,
+    workers,
+    dryRun,
+    records,
+    phases,
+    busy: { ...busy },
+    overlap:
+      choice.mode === 'parallel'
+        ? `read, transform and write overlapped on ${workers} workers and the writer thread; their wall time is shared out in proportion to busy time`
+        : undefined,
+    recordsPerSec: 0,
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    runId: dryRun ? undefined : runId,
+    sources,
+  }
+}
+
+/** Shares the wall time between db init and finalize among read, transform and write by busy time. */
+function apportion(phases: PhaseTimes, busy: BusyTimes): void {
+  const middle = Math.max(0, phases.total - phases.dbInit - phases.finalize)
+  const sum = busy.read + busy.transform + busy.write
+  phases.read = sum === 0 ? 0 : (middle * busy.read) / sum
+  phases.transform = sum === 0 ? 0 : (middle * busy.transform) / sum
+  phases.write = sum === 0 ? middle : (middle * busy.write) / sum
+}
+
+function markRunFailed(sink: SqliteSink, runId: number, err: unknown): void {
+  try {
+    sink.db
+      .prepare("UPDATE sync_runs SET outcome = 'failed', ended_at = ?, error = ? WHERE id = ?")
+      .run(new Date().toISOString(), String((err as Error).message ?? err), runId)
+  } catch {
+    // The database itself may be what failed (disk full); the error is reported either way.
+  }
+}
+
+function removeDatabaseFiles(path: string): void {
+  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${path}${suffix}`, { force: true })
+}

@@ -1,0 +1,105 @@
+import type { ColumnType } from '../config/config-schema.js'
+import type { ResolvedColumn, ResolvedSource } from '../config/resolve-config.js'
+
+const SQL_TYPES: Readonly<Record<ColumnType, string>> = {
+  integer: 'INTEGER',
+  real: 'REAL',
+  text: 'TEXT',
+  boolean: 'INTEGER',
+  json: 'TEXT',
+}
+
+/** Quotes an identifier; the configuration already allows only plain identifiers, this is the second belt. */
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`
+}
+
+/** The columns cachesync keeps for itself in every synced table. */
+export const INTERNAL_COLUMNS = ['_hash', '_deleted_at'] as const
+
+export function sqlType(column: ResolvedColumn): string {
+  return SQL_TYPES[column.type]
+}
+
+/** A single integer key becomes the rowid (`INTEGER PRIMARY KEY`): the fastest shape SQLite has. */
+function isRowidKey(source: ResolvedSource): boolean {
+  const only = source.key.length === 1 ? source.columns.find((c) => c.name === source.key[0]) : undefined
+  return only !== undefined && only.type === 'integer'
+}
+
+export function createTableSql(source: ResolvedSource): string {
+  const rowidKey = isRowidKey(source)
+  const columns = source.columns.map((c) => {
+    const key = source.key.includes(c.name)
+    return `${quoteIdent(c.name)} ${sqlType(c)}${rowidKey && key ? ' PRIMARY KEY' : key ? ' NOT NULL' : ''}`
+  })
+  columns.push('"_hash" TEXT NOT NULL', '"_deleted_at" TEXT')
+  if (!rowidKey) columns.push(`PRIMARY KEY (${source.key.map(quoteIdent).join(', ')})`)
+  return `CREATE TABLE IF NOT EXISTS ${quoteIdent(source.table)} (\n  ${columns.join(',\n  ')}\n)`
+}
+
+/** Upsert one row; a row whose hash is unchanged (and that is not soft-deleted) is not written. */
+export function upsertSql(source: ResolvedSource, valuesFrom: string): string {
+  const names = [...source.columns.map((c) => c.name), '_hash']
+  const table = quoteIdent(source.table)
+  const assignments = names.filter((n) => !source.key.includes(n)).map((n) => `${quoteIdent(n)} = excluded.${quoteIdent(n)}`)
+  assignments.push('"_deleted_at" = NULL')
+  return (
+    `INSERT INTO ${table} (${names.map(quoteIdent).join(', ')}) ${valuesFrom} ` +
+    `ON CONFLICT (${source.key.map(quoteIdent).join(', ')}) DO UPDATE SET ${assignments.join(', ')} ` +
+    `WHERE ${table}."_hash" IS NOT excluded."_hash" OR ${table}."_deleted_at" IS NOT NULL`
+  )
+}
+
+export function placeholders(count: number): string {
+  return `VALUES (${new Array(count).fill('?').join(', ')})`
+}
+
+export const SYNC_TABLES_SQL = `
+CREATE TABLE IF NOT EXISTS sync_runs (
+  id INTEGER PRIMARY KEY,
+  started_at TEXT NOT NULL,
+  ended_at TEXT,
+  outcome TEXT NOT NULL,
+  mode TEXT,
+  reason TEXT,
+  chunk INTEGER,
+  workers INTEGER,
+  records_read INTEGER,
+  inserted INTEGER,
+  updated INTEGER,
+  unchanged INTEGER,
+  deleted INTEGER,
+  rejected INTEGER,
+  db_init_ms REAL,
+  read_ms REAL,
+  transform_ms REAL,
+  write_ms REAL,
+  finalize_ms REAL,
+  total_ms REAL,
+  records_per_sec REAL,
+  peak_rss_mb REAL,
+  error TEXT,
+  pid INTEGER,
+  host TEXT,
+  report TEXT
+);
+CREATE TABLE IF NOT EXISTS sync_rejects (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL,
+  source TEXT NOT NULL,
+  line INTEGER,
+  reason TEXT NOT NULL,
+  raw TEXT
+);
+CREATE INDEX IF NOT EXISTS sync_rejects_source ON sync_rejects (source);
+CREATE TABLE IF NOT EXISTS sync_sources (
+  source TEXT PRIMARY KEY,
+  table_name TEXT NOT NULL,
+  content_hash TEXT,
+  fingerprint TEXT,
+  synced_at TEXT,
+  run_id INTEGER,
+  rows INTEGER
+);
+`

@@ -1,0 +1,69 @@
+/** Stable error codes: code tests `err.code`, never `instanceof` (errors lose their class across threads). */
+export type CachesyncErrorCode =
+  | 'ERR_CONFIG'
+  | 'ERR_USAGE'
+  | 'ERR_LOCKED'
+  | 'ERR_PARSE'
+  | 'ERR_SOURCE'
+  | 'ERR_TOO_MANY_REJECTS'
+  | 'ERR_IO'
+  | 'ERR_DISK_FULL'
+  | 'ERR_READONLY'
+  | 'ERR_INTERNAL'
+
+/** The one base class of cachesync's errors: a message for a user and a stable `code`. */
+export class CachesyncError extends Error {
+  readonly code: CachesyncErrorCode
+
+  constructor(code: CachesyncErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'CachesyncError'
+    this.code = code
+  }
+}
+
+/** A configuration that does not validate; `issues` are `path: message` lines. */
+export class ConfigError extends CachesyncError {
+  readonly issues: readonly string[]
+
+  constructor(message: string, issues: readonly string[] = []) {
+    super('ERR_CONFIG', issues.length > 0 ? `${message}\n  ${issues.join('\n  ')}` : message)
+    this.name = 'ConfigError'
+    this.issues = issues
+  }
+}
+
+/** What crosses a worker boundary in place of an Error. */
+export interface SerializedError {
+  code: string
+  message: string
+  stack?: string
+}
+
+export function serializeError(err: unknown): SerializedError {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code
+    return {
+      code: typeof code === 'string' ? code : 'ERR_INTERNAL',
+      message: err.message,
+      ...(err.stack === undefined ? {} : { stack: err.stack }),
+    }
+  }
+  return { code: 'ERR_INTERNAL', message: String(err) }
+}
+
+export function deserializeError(serialized: SerializedError): CachesyncError {
+  const known = isCachesyncCode(serialized.code) ? serialized.code : 'ERR_INTERNAL'
+  const err = new CachesyncError(known, serialized.message)
+  if (serialized.stack !== undefined) err.stack = serialized.stack
+  return err
+}
+
+function isCachesyncCode(code: string): code is CachesyncErrorCode {
+  return code.startsWith('ERR_')
+}
+
+/** True for errors a user caused and can fix: the CLI prints their message without a stack. */
+export function isUserError(err: unknown): err is CachesyncError {
+  return err instanceof CachesyncError && err.code !== 'ERR_INTERNAL'
+}

@@ -1,0 +1,46 @@
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { Piscina } from 'piscina'
+import { deserializeError } from '../util/errors.js'
+import type { TransformResult, TransformTask } from './transform-task.js'
+
+/** A pool of worker threads running `transform-worker`; the only module that knows piscina. */
+export interface WorkerPool {
+  readonly threads: number
+  /** Runs a task; a worker's failure comes back rebuilt as a CachesyncError with its `code`. */
+  run(task: TransformTask): Promise<Extract<TransformResult, { ok: true }>>
+  destroy(): Promise<void>
+}
+
+/**
+ * The worker file as built JavaScript. Under vitest this module runs from `src/*.ts`; the workers then
+ * run the built copy of the same source (`npm test` builds first), which is also what the CLI runs.
+ */
+export function workerFilename(): string {
+  const here = fileURLToPath(import.meta.url)
+  const built = here.endsWith('.ts') ? here.replace(/[/\\]src[/\\]workers[/\\]pool\.ts$/, '/dist/src/workers/pool.js') : here
+  const filename = built.replace(/pool\.js$/, 'transform-worker.js')
+  if (!existsSync(filename)) throw new Error(`Worker file ${filename} is missing: run \`npm run build\``)
+  return filename
+}
+
+export function createWorkerPool(options: { threads: number }): WorkerPool {
+  const threads = Math.max(1, options.threads)
+  const piscina = new Piscina<TransformTask, TransformResult>({
+    filename: workerFilename(),
+    minThreads: threads,
+    maxThreads: threads,
+    idleTimeout: 60_000,
+  })
+  return {
+    threads,
+    async run(task) {
+      const result = await piscina.run(task)
+      if (!result.ok) throw deserializeError(result.error)
+      return result
+    },
+    async destroy() {
+      await piscina.destroy()
+    },
+  }
+}

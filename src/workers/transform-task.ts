@@ -1,0 +1,36 @@
+import type { ByteRange, CacheFormat } from '../cache/cache-files.js'
+import type { MappingSpec } from '../engine/record-mapper.js'
+import type { ProcessorCounts, Reject } from '../engine/record-processor.js'
+import type { SerializedError } from '../util/errors.js'
+
+/** One unit of parallel work: a line-aligned range of a cache file, parsed into a staging file. */
+export interface TransformTask {
+  readonly source: string
+  readonly mapping: MappingSpec & { fingerprint: string }
+  readonly file: string
+  readonly format: CacheFormat
+  readonly gzip: boolean
+  readonly range: ByteRange
+  readonly stagingPath: string
+  /** Where to read the hashes of the rows already synced, when the table is not empty. */
+  readonly known: { readonly db: string; readonly table: string; readonly token: string } | undefined
+}
+
+export interface TaskTimings {
+  read: number
+  transform: number
+  write: number
+}
+
+export type TransformResult =
+  | {
+      ok: true
+      counts: ProcessorCounts
+      /** Lines in the range, so the coordinator can number the lines of later ranges. */
+      lines: number
+      rejects: Reject[]
+      /** Known hashes met again, joined by newlines (one string clones far faster than an array). */
+      matched: string
+      timings: TaskTimings
+    }
+  | { ok: false; error: SerializedError }
