@@ -12,8 +12,7 @@ export function finishSource(job: SourceJob, run: SourceRun, sink: SqliteSink, r
   const started = performance.now()
   const deletedAt = new Date().toISOString()
   const records = sink.transaction((): RecordCounts => {
-    const inserted = job.writer.countRows() - job.rowsBefore
-    const updated = run.changes - inserted
+    const { inserted, updated } = run.written
     const deleted = run.complete && run.error === undefined ? removeVanished(job, run.deletion, deletedAt) : 0
     sink.replaceRejects(runId, job.source.name, run.rejects)
     if (run.complete && run.error === undefined) {

@@ -1,5 +1,6 @@
 import type { Normalizer } from '../config/config-schema.js'
 import type { ResolvedColumn, ResolvedSource } from '../config/resolve-config.js'
+import { rowHash } from '../util/row-hash.js'
 
 /** A mapped row: one SQLite value per configured column, in column order. */
 export type RowValues = (string | number | null)[]
@@ -25,9 +26,9 @@ const NETWORK_SPELLINGS: Readonly<Record<string, string>> = {
   none: '',
 }
 
-/** The mapping's identity: rows hashed under another mapping are rewritten, not trusted. */
-export function mappingFingerprint(source: Pick<ResolvedSource, 'columns'>): string {
-  return `${JSON.stringify(source.columns)}\n`
+/** The mapping's identity: when it changes, every row is rewritten rather than trusted by its hash. */
+export function mappingFingerprint(source: Pick<ResolvedSource, 'columns' | 'key'>): string {
+  return rowHash(JSON.stringify([source.key, source.columns]))
 }
 
 /** Compiles the column mapping of a source into one function from a parsed record to a row. */

@@ -36,24 +36,32 @@ export class RecordProcessor {
   readonly rejects: Reject[] = []
   /** The known hashes met again, in the order met. */
   readonly matched: string[] = []
-  readonly #fingerprint: string
   readonly #map: (record: unknown) => MapResult
   readonly #known: KnownHashes | undefined
   readonly #onRow: RowConsumer
 
-  constructor(spec: MappingSpec & { fingerprint: string }, known: KnownHashes | undefined, onRow: RowConsumer) {
-    this.#fingerprint = spec.fingerprint
+  readonly #skipKnown: boolean
+
+  /**
+   * `known`: hashes of the live rows; a record with one is noted in `matched` and, unless `skipKnown` is
+   * false (rows must be rewritten), neither parsed nor written.
+   */
+  constructor(spec: MappingSpec, known: KnownHashes | undefined, onRow: RowConsumer, skipKnown = true) {
+    this.#skipKnown = skipKnown
     this.#map = createRecordMapper(spec)
     this.#known = known
     this.#onRow = onRow
   }
 
-  /** One NDJSON line. */
-  processLine(text: string, line: number): void {
-    if (text.length === 0 || (text.charCodeAt(0) <= 32 && text.trim() === '')) return
+  /** One NDJSON line, as bytes without its line ending. */
+  processLine(bytes: Buffer, line: number): void {
+    if (bytes.length === 0 || (bytes[0] as number) <= 32) {
+      if (isBlank(bytes)) return
+    }
     this.counts.read++
-    const hash = rowHash(this.#fingerprint, text)
+    const hash = rowHash(bytes)
     if (this.#isKnown(hash)) return
+    const text = bytes.toString('utf8')
     let record: unknown
     try {
       record = JSON.parse(text)
@@ -68,7 +76,7 @@ export class RecordProcessor {
   processRecord(record: unknown, line: number): void {
     this.counts.read++
     const text = JSON.stringify(record) ?? 'null'
-    const hash = rowHash(this.#fingerprint, text)
+    const hash = rowHash(text)
     if (this.#isKnown(hash)) return
     this.#emit(record, hash, line, text)
   }
@@ -76,6 +84,7 @@ export class RecordProcessor {
   #isKnown(hash: string): boolean {
     if (this.#known === undefined || !this.#known.has(hash)) return false
     this.matched.push(hash)
+    if (!this.#skipKnown) return false
     this.counts.known++
     return true
   }
@@ -94,4 +103,9 @@ export class RecordProcessor {
     this.counts.rejected++
     if (this.rejects.length < MAX_KEPT_REJECTS) this.rejects.push({ line, reason, raw })
   }
+}
+
+function isBlank(bytes: Buffer): boolean {
+  for (const byte of bytes) if (byte !== 32 && byte !== 9 && byte !== 13) return false
+  return true
 }

@@ -1,6 +1,6 @@
 import type { CacheFile } from '../cache/cache-files.js'
 import type { ResolvedSource } from '../config/resolve-config.js'
-import type { KnownRows, SourceWriter } from '../sink/source-writer.js'
+import type { KnownRows, SourceWriter, WriteCounts } from '../sink/source-writer.js'
 import type { SqliteSink } from '../sink/sqlite-sink.js'
 import type { Logger } from '../util/logger.js'
 import type { WorkerPool } from '../workers/pool.js'
@@ -14,10 +14,10 @@ export interface SourceJob {
   readonly contentHash: string
   readonly mapping: MappingSpec & { fingerprint: string }
   readonly writer: SourceWriter
-  /** Rows in the table before this run (soft-deleted ones included). */
-  readonly rowsBefore: number
-  /** Live rows before this run; zero means nothing can be unchanged or deleted. */
-  readonly liveBefore: number
+  /** False when the table had no live row: nothing can then be unchanged or deleted. */
+  readonly hadLiveRows: boolean
+  /** Parse and rewrite every record, known or not (the mapping changed). */
+  readonly rewrite: boolean
   readonly maxRejects: number | undefined
 }
 
@@ -32,8 +32,8 @@ export type Deletion =
 /** What a mode did with one source: the coordinator turns it into counts, deletes and a report. */
 export interface SourceRun {
   counts: ProcessorCounts
-  /** Rows inserted or updated (SQLite's `changes`). */
-  changes: number
+  /** Rows inserted and updated, as SQLite counted them. */
+  written: WriteCounts
   rejects: Reject[]
   /** True when every record of the file was read and written: only then may rows be deleted. */
   complete: boolean
@@ -68,8 +68,20 @@ export interface ModeContext {
   readonly onProgress: ((event: ProgressEvent) => void) | undefined
 }
 
+export function addWritten(run: SourceRun, counts: WriteCounts): void {
+  run.written.inserted += counts.inserted
+  run.written.updated += counts.updated
+}
+
 export function emptyRun(): SourceRun {
-  return { counts: { read: 0, known: 0, mapped: 0, rejected: 0 }, changes: 0, rejects: [], complete: false, deletion: { kind: 'none' }, error: undefined }
+  return {
+    counts: { read: 0, known: 0, mapped: 0, rejected: 0 },
+    written: { inserted: 0, updated: 0 },
+    rejects: [],
+    complete: false,
+    deletion: { kind: 'none' },
+    error: undefined,
+  }
 }
 
 /** Times fn into one of the busy counters. */

@@ -149,8 +149,9 @@ async function planJobs(config: ResolvedConfig, sink: SqliteSink, force: boolean
         skipped.push({ name: source.name, table: source.table, file: file.path, records: emptyCounts(), ms: 0, state: 'unchanged' })
         continue
       }
-      const writer = sink.createSourceWriter(source)
-      const rowsBefore = writer.countRows()
+      // Rows written under another mapping cannot be trusted by their hash: rewrite them all once.
+      const rewrite = state !== undefined && state.fingerprint !== fingerprint
+      const writer = sink.createSourceWriter(source, { rewrite })
       jobs.push({
         job: {
           source,
@@ -158,8 +159,8 @@ async function planJobs(config: ResolvedConfig, sink: SqliteSink, force: boolean
           contentHash,
           mapping: { columns: source.columns, recordsPath: source.recordsPath, fingerprint },
           writer,
-          rowsBefore,
-          liveBefore: source.delete === 'soft' ? writer.countLiveRows() : rowsBefore,
+          hadLiveRows: writer.hasLiveRows(),
+          rewrite,
           maxRejects: source.maxRejects ?? config.maxRejects,
         },
       })

@@ -1,65 +1,107 @@
 import type { ResolvedSource } from '../config/resolve-config.js'
 import type { RowValues } from '../engine/record-mapper.js'
 import type { SqliteDatabase, SqliteStatement } from './sqlite-driver.js'
-import { placeholders, quoteIdent, upsertSql } from './sqlite-schema.js'
+import { quoteIdent } from './sqlite-schema.js'
 
-/** The rows a source's table held before this run, in rowid order: what "unchanged" is checked against. */
+/** The live rows a source's table held before this run: what "unchanged" and "vanished" are checked against. */
 export interface KnownRows {
   readonly rowids: number[]
   readonly hashes: string[]
 }
 
-/** Writes one source's rows into its table. Every method runs in the caller's transaction. */
+export interface WriteCounts {
+  inserted: number
+  updated: number
+}
+
+export interface SourceWriterOptions {
+  /** Rewrite rows even when their hash is unchanged (the mapping changed since they were written). */
+  rewrite: boolean
+}
+
+/**
+ * Writes one source's rows into its table. A row is inserted if its key is new, updated if its hash
+ * differs (or it was soft-deleted), and left alone otherwise; the counts come from SQLite's own
+ * `changes`, never from counting the table. Every method runs in the caller's transaction.
+ */
 export class SourceWriter {
   readonly #db: SqliteDatabase
   readonly #source: ResolvedSource
   readonly #table: string
-  #upsert: SqliteStatement | undefined
+  readonly #rewrite: boolean
+  readonly #keyIndexes: number[]
+  readonly #valueIndexes: number[]
+  #insert: SqliteStatement | undefined
+  #update: SqliteStatement | undefined
 
-  constructor(db: SqliteDatabase, source: ResolvedSource) {
+  constructor(db: SqliteDatabase, source: ResolvedSource, options: SourceWriterOptions = { rewrite: false }) {
     this.#db = db
     this.#source = source
     this.#table = quoteIdent(source.table)
+    this.#rewrite = options.rewrite
+    this.#keyIndexes = source.key.map((k) => source.columns.findIndex((c) => c.name === k))
+    this.#valueIndexes = source.columns.flatMap((c, i) => (source.key.includes(c.name) ? [] : [i]))
   }
 
-  /** Rows in the table, soft-deleted ones included. */
-  countRows(): number {
-    return Number(this.#db.prepare(`SELECT count(*) FROM ${this.#table}`).pluck().get())
+  /** Positions of the key columns among the mapped columns. */
+  get keyIndexes(): readonly number[] {
+    return this.#keyIndexes
   }
 
-  /** Rows not soft-deleted. */
-  countLiveRows(): number {
-    return Number(this.#db.prepare(`SELECT count(*) FROM ${this.#table} WHERE "_deleted_at" IS NULL`).pluck().get())
+  /** True when the table holds a row that is not soft-deleted. */
+  hasLiveRows(): boolean {
+    return this.#db.prepare(`SELECT EXISTS (SELECT 1 FROM ${this.#table} WHERE "_deleted_at" IS NULL)`).pluck().get() === 1
   }
 
-  /** Upserts rows (values then hash, per row); returns how many were inserted or changed. */
-  upsert(rows: readonly RowValues[], hashes: readonly string[]): number {
-    this.#upsert ??= this.#db.prepare(upsertSql(this.#source, placeholders(this.#source.columns.length + 1)))
-    const statement = this.#upsert
-    let changes = 0
+  /** Writes rows (values, then hash, per row) one by one. */
+  upsert(rows: readonly RowValues[], hashes: readonly string[]): WriteCounts {
+    this.#insert ??= this.#db.prepare(`${this.#insertHead()} VALUES (${new Array(this.#source.columns.length + 1).fill('?').join(', ')})`)
+    this.#update ??= this.#db.prepare(this.#updateByKeySql())
+    const insert = this.#insert
+    const update = this.#update
+    const counts: WriteCounts = { inserted: 0, updated: 0 }
     for (let i = 0; i < rows.length; i++) {
-      changes += statement.run(...(rows[i] as RowValues), hashes[i]).changes
+      const values = rows[i] as RowValues
+      const hash = hashes[i] as string
+      if (insert.run(...values, hash).changes > 0) {
+        counts.inserted++
+        continue
+      }
+      const params: unknown[] = this.#valueIndexes.map((at) => values[at])
+      params.push(hash)
+      for (const at of this.#keyIndexes) params.push(values[at])
+      if (!this.#rewrite) params.push(hash)
+      counts.updated += update.run(...params).changes
     }
-    return changes
+    return counts
   }
 
   /**
-   * Upserts every row of a worker's staging file with one `INSERT … SELECT`, in its own transaction
-   * (SQLite cannot ATTACH inside one); returns the changes.
+   * Writes every row of a worker's staging file: one `UPDATE … FROM` for the keys that exist, one
+   * `INSERT … SELECT` for the new ones, in one transaction of their own (SQLite cannot ATTACH inside one).
    */
-  mergeStaging(path: string): number {
+  mergeStaging(path: string): WriteCounts {
     this.#db.prepare('ATTACH DATABASE ? AS staging').run(path)
     try {
-      const names = this.#source.columns.map((_, i) => `c${i}`)
-      const select = `SELECT ${[...names, '_hash'].join(', ')} FROM staging.rows WHERE true ORDER BY rowid`
-      const merge = this.#db.prepare(upsertSql(this.#source, select))
-      return this.#db.transaction(() => merge.run().changes)()
+      const columns = this.#source.columns
+      const staged = columns.map((_, i) => `c${i}`)
+      const update = this.#db.prepare(
+        `UPDATE ${this.#table} AS t SET ${this.#valueIndexes.map((i) => `${quoteIdent((columns[i] as { name: string }).name)} = s.c${i}`).join(', ')}` +
+          `${this.#valueIndexes.length > 0 ? ', ' : ''}"_hash" = s."_hash", "_deleted_at" = NULL FROM staging.rows AS s ` +
+          `WHERE ${this.#keyIndexes.map((i) => `t.${quoteIdent((columns[i] as { name: string }).name)} = s.c${i}`).join(' AND ')}` +
+          (this.#rewrite ? '' : ' AND (t."_hash" IS NOT s."_hash" OR t."_deleted_at" IS NOT NULL)'),
+      )
+      const insert = this.#db.prepare(`${this.#insertHead()} SELECT ${[...staged, '"_hash"'].join(', ')} FROM staging.rows ORDER BY rowid`)
+      return this.#db.transaction(() => {
+        const updated = update.run().changes
+        return { updated, inserted: insert.run().changes }
+      })()
     } finally {
       this.#db.exec('DETACH DATABASE staging')
     }
   }
 
-  /** The live (not soft-deleted) rows' hashes, in rowid order. */
+  /** The live rows' rowids and hashes, in rowid order. */
   loadKnownRows(): KnownRows {
     const rowids: number[] = []
     const hashes: string[] = []
@@ -71,28 +113,33 @@ export class SourceWriter {
     return { rowids, hashes }
   }
 
-  /**
-   * Removes the given rows unless this run rewrote them (their hash changed), hard or soft as configured.
-   * Returns how many went.
-   */
+  /** Removes the given rows unless this run rewrote them (their hash changed), hard or soft as configured. */
   removeStale(rows: readonly { rowid: number; hash: string }[], deletedAt: string): number {
-    const statement =
-      this.#source.delete === 'soft'
-        ? this.#db.prepare(`UPDATE ${this.#table} SET "_deleted_at" = ? WHERE rowid = ? AND "_hash" = ? AND "_deleted_at" IS NULL`)
-        : this.#db.prepare(`DELETE FROM ${this.#table} WHERE rowid = ? AND "_hash" = ?`)
+    const soft = this.#source.delete === 'soft'
+    const statement = soft
+      ? this.#db.prepare(`UPDATE ${this.#table} SET "_deleted_at" = ? WHERE rowid = ? AND "_hash" = ? AND "_deleted_at" IS NULL`)
+      : this.#db.prepare(`DELETE FROM ${this.#table} WHERE rowid = ? AND "_hash" = ?`)
     let removed = 0
-    for (const row of rows) {
-      removed += (this.#source.delete === 'soft' ? statement.run(deletedAt, row.rowid, row.hash) : statement.run(row.rowid, row.hash)).changes
-    }
+    for (const row of rows) removed += (soft ? statement.run(deletedAt, row.rowid, row.hash) : statement.run(row.rowid, row.hash)).changes
     return removed
   }
 
-  /** Removes the live rows whose hash is not in `seenTable` (a table of `hash` values this run read). */
+  /** Removes the live rows whose hash is not in `seenTable` (a table of the `hash` values this run read). */
   removeUnseen(seenTable: string, deletedAt: string): number {
     const unseen = `"_deleted_at" IS NULL AND "_hash" NOT IN (SELECT hash FROM ${seenTable})`
-    if (this.#source.delete === 'soft') {
-      return this.#db.prepare(`UPDATE ${this.#table} SET "_deleted_at" = ? WHERE ${unseen}`).run(deletedAt).changes
-    }
+    if (this.#source.delete === 'soft') return this.#db.prepare(`UPDATE ${this.#table} SET "_deleted_at" = ? WHERE ${unseen}`).run(deletedAt).changes
     return this.#db.prepare(`DELETE FROM ${this.#table} WHERE ${unseen}`).run().changes
+  }
+
+  #insertHead(): string {
+    return `INSERT OR IGNORE INTO ${this.#table} (${[...this.#source.columns.map((c) => quoteIdent(c.name)), '"_hash"'].join(', ')})`
+  }
+
+  #updateByKeySql(): string {
+    const columns = this.#source.columns
+    const set = [...this.#valueIndexes.map((i) => `${quoteIdent((columns[i] as { name: string }).name)} = ?`), '"_hash" = ?', '"_deleted_at" = NULL']
+    const where = this.#keyIndexes.map((i) => `${quoteIdent((columns[i] as { name: string }).name)} = ?`)
+    if (!this.#rewrite) where.push('("_hash" IS NOT ? OR "_deleted_at" IS NOT NULL)')
+    return `UPDATE ${this.#table} SET ${set.join(', ')} WHERE ${where.join(' AND ')}`
   }
 }

@@ -38,23 +38,6 @@ export function createTableSql(source: ResolvedSource): string {
   return `CREATE TABLE IF NOT EXISTS ${quoteIdent(source.table)} (\n  ${columns.join(',\n  ')}\n)`
 }
 
-/** Upsert one row; a row whose hash is unchanged (and that is not soft-deleted) is not written. */
-export function upsertSql(source: ResolvedSource, valuesFrom: string): string {
-  const names = [...source.columns.map((c) => c.name), '_hash']
-  const table = quoteIdent(source.table)
-  const assignments = names.filter((n) => !source.key.includes(n)).map((n) => `${quoteIdent(n)} = excluded.${quoteIdent(n)}`)
-  assignments.push('"_deleted_at" = NULL')
-  return (
-    `INSERT INTO ${table} (${names.map(quoteIdent).join(', ')}) ${valuesFrom} ` +
-    `ON CONFLICT (${source.key.map(quoteIdent).join(', ')}) DO UPDATE SET ${assignments.join(', ')} ` +
-    `WHERE ${table}."_hash" IS NOT excluded."_hash" OR ${table}."_deleted_at" IS NOT NULL`
-  )
-}
-
-export function placeholders(count: number): string {
-  return `VALUES (${new Array(count).fill('?').join(', ')})`
-}
-
 export const SYNC_TABLES_SQL = `
 CREATE TABLE IF NOT EXISTS sync_runs (
   id INTEGER PRIMARY KEY,
@@ -99,7 +82,6 @@ CREATE TABLE IF NOT EXISTS sync_sources (
   content_hash TEXT,
   fingerprint TEXT,
   synced_at TEXT,
-  run_id INTEGER,
-  rows INTEGER
+  run_id INTEGER
 );
 `

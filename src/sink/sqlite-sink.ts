@@ -1,7 +1,7 @@
 import { hostname } from 'node:os'
 import type { ResolvedSource } from '../config/resolve-config.js'
 import { CachesyncError, ConfigError } from '../util/errors.js'
-import { SourceWriter } from './source-writer.js'
+import { SourceWriter, type SourceWriterOptions } from './source-writer.js'
 import { openDatabase, type SqliteDatabase } from './sqlite-driver.js'
 import { createTableSql, quoteIdent, SYNC_TABLES_SQL, sqlType } from './sqlite-schema.js'
 
@@ -101,14 +101,13 @@ export class SqliteSink {
   }
 
   recordSourceSynced(source: ResolvedSource, state: { contentHash: string | null; fingerprint: string; runId: number | undefined }): void {
-    const rows = this.createSourceWriter(source).countRows()
     this.#db
       .prepare(
-        `INSERT INTO sync_sources (source, table_name, content_hash, fingerprint, synced_at, run_id, rows) VALUES (?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO sync_sources (source, table_name, content_hash, fingerprint, synced_at, run_id) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (source) DO UPDATE SET table_name = excluded.table_name, content_hash = excluded.content_hash,
-           fingerprint = excluded.fingerprint, synced_at = excluded.synced_at, run_id = excluded.run_id, rows = excluded.rows`,
+           fingerprint = excluded.fingerprint, synced_at = excluded.synced_at, run_id = excluded.run_id`,
       )
-      .run(source.name, source.table, state.contentHash, state.fingerprint, new Date().toISOString(), state.runId ?? null, rows)
+      .run(source.name, source.table, state.contentHash, state.fingerprint, new Date().toISOString(), state.runId ?? null)
   }
 
   /** The rejects of a source describe its current cache file: the previous run's are replaced. */
@@ -162,8 +161,8 @@ export class SqliteSink {
       )
   }
 
-  createSourceWriter(source: ResolvedSource): SourceWriter {
-    return new SourceWriter(this.#db, source)
+  createSourceWriter(source: ResolvedSource, options?: SourceWriterOptions): SourceWriter {
+    return new SourceWriter(this.#db, source, options)
   }
 
   /** Runs fn in a transaction; nested calls become savepoints. */

@@ -12,7 +12,8 @@ export class StagingFile {
   readonly #insert: SqliteStatement
   #rows = 0
 
-  constructor(path: string, columnCount: number) {
+  /** `keyIndexes`: the key columns; a key staged twice keeps its last row, as a row-by-row upsert would. */
+  constructor(path: string, columnCount: number, keyIndexes: readonly number[]) {
     rmSync(path, { force: true })
     this.path = path
     this.#db = openDatabase(path)
@@ -21,7 +22,8 @@ export class StagingFile {
     this.#db.pragma('locking_mode = EXCLUSIVE')
     const names = Array.from({ length: columnCount }, (_, i) => `c${i}`)
     this.#db.exec(`CREATE TABLE rows (${[...names, '_hash'].join(', ')})`)
-    this.#insert = this.#db.prepare(`INSERT INTO rows VALUES (${new Array(columnCount + 1).fill('?').join(', ')})`)
+    this.#db.exec(`CREATE UNIQUE INDEX rows_key ON rows (${keyIndexes.map((i) => `c${i}`).join(', ')})`)
+    this.#insert = this.#db.prepare(`INSERT OR REPLACE INTO rows VALUES (${new Array(columnCount + 1).fill('?').join(', ')})`)
     this.#db.exec('BEGIN')
   }
 

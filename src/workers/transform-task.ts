@@ -6,7 +6,9 @@ import type { SerializedError } from '../util/errors.js'
 /** One unit of parallel work: a line-aligned range of a cache file, parsed into a staging file. */
 export interface TransformTask {
   readonly source: string
-  readonly mapping: MappingSpec & { fingerprint: string }
+  readonly mapping: MappingSpec
+  /** Positions of the key columns: the staging file keeps the last row of a key. */
+  readonly keyIndexes: readonly number[]
   readonly file: string
   readonly format: CacheFormat
   readonly gzip: boolean
@@ -14,6 +16,8 @@ export interface TransformTask {
   readonly stagingPath: string
   /** Where to read the hashes of the rows already synced, when the table is not empty. */
   readonly known: { readonly db: string; readonly table: string; readonly token: string } | undefined
+  /** Parse and write known records too (the mapping changed). */
+  readonly rewrite: boolean
 }
 
 export interface TaskTimings {

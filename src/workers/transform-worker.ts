@@ -13,7 +13,7 @@ let knownCache: { token: string; hashes: KnownHashes } | undefined
 
 /** Piscina's entry: parse, map and hash one range of a cache file into a staging file. */
 export default function transform(task: TransformTask): TransformResult {
-  const staging = new StagingFile(task.stagingPath, task.mapping.columns.length)
+  const staging = new StagingFile(task.stagingPath, task.mapping.columns.length, task.keyIndexes)
   try {
     const timings = { read: 0, transform: 0, write: 0 }
     let started = performance.now()
@@ -25,9 +25,14 @@ export default function transform(task: TransformTask): TransformResult {
       batch.length = 0
       timings.write += performance.now() - started
     }
-    const processor = new RecordProcessor(task.mapping, known, (values, hash) => {
-      if (batch.push({ values, hash }) >= STAGING_BATCH) flush()
-    })
+    const processor = new RecordProcessor(
+      task.mapping,
+      known,
+      (values, hash) => {
+        if (batch.push({ values, hash }) >= STAGING_BATCH) flush()
+      },
+      !task.rewrite,
+    )
     let lines: number
     if (task.format === 'json') {
       const records = readJsonRecords(task.file, task.gzip, task.mapping.recordsPath)

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { type ByteRange, splitOnLines } from '../../cache/cache-files.js'
 import { CachesyncError } from '../../util/errors.js'
 import type { TransformResult, TransformTask } from '../../workers/transform-task.js'
-import { emptyRun, type ModeContext, type SourceJob, type SourceRun, timed } from '../source-job.js'
+import { addWritten, emptyRun, type ModeContext, type SourceJob, type SourceRun, timed } from '../source-job.js'
 
 type TaskResult = Extract<TransformResult, { ok: true }>
 
@@ -22,7 +22,7 @@ export async function runParallel(jobs: readonly SourceJob[], ctx: ModeContext):
   // Dispatch everything now (piscina queues it), so the workers never wait for the writer.
   const pending = plans.map((tasks) => tasks.map((task) => pool.run(task)))
   // The snapshots are read while the workers parse, before the first merge changes the tables.
-  const snapshots = jobs.map((job) => (job.liveBefore > 0 ? timed(ctx.busy, 'read', () => job.writer.loadKnownRows()) : undefined))
+  const snapshots = jobs.map((job) => (job.hadLiveRows ? timed(ctx.busy, 'read', () => job.writer.loadKnownRows()) : undefined))
   return Promise.all(jobs.map((job, i) => mergeInOrder(job, plans[i] as TransformTask[], pending[i] as Promise<TaskResult>[], snapshots[i], ctx)))
 }
 
@@ -34,12 +34,14 @@ function planTasks(job: SourceJob, ctx: ModeContext, threads: number): Transform
   return ranges.map((range, i) => ({
     source: job.source.name,
     mapping: job.mapping,
+    keyIndexes: job.writer.keyIndexes,
+    rewrite: job.rewrite,
     file: job.file.path,
     format: job.file.format,
     gzip: job.file.gzip,
     range,
     stagingPath: join(ctx.stagingDir, `${job.source.name}.${i}.sqlite`),
-    known: job.liveBefore > 0 ? { db: ctx.dbPath, table: job.source.table, token: `${ctx.runToken}:${job.source.name}` } : undefined,
+    known: job.hadLiveRows ? { db: ctx.dbPath, table: job.source.table, token: `${ctx.runToken}:${job.source.name}` } : undefined,
   }))
 }
 
@@ -76,7 +78,10 @@ async function mergeInOrder(
         run.error = tooManyRejects(job, run)
         continue
       }
-      run.changes += timed(ctx.busy, 'write', () => job.writer.mergeStaging(task.stagingPath))
+      addWritten(
+        run,
+        timed(ctx.busy, 'write', () => job.writer.mergeStaging(task.stagingPath)),
+      )
       bytesDone += task.range.end - task.range.start
       ctx.onProgress?.({ source: job.source.name, bytesDone, bytesTotal: job.file.bytes, records: run.counts.read })
     } finally {

@@ -1,7 +1,7 @@
 import { forEachLine, readBytes, readJsonRecords } from '../../cache/line-reader.js'
 import { RecordProcessor } from '../../engine/record-processor.js'
 import { RowBatcher } from '../row-batcher.js'
-import { emptyRun, type ModeContext, type SourceJob, type SourceRun, timed } from '../source-job.js'
+import { addWritten, emptyRun, type ModeContext, type SourceJob, type SourceRun, timed } from '../source-job.js'
 import { tooManyRejects } from './parallel.js'
 
 /**
@@ -17,17 +17,20 @@ export async function runSequential(jobs: readonly SourceJob[], ctx: ModeContext
 function syncWholeFile(job: SourceJob, ctx: ModeContext): SourceRun {
   const run = emptyRun()
   try {
-    const snapshot = job.liveBefore > 0 ? timed(ctx.busy, 'read', () => job.writer.loadKnownRows()) : undefined
+    const snapshot = job.hadLiveRows ? timed(ctx.busy, 'read', () => job.writer.loadKnownRows()) : undefined
     const known = snapshot === undefined ? undefined : new Set(snapshot.hashes)
     const batcher = new RowBatcher(ctx.chunk, (rows, hashes) => {
       if (job.maxRejects !== undefined && processor.counts.rejected > job.maxRejects)
         throw tooManyRejects(job, { ...run, counts: processor.counts, rejects: processor.rejects })
       const started = performance.now()
-      run.changes += ctx.sink.transaction(() => job.writer.upsert(rows, hashes))
+      addWritten(
+        run,
+        ctx.sink.transaction(() => job.writer.upsert(rows, hashes)),
+      )
       ctx.busy.write += performance.now() - started
       ctx.onProgress?.({ source: job.source.name, bytesDone: 0, bytesTotal: job.file.bytes, records: processor.counts.read })
     })
-    const processor = new RecordProcessor(job.mapping, known, batcher.add)
+    const processor = new RecordProcessor(job.mapping, known, batcher.add, !job.rewrite)
     const file = job.file
     const writeAtStart = ctx.busy.write
     let started = performance.now()

@@ -1,7 +1,7 @@
 import { type RecordBatch, streamJsonRecords, streamLines } from '../../cache/stream-records.js'
 import type { RowValues } from '../record-mapper.js'
 import { RecordProcessor } from '../record-processor.js'
-import { emptyRun, type ModeContext, type SourceJob, type SourceRun } from '../source-job.js'
+import { addWritten, emptyRun, type ModeContext, type SourceJob, type SourceRun } from '../source-job.js'
 import { tooManyRejects } from './parallel.js'
 
 /**
@@ -19,7 +19,7 @@ export async function runStreaming(jobs: readonly SourceJob[], ctx: ModeContext)
 async function streamSource(job: SourceJob, ctx: ModeContext, seenName: string): Promise<SourceRun> {
   const run = emptyRun()
   const db = ctx.sink.db
-  const trackSeen = job.liveBefore > 0
+  const trackSeen = job.hadLiveRows
   if (trackSeen) db.exec(`DROP TABLE IF EXISTS temp.${seenName}; CREATE TEMP TABLE ${seenName} (hash TEXT PRIMARY KEY) WITHOUT ROWID`)
   const insertSeen = trackSeen ? db.prepare(`INSERT OR IGNORE INTO temp.${seenName} (hash) VALUES (?)`) : undefined
   let rows: RowValues[] = []
@@ -45,10 +45,13 @@ async function streamSource(job: SourceJob, ctx: ModeContext, seenName: string):
       const writeStarted = performance.now()
       const chunkRows = rows
       const chunkHashes = hashes
-      run.changes += ctx.sink.transaction(() => {
-        if (insertSeen !== undefined) for (const hash of chunkHashes) insertSeen.run(hash)
-        return job.writer.upsert(chunkRows, chunkHashes)
-      })
+      addWritten(
+        run,
+        ctx.sink.transaction(() => {
+          if (insertSeen !== undefined) for (const hash of chunkHashes) insertSeen.run(hash)
+          return job.writer.upsert(chunkRows, chunkHashes)
+        }),
+      )
       ctx.busy.write += performance.now() - writeStarted
       rows = []
       hashes = []
