@@ -13,6 +13,7 @@ export function finishSource(job: SourceJob, run: SourceRun, sink: SqliteSink, r
   const deletedAt = new Date().toISOString()
   const records = sink.transaction((): RecordCounts => {
     const { inserted, updated } = run.written
+    if (!job.hadLiveRows) job.writer.restoreHashIndex()
     const deleted = run.complete && run.error === undefined ? removeVanished(job, run.deletion, deletedAt) : 0
     sink.replaceRejects(runId, job.source.name, run.rejects)
     if (run.complete && run.error === undefined) {
@@ -39,21 +40,6 @@ export function finishSource(job: SourceJob, run: SourceRun, sink: SqliteSink, r
 }
 
 function removeVanished(job: SourceJob, deletion: Deletion, deletedAt: string): number {
-  switch (deletion.kind) {
-    case 'none':
-      return 0
-    case 'seen-table':
-      return job.writer.removeUnseen(deletion.table, deletedAt)
-    case 'matched': {
-      const { snapshot, matched } = deletion
-      // Every live row matched again: nothing can have vanished.
-      if (matched.size >= snapshot.hashes.length) return 0
-      const stale: { rowid: number; hash: string }[] = []
-      for (let i = 0; i < snapshot.hashes.length; i++) {
-        const hash = snapshot.hashes[i] as string
-        if (!matched.has(hash)) stale.push({ rowid: snapshot.rowids[i] as number, hash })
-      }
-      return job.writer.removeStale(stale, deletedAt)
-    }
-  }
+  if (deletion.kind === 'none') return 0
+  return job.writer.removeByHash(deletion.known.unseen(), deletedAt)
 }

@@ -1,4 +1,5 @@
-import { rowHash } from '../util/row-hash.js'
+import type { HashSet64 } from '../util/hash-set64.js'
+import { ROW_HASH_BYTES, rowHash } from '../util/row-hash.js'
 import { createRecordMapper, type MappingSpec, type MapResult, type RowValues } from './record-mapper.js'
 
 export interface Reject {
@@ -7,9 +8,6 @@ export interface Reject {
   reason: string
   raw: string
 }
-
-/** Hashes of the live rows already in the table: a record with one of them is unchanged. */
-export type KnownHashes = ReadonlySet<string>
 
 /** Rejects kept in full per task; past this only the count grows, so a garbage file cannot exhaust memory. */
 export const MAX_KEPT_REJECTS = 10_000
@@ -25,7 +23,7 @@ export interface ProcessorCounts {
 }
 
 /** Where mapped rows go: a staging file, a batch, an upsert. */
-export type RowConsumer = (values: RowValues, hash: string) => void
+export type RowConsumer = (values: RowValues, hash: Buffer) => void
 
 /**
  * Turns records into rows: hashes the record's text, skips a record whose hash a live row already has
@@ -34,23 +32,28 @@ export type RowConsumer = (values: RowValues, hash: string) => void
 export class RecordProcessor {
   readonly counts: ProcessorCounts = { read: 0, known: 0, mapped: 0, rejected: 0 }
   readonly rejects: Reject[] = []
-  /** The known hashes met again, in the order met. */
-  readonly matched: string[] = []
   readonly #map: (record: unknown) => MapResult
-  readonly #known: KnownHashes | undefined
+  readonly #known: HashSet64 | undefined
   readonly #onRow: RowConsumer
-
   readonly #skipKnown: boolean
+  readonly #matched: MatchedHashes | undefined
 
   /**
-   * `known`: hashes of the live rows; a record with one is noted in `matched` and, unless `skipKnown` is
-   * false (rows must be rewritten), neither parsed nor written.
+   * `known`: the hashes of the live rows. A record with one is marked seen in it (and copied to
+   * `matched` when asked, for a set that lives in another thread) and, unless `skipKnown` is false
+   * (the rows must be rewritten), neither parsed nor written.
    */
-  constructor(spec: MappingSpec, known: KnownHashes | undefined, onRow: RowConsumer, skipKnown = true) {
-    this.#skipKnown = skipKnown
+  constructor(spec: MappingSpec, known: HashSet64 | undefined, onRow: RowConsumer, options: { skipKnown?: boolean; collectMatched?: boolean } = {}) {
     this.#map = createRecordMapper(spec)
     this.#known = known
     this.#onRow = onRow
+    this.#skipKnown = options.skipKnown ?? true
+    this.#matched = options.collectMatched ? new MatchedHashes() : undefined
+  }
+
+  /** The known hashes met again, packed 8 bytes each. */
+  get matched(): Buffer {
+    return this.#matched?.packed() ?? Buffer.alloc(0)
   }
 
   /** One NDJSON line, as bytes without its line ending. */
@@ -81,15 +84,15 @@ export class RecordProcessor {
     this.#emit(record, hash, line, text)
   }
 
-  #isKnown(hash: string): boolean {
-    if (this.#known === undefined || !this.#known.has(hash)) return false
-    this.matched.push(hash)
+  #isKnown(hash: Buffer): boolean {
+    if (this.#known === undefined || !this.#known.markSeen(hash)) return false
+    this.#matched?.add(hash)
     if (!this.#skipKnown) return false
     this.counts.known++
     return true
   }
 
-  #emit(record: unknown, hash: string, line: number, text: string): void {
+  #emit(record: unknown, hash: Buffer, line: number, text: string): void {
     const mapped = this.#map(record)
     if (!mapped.ok) {
       this.#reject(line, mapped.reason, text)
@@ -108,4 +111,24 @@ export class RecordProcessor {
 function isBlank(bytes: Buffer): boolean {
   for (const byte of bytes) if (byte !== 32 && byte !== 9 && byte !== 13) return false
   return true
+}
+
+/** A growing packed list of 8-byte hashes: one buffer to post back from a worker, not a million strings. */
+class MatchedHashes {
+  #buffer = Buffer.allocUnsafe(64 * 1024)
+  #length = 0
+
+  add(hash: Buffer): void {
+    if (this.#length + ROW_HASH_BYTES > this.#buffer.length) {
+      const bigger = Buffer.allocUnsafe(this.#buffer.length * 2)
+      this.#buffer.copy(bigger, 0, 0, this.#length)
+      this.#buffer = bigger
+    }
+    hash.copy(this.#buffer, this.#length, 0, ROW_HASH_BYTES)
+    this.#length += ROW_HASH_BYTES
+  }
+
+  packed(): Buffer {
+    return this.#buffer.subarray(0, this.#length)
+  }
 }

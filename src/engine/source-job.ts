@@ -1,7 +1,8 @@
 import type { CacheFile } from '../cache/cache-files.js'
 import type { ResolvedSource } from '../config/resolve-config.js'
-import type { KnownRows, SourceWriter, WriteCounts } from '../sink/source-writer.js'
+import type { SourceWriter, WriteCounts } from '../sink/source-writer.js'
 import type { SqliteSink } from '../sink/sqlite-sink.js'
+import type { HashSet64 } from '../util/hash-set64.js'
 import type { Logger } from '../util/logger.js'
 import type { WorkerPool } from '../workers/pool.js'
 import type { MappingSpec } from './record-mapper.js'
@@ -21,13 +22,11 @@ export interface SourceJob {
   readonly maxRejects: number | undefined
 }
 
-/** How a mode decided which rows vanished upstream. */
-export type Deletion =
-  | { kind: 'none' }
-  /** The rows of the snapshot whose hash no record matched. */
-  | { kind: 'matched'; snapshot: KnownRows; matched: ReadonlySet<string> }
-  /** The live rows whose hash is not in a table of the hashes read. */
-  | { kind: 'seen-table'; table: string }
+/**
+ * Which rows vanished upstream: the live rows before this run (`known`) whose hash no record of the file
+ * matched. None when the table had no live row.
+ */
+export type Deletion = { kind: 'none' } | { kind: 'unseen'; known: HashSet64 }
 
 /** What a mode did with one source: the coordinator turns it into counts, deletes and a report. */
 export interface SourceRun {

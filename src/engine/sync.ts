@@ -77,6 +77,7 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
       runToken: randomUUID(),
       onProgress: options.onProgress,
     }
+    for (const job of runnable) if (!job.hadLiveRows) job.writer.suspendHashIndex()
     const runs = await runMode(choice, runnable, ctx)
     const activeSink = sink
     const reports: SourceReport[] = [

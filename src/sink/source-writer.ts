@@ -1,13 +1,8 @@
 import type { ResolvedSource } from '../config/resolve-config.js'
 import type { RowValues } from '../engine/record-mapper.js'
+import { HashSet64 } from '../util/hash-set64.js'
 import type { SqliteDatabase, SqliteStatement } from './sqlite-driver.js'
-import { quoteIdent } from './sqlite-schema.js'
-
-/** The live rows a source's table held before this run: what "unchanged" and "vanished" are checked against. */
-export interface KnownRows {
-  readonly rowids: number[]
-  readonly hashes: string[]
-}
+import { createLiveHashIndexSql, liveHashIndexName, quoteIdent, readLiveHashes } from './sqlite-schema.js'
 
 export interface WriteCounts {
   inserted: number
@@ -54,7 +49,7 @@ export class SourceWriter {
   }
 
   /** Writes rows (values, then hash, per row) one by one. */
-  upsert(rows: readonly RowValues[], hashes: readonly string[]): WriteCounts {
+  upsert(rows: readonly RowValues[], hashes: readonly Buffer[]): WriteCounts {
     this.#insert ??= this.#db.prepare(`${this.#insertHead()} VALUES (${new Array(this.#source.columns.length + 1).fill('?').join(', ')})`)
     this.#update ??= this.#db.prepare(this.#updateByKeySql())
     const insert = this.#insert
@@ -62,7 +57,7 @@ export class SourceWriter {
     const counts: WriteCounts = { inserted: 0, updated: 0 }
     for (let i = 0; i < rows.length; i++) {
       const values = rows[i] as RowValues
-      const hash = hashes[i] as string
+      const hash = hashes[i] as Buffer
       if (insert.run(...values, hash).changes > 0) {
         counts.inserted++
         continue
@@ -101,34 +96,35 @@ export class SourceWriter {
     }
   }
 
-  /** The live rows' rowids and hashes, in rowid order. */
-  loadKnownRows(): KnownRows {
-    const rowids: number[] = []
-    const hashes: string[] = []
-    const rows = this.#db.prepare(`SELECT rowid, "_hash" FROM ${this.#table} WHERE "_deleted_at" IS NULL ORDER BY rowid`).raw()
-    for (const row of rows.iterate() as IterableIterator<[number, string]>) {
-      rowids.push(row[0])
-      hashes.push(row[1])
-    }
-    return { rowids, hashes }
+  /** The live rows' hashes, read from the covering index as one packed buffer. */
+  loadLiveHashes(): HashSet64 {
+    return HashSet64.fromPacked(readLiveHashes(this.#db, this.#source.table))
   }
 
-  /** Removes the given rows unless this run rewrote them (their hash changed), hard or soft as configured. */
-  removeStale(rows: readonly { rowid: number; hash: string }[], deletedAt: string): number {
+  /**
+   * Loading into an empty table: drop the hash index now and build it once at the end (a sort), far
+   * cheaper than keeping it up to date row by row.
+   */
+  suspendHashIndex(): void {
+    this.#db.exec(`DROP INDEX IF EXISTS ${quoteIdent(liveHashIndexName(this.#source.table))}`)
+  }
+
+  restoreHashIndex(): void {
+    this.#db.exec(createLiveHashIndexSql(this.#source.table))
+  }
+
+  /**
+   * Removes the live rows with these hashes, hard or soft as configured. A row this run rewrote has a
+   * new hash and is not touched.
+   */
+  removeByHash(hashes: readonly Buffer[], deletedAt: string): number {
     const soft = this.#source.delete === 'soft'
     const statement = soft
-      ? this.#db.prepare(`UPDATE ${this.#table} SET "_deleted_at" = ? WHERE rowid = ? AND "_hash" = ? AND "_deleted_at" IS NULL`)
-      : this.#db.prepare(`DELETE FROM ${this.#table} WHERE rowid = ? AND "_hash" = ?`)
+      ? this.#db.prepare(`UPDATE ${this.#table} SET "_deleted_at" = ? WHERE "_hash" = ? AND "_deleted_at" IS NULL`)
+      : this.#db.prepare(`DELETE FROM ${this.#table} WHERE "_hash" = ? AND "_deleted_at" IS NULL`)
     let removed = 0
-    for (const row of rows) removed += (soft ? statement.run(deletedAt, row.rowid, row.hash) : statement.run(row.rowid, row.hash)).changes
+    for (const hash of hashes) removed += (soft ? statement.run(deletedAt, hash) : statement.run(hash)).changes
     return removed
-  }
-
-  /** Removes the live rows whose hash is not in `seenTable` (a table of the `hash` values this run read). */
-  removeUnseen(seenTable: string, deletedAt: string): number {
-    const unseen = `"_deleted_at" IS NULL AND "_hash" NOT IN (SELECT hash FROM ${seenTable})`
-    if (this.#source.delete === 'soft') return this.#db.prepare(`UPDATE ${this.#table} SET "_deleted_at" = ? WHERE ${unseen}`).run(deletedAt).changes
-    return this.#db.prepare(`DELETE FROM ${this.#table} WHERE ${unseen}`).run().changes
   }
 
   #insertHead(): string {

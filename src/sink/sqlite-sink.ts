@@ -3,7 +3,7 @@ import type { ResolvedSource } from '../config/resolve-config.js'
 import { CachesyncError, ConfigError } from '../util/errors.js'
 import { SourceWriter, type SourceWriterOptions } from './source-writer.js'
 import { openDatabase, type SqliteDatabase } from './sqlite-driver.js'
-import { createTableSql, quoteIdent, SYNC_TABLES_SQL, sqlType } from './sqlite-schema.js'
+import { createLiveHashIndexSql, createTableSql, quoteIdent, SYNC_TABLES_SQL, sqlType } from './sqlite-schema.js'
 
 /** What the last complete sync of a source recorded. */
 export interface SourceState {
@@ -75,6 +75,7 @@ export class SqliteSink {
     const existing = this.#db.prepare(`PRAGMA table_info(${quoteIdent(source.table)})`).all() as { name: string; pk: number }[]
     if (existing.length === 0) {
       this.#db.exec(createTableSql(source))
+      this.#db.exec(createLiveHashIndexSql(source.table))
       return
     }
     const keyNow = existing.filter((c) => c.pk > 0).map((c) => c.name)
@@ -91,6 +92,7 @@ export class SqliteSink {
       }
     }
     if (!have.has('_deleted_at')) this.#db.exec(`ALTER TABLE ${quoteIdent(source.table)} ADD COLUMN "_deleted_at" TEXT`)
+    this.#db.exec(createLiveHashIndexSql(source.table))
   }
 
   sourceState(source: string): SourceState | undefined {

@@ -31,7 +31,7 @@ export class StagingFile {
     return this.#rows
   }
 
-  add(values: RowValues, hash: string): void {
+  add(values: RowValues, hash: Buffer): void {
     this.#insert.run(...values, hash)
     this.#rows++
   }

@@ -1,15 +1,17 @@
 import { forEachLine, readBytes, readJsonRecords } from '../cache/line-reader.js'
 import type { RowValues } from '../engine/record-mapper.js'
-import { type KnownHashes, RecordProcessor } from '../engine/record-processor.js'
+import { RecordProcessor } from '../engine/record-processor.js'
 import { openDatabase } from '../sink/sqlite-driver.js'
+import { readLiveHashes } from '../sink/sqlite-schema.js'
 import { StagingFile } from '../sink/staging-file.js'
 import { serializeError } from '../util/errors.js'
+import { HashSet64 } from '../util/hash-set64.js'
 import type { TransformResult, TransformTask } from './transform-task.js'
 
 /** Rows buffered before a staging insert: timing each batch, not each row, keeps the clock cheap. */
 const STAGING_BATCH = 1000
 
-let knownCache: { token: string; hashes: KnownHashes } | undefined
+let knownCache: { token: string; hashes: HashSet64 } | undefined
 
 /** Piscina's entry: parse, map and hash one range of a cache file into a staging file. */
 export default function transform(task: TransformTask): TransformResult {
@@ -18,7 +20,7 @@ export default function transform(task: TransformTask): TransformResult {
     const timings = { read: 0, transform: 0, write: 0 }
     let started = performance.now()
     const known = task.known === undefined ? undefined : loadKnown(task.known)
-    const batch: { values: RowValues; hash: string }[] = []
+    const batch: { values: RowValues; hash: Buffer }[] = []
     const flush = (): void => {
       const started = performance.now()
       for (const row of batch) staging.add(row.values, row.hash)
@@ -31,7 +33,7 @@ export default function transform(task: TransformTask): TransformResult {
       (values, hash) => {
         if (batch.push({ values, hash }) >= STAGING_BATCH) flush()
       },
-      !task.rewrite,
+      { skipKnown: !task.rewrite, collectMatched: true },
     )
     let lines: number
     if (task.format === 'json') {
@@ -51,18 +53,18 @@ export default function transform(task: TransformTask): TransformResult {
     timings.transform = finishing - started - timings.write
     staging.finish()
     timings.write += performance.now() - finishing
-    return { ok: true, counts: processor.counts, lines, rejects: processor.rejects, matched: processor.matched.join('\n'), timings }
+    return { ok: true, counts: processor.counts, lines, rejects: processor.rejects, matched: processor.matched, timings }
   } catch (err) {
     staging.discard()
     return { ok: false, error: serializeError(err) }
   }
 }
 
-function loadKnown(spec: NonNullable<TransformTask['known']>): KnownHashes {
+function loadKnown(spec: NonNullable<TransformTask['known']>): HashSet64 {
   if (knownCache?.token === spec.token) return knownCache.hashes
   const db = openDatabase(spec.db, { readonly: true, fileMustExist: true })
   try {
-    const hashes = new Set(db.prepare(`SELECT "_hash" FROM "${spec.table}" WHERE "_deleted_at" IS NULL`).pluck().all() as string[])
+    const hashes = HashSet64.fromPacked(readLiveHashes(db, spec.table))
     knownCache = { token: spec.token, hashes }
     return hashes
   } finally {

@@ -2,6 +2,8 @@ import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { type ByteRange, splitOnLines } from '../../cache/cache-files.js'
 import { CachesyncError } from '../../util/errors.js'
+import type { HashSet64 } from '../../util/hash-set64.js'
+import { ROW_HASH_BYTES } from '../../util/row-hash.js'
 import type { TransformResult, TransformTask } from '../../workers/transform-task.js'
 import { addWritten, emptyRun, type ModeContext, type SourceJob, type SourceRun, timed } from '../source-job.js'
 
@@ -22,7 +24,7 @@ export async function runParallel(jobs: readonly SourceJob[], ctx: ModeContext):
   // Dispatch everything now (piscina queues it), so the workers never wait for the writer.
   const pending = plans.map((tasks) => tasks.map((task) => pool.run(task)))
   // The snapshots are read while the workers parse, before the first merge changes the tables.
-  const snapshots = jobs.map((job) => (job.hadLiveRows ? timed(ctx.busy, 'read', () => job.writer.loadKnownRows()) : undefined))
+  const snapshots = jobs.map((job) => (job.hadLiveRows ? timed(ctx.busy, 'read', () => job.writer.loadLiveHashes()) : undefined))
   return Promise.all(jobs.map((job, i) => mergeInOrder(job, plans[i] as TransformTask[], pending[i] as Promise<TaskResult>[], snapshots[i], ctx)))
 }
 
@@ -49,11 +51,10 @@ async function mergeInOrder(
   job: SourceJob,
   tasks: readonly TransformTask[],
   pending: readonly Promise<TaskResult>[],
-  snapshot: ReturnType<SourceJob['writer']['loadKnownRows']> | undefined,
+  known: HashSet64 | undefined,
   ctx: ModeContext,
 ): Promise<SourceRun> {
   const run = emptyRun()
-  const matched = new Set<string>()
   let linesBefore = 0
   let bytesDone = 0
   for (let i = 0; i < tasks.length; i++) {
@@ -73,7 +74,7 @@ async function mergeInOrder(
       addProcessorCounts(run, result)
       for (const reject of result.rejects) run.rejects.push({ ...reject, line: reject.line + linesBefore })
       linesBefore += result.lines
-      if (result.matched !== '') for (const hash of result.matched.split('\n')) matched.add(hash)
+      if (known !== undefined) for (let at = 0; at < result.matched.length; at += ROW_HASH_BYTES) known.markSeen(result.matched, at)
       if (job.maxRejects !== undefined && run.counts.rejected > job.maxRejects) {
         run.error = tooManyRejects(job, run)
         continue
@@ -89,7 +90,7 @@ async function mergeInOrder(
     }
   }
   run.complete = run.error === undefined
-  run.deletion = snapshot === undefined ? { kind: 'none' } : { kind: 'matched', snapshot, matched }
+  run.deletion = known === undefined ? { kind: 'none' } : { kind: 'unseen', known }
   return run
 }
 

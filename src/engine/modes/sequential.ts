@@ -17,8 +17,7 @@ export async function runSequential(jobs: readonly SourceJob[], ctx: ModeContext
 function syncWholeFile(job: SourceJob, ctx: ModeContext): SourceRun {
   const run = emptyRun()
   try {
-    const snapshot = job.hadLiveRows ? timed(ctx.busy, 'read', () => job.writer.loadKnownRows()) : undefined
-    const known = snapshot === undefined ? undefined : new Set(snapshot.hashes)
+    const known = job.hadLiveRows ? timed(ctx.busy, 'read', () => job.writer.loadLiveHashes()) : undefined
     const batcher = new RowBatcher(ctx.chunk, (rows, hashes) => {
       if (job.maxRejects !== undefined && processor.counts.rejected > job.maxRejects)
         throw tooManyRejects(job, { ...run, counts: processor.counts, rejects: processor.rejects })
@@ -30,7 +29,7 @@ function syncWholeFile(job: SourceJob, ctx: ModeContext): SourceRun {
       ctx.busy.write += performance.now() - started
       ctx.onProgress?.({ source: job.source.name, bytesDone: 0, bytesTotal: job.file.bytes, records: processor.counts.read })
     })
-    const processor = new RecordProcessor(job.mapping, known, batcher.add, !job.rewrite)
+    const processor = new RecordProcessor(job.mapping, known, batcher.add, { skipKnown: !job.rewrite })
     const file = job.file
     const writeAtStart = ctx.busy.write
     let started = performance.now()
@@ -51,7 +50,7 @@ function syncWholeFile(job: SourceJob, ctx: ModeContext): SourceRun {
     run.rejects = processor.rejects
     if (job.maxRejects !== undefined && run.counts.rejected > job.maxRejects) throw tooManyRejects(job, run)
     run.complete = true
-    run.deletion = snapshot === undefined || known === undefined ? { kind: 'none' } : { kind: 'matched', snapshot, matched: new Set(processor.matched) }
+    run.deletion = known === undefined ? { kind: 'none' } : { kind: 'unseen', known }
   } catch (err) {
     run.error = err as Error
   }

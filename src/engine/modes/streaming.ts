@@ -1,66 +1,48 @@
 import { type RecordBatch, streamJsonRecords, streamLines } from '../../cache/stream-records.js'
-import type { RowValues } from '../record-mapper.js'
 import { RecordProcessor } from '../record-processor.js'
-import { addWritten, emptyRun, type ModeContext, type SourceJob, type SourceRun } from '../source-job.js'
+import { RowBatcher } from '../row-batcher.js'
+import { addWritten, emptyRun, type ModeContext, type SourceJob, type SourceRun, timed } from '../source-job.js'
 import { tooManyRejects } from './parallel.js'
 
 /**
  * Streaming mode: chunks of `chunk` records are read, mapped and written one after another, each chunk
- * one transaction; memory is set by the chunk, not by the file. With no whole-file view, every record
- * is parsed, SQLite's upsert skips the unchanged rows, and the hashes read go to a temporary table
- * (on disk) so that vanished rows can be found at the end.
+ * one transaction; memory is set by the chunk, not by the file — but for the live rows' hashes (about
+ * 18 bytes a row) that let unchanged records skip parsing and writing.
  */
 export async function runStreaming(jobs: readonly SourceJob[], ctx: ModeContext): Promise<SourceRun[]> {
   const runs: SourceRun[] = []
-  for (const [i, job] of jobs.entries()) runs.push(await streamSource(job, ctx, `seen_${i}`))
+  for (const job of jobs) runs.push(await streamSource(job, ctx))
   return runs
 }
 
-async function streamSource(job: SourceJob, ctx: ModeContext, seenName: string): Promise<SourceRun> {
+async function streamSource(job: SourceJob, ctx: ModeContext): Promise<SourceRun> {
   const run = emptyRun()
-  const db = ctx.sink.db
-  const trackSeen = job.hadLiveRows
-  if (trackSeen) db.exec(`DROP TABLE IF EXISTS temp.${seenName}; CREATE TEMP TABLE ${seenName} (hash TEXT PRIMARY KEY) WITHOUT ROWID`)
-  const insertSeen = trackSeen ? db.prepare(`INSERT OR IGNORE INTO temp.${seenName} (hash) VALUES (?)`) : undefined
-  let rows: RowValues[] = []
-  let hashes: string[] = []
-  const processor = new RecordProcessor(job.mapping, undefined, (values, hash) => {
-    rows.push(values)
-    hashes.push(hash)
+  const known = job.hadLiveRows ? timed(ctx.busy, 'read', () => job.writer.loadLiveHashes()) : undefined
+  // A chunk is written whole or not at all: the batcher only collects, the loop below writes.
+  const batcher = new RowBatcher(Number.MAX_SAFE_INTEGER, (rows, hashes) => {
+    addWritten(
+      run,
+      timed(ctx.busy, 'write', () => ctx.sink.transaction(() => job.writer.upsert(rows, hashes))),
+    )
   })
+  const processor = new RecordProcessor(job.mapping, known, batcher.add, { skipKnown: !job.rewrite })
   try {
     const batches = job.file.format === 'json' ? streamJsonRecords(job.file, job.mapping.recordsPath, ctx.chunk) : streamLines(job.file, ctx.chunk)
     let readStarted = performance.now()
     for await (const batch of batches) {
       ctx.busy.read += performance.now() - readStarted
-      const transformStarted = performance.now()
-      const rejectedBefore = processor.counts.rejected
-      processBatch(processor, batch)
-      ctx.busy.transform += performance.now() - transformStarted
+      timed(ctx.busy, 'transform', () => processBatch(processor, batch))
       if (job.maxRejects !== undefined && processor.counts.rejected > job.maxRejects) {
         run.counts = processor.counts
         run.rejects = processor.rejects
         throw tooManyRejects(job, run)
       }
-      const writeStarted = performance.now()
-      const chunkRows = rows
-      const chunkHashes = hashes
-      addWritten(
-        run,
-        ctx.sink.transaction(() => {
-          if (insertSeen !== undefined) for (const hash of chunkHashes) insertSeen.run(hash)
-          return job.writer.upsert(chunkRows, chunkHashes)
-        }),
-      )
-      ctx.busy.write += performance.now() - writeStarted
-      rows = []
-      hashes = []
-      if (processor.counts.rejected > rejectedBefore) ctx.logger.debug({ source: job.source.name, rejected: processor.counts.rejected }, 'records rejected')
+      batcher.flush()
       ctx.onProgress?.({ source: job.source.name, bytesDone: batch.bytes, bytesTotal: job.file.bytes, records: processor.counts.read })
       readStarted = performance.now()
     }
     run.complete = true
-    run.deletion = trackSeen ? { kind: 'seen-table', table: `temp.${seenName}` } : { kind: 'none' }
+    run.deletion = known === undefined ? { kind: 'none' } : { kind: 'unseen', known }
   } catch (err) {
     run.error = err as Error
   }
@@ -70,6 +52,6 @@ async function streamSource(job: SourceJob, ctx: ModeContext, seenName: string):
 }
 
 function processBatch(processor: RecordProcessor, batch: RecordBatch): void {
-  if (batch.kind === 'lines') batch.items.forEach((text, i) => processor.processLine(text, batch.firstLine + i))
+  if (batch.kind === 'lines') batch.items.forEach((bytes, i) => processor.processLine(bytes, batch.firstLine + i))
   else batch.items.forEach((record, i) => processor.processRecord(record, batch.firstLine + i))
 }
