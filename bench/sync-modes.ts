@@ -40,7 +40,10 @@ interface Sample {
 
 function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Sample {
   const started = performance.now()
-  const child = spawnSync(process.execPath, [cli, ...args, '--json', '--log-level', 'warn', '--no-progress'], { encoding: 'utf8', env: { ...process.env, ...env } })
+  const child = spawnSync(process.execPath, [cli, ...args, '--json', '--log-level', 'warn', '--no-progress'], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  })
   const wallMs = performance.now() - started
   if (child.status !== 0) throw new Error(`cachesync ${args.join(' ')} failed (${child.status}): ${child.stderr}`)
   const report = JSON.parse(child.stdout) as { peakRssMb: number; records: { read: number }; phases: Record<string, number> }
@@ -87,7 +90,9 @@ async function main(): Promise<void> {
   measure('parallel', () => runCli(['sync', '--mode', 'parallel', '--cache-dir', base, '--db', freshDb('parallel')]))
   measure('sequential', () => runCli(['sync', '--mode', 'sequential', '--cache-dir', base, '--db', freshDb('sequential')]))
   for (const chunk of [500, 1000, 2000, 5000]) {
-    measure(`streaming ${chunk}`, () => runCli(['sync', '--mode', 'streaming', '--chunk', String(chunk), '--cache-dir', base, '--db', freshDb(`streaming-${chunk}`)]))
+    measure(`streaming ${chunk}`, () =>
+      runCli(['sync', '--mode', 'streaming', '--chunk', String(chunk), '--cache-dir', base, '--db', freshDb(`streaming-${chunk}`)]),
+    )
   }
   const small = join(work, 'cache-100000')
   if (!existsSync(join(small, 'users.ndjson'))) await generateDmrCache({ records: 100_000, cacheDir: small, seed: 1 })
@@ -110,11 +115,21 @@ async function main(): Promise<void> {
   mkdirSync(values.out as string, { recursive: true })
   const stamp = new Date().toISOString().slice(0, 10)
   writeFileSync(join(values.out as string, `sync-modes-${stamp}.md`), `${markdown}\n`)
-  writeFileSync(join(values.out as string, `sync-modes-${stamp}.json`), `${JSON.stringify({ machine: machine(), records, repeat, results, samples: all }, null, 2)}\n`)
+  writeFileSync(
+    join(values.out as string, `sync-modes-${stamp}.json`),
+    `${JSON.stringify({ machine: machine(), records, repeat, results, samples: all }, null, 2)}\n`,
+  )
 }
 
 function machine(): object {
-  return { cores: availableParallelism(), cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, sqlite: sqliteVersion(), date: new Date().toISOString() }
+  return {
+    cores: availableParallelism(),
+    cpu: cpus()[0]?.model,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    sqlite: sqliteVersion(),
+    date: new Date().toISOString(),
+  }
 }
 
 function report(results: Record<string, ReturnType<typeof median>>): string {

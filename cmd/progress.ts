@@ -1,15 +1,15 @@
-import cliProgress from 'cli-progress'
 import type { Logger, ProgressEvent } from '../src/index.js'
 
 /** A bar per source on a terminal; elsewhere a log line every few seconds. Returns the handler and a stop. */
-export function createProgress(logger: Logger, enabled: boolean): { onProgress: (event: ProgressEvent) => void; stop: () => void } {
+export async function createProgress(logger: Logger, enabled: boolean): Promise<{ onProgress: (event: ProgressEvent) => void; stop: () => void }> {
   if (!enabled) return { onProgress: () => {}, stop: () => {} }
   if (process.stderr.isTTY) {
+    const { default: cliProgress } = await import('cli-progress')
     const multi = new cliProgress.MultiBar(
       { stream: process.stderr, clearOnComplete: true, hideCursor: true, format: ' {source} [{bar}] {percentage}% · {records} records' },
       cliProgress.Presets.shades_classic,
     )
-    const bars = new Map<string, cliProgress.SingleBar>()
+    const bars = new Map<string, InstanceType<typeof cliProgress.SingleBar>>()
     return {
       onProgress(event) {
         let bar = bars.get(event.source)

@@ -40,7 +40,7 @@ export function demoCommand(setExit: (code: number) => void): CommandModule<obje
       const config = loadConfig({ db: args.db, cacheDir }, { mode: 'auto' })
       say(`Syncing into ${config.db} with --mode auto …\n`)
       const logger = cliLogger(args)
-      const progress = createProgress(logger, true)
+      const progress = await createProgress(logger, true)
       const report = await runSync(config, { logger, onProgress: progress.onProgress }).finally(() => progress.stop())
       process.stdout.write(args.json ? `${JSON.stringify(toJson(report))}\n` : `${formatSyncReport(report)}\n`)
       say(

@@ -35,7 +35,7 @@ export function syncCommand(setExit: (code: number) => void): CommandModule<obje
     handler: async (args) => {
       const config = loadConfig(args, { mode: args.mode, chunk: args.chunk, workers: args.workers, maxRejects: args.maxRejects })
       const logger = cliLogger(args)
-      const progress = createProgress(logger, args.progress)
+      const progress = await createProgress(logger, args.progress)
       let report: SyncReport
       try {
         report = await runSync(config, { dryRun: args.dryRun, force: args.force, logger, onProgress: progress.onProgress })

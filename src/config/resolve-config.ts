@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { extname, resolve } from 'node:path'
-import { parse as parseYaml } from 'yaml'
 import { deepFreeze } from '../util/deep-freeze.js'
 import { ConfigError } from '../util/errors.js'
 import {
@@ -194,4 +194,10 @@ function resolveColumn(name: string, spec: ColumnSpec): ResolvedColumn {
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>
+}
+
+/** The YAML parser is loaded on first use: most runs have no configuration file. */
+function parseYaml(text: string): unknown {
+  const yaml = createRequire(import.meta.url)('yaml') as typeof import('yaml')
+  return yaml.parse(text)
 }

@@ -19,6 +19,10 @@ import { mappingFingerprint } from './record-mapper.js'
 import type { BusyTimes, ModeContext, ProgressEvent, SourceJob, SourceRun } from './source-job.js'
 import { addCounts, emptyCounts, type PhaseTimes, type SourceReport, type SyncReport } from './sync-report.js'
 
+/** SQLite page cache per mode: small where memory is the point, generous where speed is. */
+const STREAMING_CACHE_KIB = 8 * 1024
+const WHOLE_FILE_CACHE_KIB = 64 * 1024
+
 export interface SyncOptions {
   /** Report what a sync would do, on a scratch copy; the database is not touched. @default false */
   dryRun?: boolean
@@ -60,11 +64,12 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
       largestFileBytes: Math.max(0, ...jobs.map((job) => ('job' in job ? job.job.file.bytes : 0))),
     })
     logger.info({ mode: choice.mode, chunk: choice.chunk, reason: choice.reason }, 'mode chosen')
+    sink.setCacheSize(choice.mode === 'streaming' ? STREAMING_CACHE_KIB : WHOLE_FILE_CACHE_KIB)
     const runnable = jobs.flatMap((j) => ('job' in j ? [j.job] : []))
     const workers = choice.mode === 'parallel' ? Math.min(config.workers, availableParallelism() * 2) : 0
     if (choice.mode === 'parallel' && runnable.length > 0) {
       mkdirSync(stagingDir, { recursive: true })
-      pool = createWorkerPool({ threads: workers })
+      pool = await createWorkerPool({ threads: workers })
     }
     const ctx: ModeContext = {
       sink,

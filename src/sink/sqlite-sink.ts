@@ -51,7 +51,6 @@ export class SqliteSink {
     try {
       db.pragma('journal_mode = WAL')
       db.pragma('synchronous = NORMAL')
-      db.pragma('cache_size = -65536')
       db.pragma('temp_store = FILE')
       db.pragma('foreign_keys = OFF')
       return new SqliteSink(path, db)
@@ -59,6 +58,14 @@ export class SqliteSink {
       db.close()
       throw translateSqliteError(err, path)
     }
+  }
+
+  /**
+   * SQLite's page cache, in KiB. It is most of a streaming sync's memory: 64 MB of cache adds about
+   * 90 MB of peak RSS at a million rows for a few percent of speed.
+   */
+  setCacheSize(kib: number): void {
+    this.#db.pragma(`cache_size = -${Math.max(1024, Math.round(kib))}`)
   }
 
   get db(): SqliteDatabase {

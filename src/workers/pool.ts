@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { Piscina } from 'piscina'
 import { deserializeError } from '../util/errors.js'
 import type { TransformResult, TransformTask } from './transform-task.js'
 
@@ -24,8 +23,10 @@ export function workerFilename(): string {
   return filename
 }
 
-export function createWorkerPool(options: { threads: number }): WorkerPool {
+/** Starts the pool; piscina is loaded only here, so the modes without workers never pay for it. */
+export async function createWorkerPool(options: { threads: number }): Promise<WorkerPool> {
   const threads = Math.max(1, options.threads)
+  const { Piscina } = await import('piscina')
   const piscina = new Piscina<TransformTask, TransformResult>({
     filename: workerFilename(),
     minThreads: threads,
