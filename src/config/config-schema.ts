@@ -19,16 +19,27 @@ export type Normalizer = (typeof NORMALIZERS)[number]
 
 const columnType = z.enum(COLUMN_TYPES, { error: `must be one of ${COLUMN_TYPES.join(', ')}` })
 
-const columnSpec = z.union([
-  columnType,
-  z.strictObject({
-    type: columnType,
-    /** Field of the record, dotted for nested fields. @default the column name */
-    from: z.string().min(1).optional(),
-    required: z.boolean().optional(),
-    normalize: z.enum(NORMALIZERS, { error: `must be one of ${NORMALIZERS.join(', ')}` }).optional(),
-  }),
-])
+const columnObject = z.strictObject({
+  type: columnType,
+  /** Field of the record, dotted for nested fields. @default the column name */
+  from: z.string().min(1).optional(),
+  required: z.boolean().optional(),
+  normalize: z.enum(NORMALIZERS, { error: `must be one of ${NORMALIZERS.join(', ')}` }).optional(),
+  /** What a value that cannot be coerced to the type does: reject the record, or become null. @default 'reject' */
+  invalid: z.enum(['reject', 'null'], { error: 'must be reject or null' }).optional(),
+})
+
+/**
+ * A column is a type name or an object. Chosen by the value's shape rather than as a union, so that an
+ * error says what the chosen form expected instead of zod's bare "Invalid input".
+ */
+const columnSpec = z.unknown().transform((value, ctx): ColumnType | z.infer<typeof columnObject> => {
+  const form = typeof value === 'object' && value !== null ? columnObject : columnType
+  const result = form.safeParse(value)
+  if (result.success) return result.data
+  for (const issue of result.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path })
+  return z.NEVER
+})
 
 const positiveInt = z.number().int('must be an integer').positive('must be a positive integer')
 const nonNegativeInt = z.number().int('must be an integer').nonnegative('must be 0 or more')
@@ -65,7 +76,7 @@ export const configFileSchema = z.strictObject({
 
 export type ConfigFile = z.infer<typeof configFileSchema>
 export type SourceSpec = z.infer<typeof sourceSchema>
-export type ColumnSpec = z.infer<typeof columnSpec>
+export type ColumnSpec = ColumnType | z.infer<typeof columnObject>
 
 /** Validates an unknown value against a schema, returning issues as `path: message` lines. */
 export function validate<T>(schema: z.ZodType<T>, value: unknown): { ok: true; value: T } | { ok: false; issues: string[] } {

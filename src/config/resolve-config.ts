@@ -22,6 +22,8 @@ export interface ResolvedColumn {
   readonly type: ColumnType
   readonly required: boolean
   readonly normalize: Normalizer | undefined
+  /** A value that cannot be coerced: reject the record, or store null. */
+  readonly invalid: 'reject' | 'null'
 }
 
 export interface ResolvedSource {
@@ -182,13 +184,14 @@ function resolveSources(specs: readonly SourceSpec[]): ResolvedSource[] {
 }
 
 function resolveColumn(name: string, spec: ColumnSpec): ResolvedColumn {
-  if (typeof spec === 'string') return { name, from: [name], type: spec, required: false, normalize: undefined }
+  if (typeof spec === 'string') return { name, from: [name], type: spec, required: false, normalize: undefined, invalid: 'reject' }
   return {
     name,
     from: (spec.from ?? name).split('.'),
     type: spec.type,
     required: spec.required ?? false,
     normalize: spec.normalize,
+    invalid: spec.invalid ?? 'reject',
   }
 }
 

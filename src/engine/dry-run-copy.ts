@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs'
+import { copyFileSync, existsSync } from 'node:fs'
 import { openDatabase } from '../sink/sqlite-driver.js'
 
 /**
@@ -9,6 +9,11 @@ import { openDatabase } from '../sink/sqlite-driver.js'
 export async function copyForDryRun(dbPath: string): Promise<string> {
   const scratch = `${dbPath}.dry-run-${process.pid}`
   if (!existsSync(dbPath)) return scratch
+  // Without a WAL the file is the whole database; opening it, even read-only, would leave -wal and -shm files.
+  if (!existsSync(`${dbPath}-wal`)) {
+    copyFileSync(dbPath, scratch)
+    return scratch
+  }
   const source = openDatabase(dbPath, { readonly: true, fileMustExist: true })
   try {
     await source.backup(scratch)

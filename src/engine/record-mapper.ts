@@ -43,7 +43,8 @@ export function createRecordMapper(spec: MappingSpec): (record: unknown) => MapR
     for (let i = 0; i < count; i++) {
       const column = columns[i] as ResolvedColumn
       const raw = readField(record as Record<string, unknown>, column.from)
-      const value = coerce(column.normalize === undefined ? raw : normalize(column.normalize, raw), column)
+      let value = coerce(column.normalize === undefined ? raw : normalize(column.normalize, raw), column)
+      if (value === INVALID && column.invalid === 'null') value = null
       if (value === INVALID) return { ok: false, reason: `${column.name}: expected ${column.type}, got ${describe(raw)}` }
       if (value === null && column.required)
         return { ok: false, reason: `${column.name}: missing (it is ${raw === undefined ? 'absent' : 'null or empty'}; the column is required)` }

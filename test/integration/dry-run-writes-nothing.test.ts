@@ -5,7 +5,6 @@ import { generateDmrCache, runSync, type SyncReport } from '../../src/index.js'
 import { diffSource, expectedCounts } from '../helpers/change-set.js'
 import { MODES, testConfig } from '../helpers/config.js'
 import { checksumAll, DMR_TABLES, fileSha256, scalar } from '../helpers/database.js'
-import { itUnless } from '../helpers/known-bug.js'
 import { runCli } from '../helpers/run-cli.js'
 import { useTempDir } from '../helpers/temp-dir.js'
 
@@ -24,8 +23,6 @@ function snapshot(db: string) {
   }
 }
 
-const STRAY_WAL = 'copyForDryRun opens the real database read-only to back it up, which leaves empty -wal and -shm files beside it'
-
 describe.each(MODES)('a dry run writes nothing (%s mode)', (mode) => {
   const tmp = useTempDir()
   const dir = (name: string): string => join(tmp(), name)
@@ -41,8 +38,10 @@ describe.each(MODES)('a dry run writes nothing (%s mode)', (mode) => {
     await generateDmrCache({ records: RECORDS, cacheDir: dir('b'), seed: SEED, changeRate: 0.03 })
     mkdirSync(dir('db'))
     expect((await runSync(testConfig({ db: db(), cacheDir: dir('a'), mode }))).ok).toBe(true)
-    before = snapshot(db())
+    // The checksum opens the database too (read-only opening of a WAL database makes -wal and -shm files):
+    // take it before the file listing, so that only the dry run is judged.
     tablesBefore = checksumAll(db())
+    before = snapshot(db())
     dry = await runSync(testConfig({ db: db(), cacheDir: dir('b'), mode }), { dryRun: true })
     after = snapshot(db())
   })
@@ -69,7 +68,7 @@ describe.each(MODES)('a dry run writes nothing (%s mode)', (mode) => {
     expect(after.files.filter((name) => name.includes('dry-run') || name.includes('staging') || name.endsWith('.lock'))).toEqual([])
   })
 
-  itUnless(STRAY_WAL)('creates no file beside the database', () => {
+  it('creates no file beside the database', () => {
     expect(after.files).toEqual(before.files)
   })
 

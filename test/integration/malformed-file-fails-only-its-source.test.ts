@@ -1,11 +1,10 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { beforeAll, describe, expect } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { generateDmrCache, runSync } from '../../src/index.js'
 import { diffSource, expectedCounts } from '../helpers/change-set.js'
 import { MODES, testConfig } from '../helpers/config.js'
 import { checksumAll } from '../helpers/database.js'
-import { itUnless } from '../helpers/known-bug.js'
 import { runCli, STACK_LINE } from '../helpers/run-cli.js'
 import { useTempDir } from '../helpers/temp-dir.js'
 
@@ -50,13 +49,7 @@ const TRUNCATIONS: Truncation[] = [
   },
 ]
 
-/** Product bugs these tests found (see the test report); each entry turns the matching test into `it.fails`. */
-const STREAMING_CRASH = 'streaming mode: stream-json Parser errors are not forwarded through .pipe(), the process dies on an unhandled error event'
-const STREAMING_PARTIAL = 'streaming mode commits each chunk as it goes, so the records before the damage are applied'
-const STREAMING_NO_POSITION = `${STREAMING_CRASH}; and streamJsonRecords' own message names a record number, not a line and column`
-const NO_POSITION = 'locateJsonError gives no line/column when JSON.parse says "Unexpected end of JSON input"'
-
-describe.each(TRUNCATIONS)('a truncated JSON cache file fails only its own source ($name)', ({ cut, endOfInput }) => {
+describe.each(TRUNCATIONS)('a truncated JSON cache file fails only its own source ($name)', ({ cut }) => {
   const tmp = useTempDir()
   const dir = (name: string): string => join(tmp(), name)
   let truncatedLine = 0
@@ -86,30 +79,25 @@ describe.each(TRUNCATIONS)('a truncated JSON cache file fails only its own sourc
       cli = await runCli(['sync', '--db', db(), '--cache-dir', dir('b'), '--mode', mode, '--chunk', String(CHUNK), '--json'])
     })
 
-    const streaming = mode === 'streaming'
-
-    itUnless(streaming ? STREAMING_CRASH : undefined)('exits 1, with a message and no stack trace on stderr', () => {
+    it('exits 1, with a message and no stack trace on stderr', () => {
       expect(cli.stderr).not.toMatch(STACK_LINE)
       expect(cli.stderr).not.toMatch(/this is a bug/)
       expect(cli.signal).toBe(null)
       expect(cli.code).toBe(1)
     })
 
-    itUnless(streaming ? STREAMING_NO_POSITION : endOfInput ? NO_POSITION : undefined)(
-      'reports the source failed, naming the file and the line and column',
-      () => {
-        expect(cli.stdout.trim(), `stdout is empty; stderr:\n${cli.stderr}`).not.toBe('')
-        const out = JSON.parse(cli.stdout) as { ok: boolean; sources: { name: string; state: string; error?: string; code?: string }[] }
-        expect(out.ok).toBe(false)
-        const devices = out.sources.find((s) => s.name === 'devices')
-        expect(devices?.state).toBe('failed')
-        expect(devices?.code).toBe('ERR_PARSE')
-        expect(devices?.error).toContain(join(dir('b'), 'devices.json'))
-        expect(devices?.error).toMatch(new RegExp(`line ${truncatedLine}, column \\d+`))
-      },
-    )
+    it('reports the source failed, naming the file and the line and column', () => {
+      expect(cli.stdout.trim(), `stdout is empty; stderr:\n${cli.stderr}`).not.toBe('')
+      const out = JSON.parse(cli.stdout) as { ok: boolean; sources: { name: string; state: string; error?: string; code?: string }[] }
+      expect(out.ok).toBe(false)
+      const devices = out.sources.find((s) => s.name === 'devices')
+      expect(devices?.state).toBe('failed')
+      expect(devices?.code).toBe('ERR_PARSE')
+      expect(devices?.error).toContain(join(dir('b'), 'devices.json'))
+      expect(devices?.error).toMatch(new RegExp(`line ${truncatedLine}, column \\d+`))
+    })
 
-    itUnless(streaming ? STREAMING_CRASH : undefined)('the other sources still sync the change set', () => {
+    it('the other sources still sync the change set', () => {
       expect(cli.stdout.trim(), `stdout is empty; stderr:\n${cli.stderr}`).not.toBe('')
       const out = JSON.parse(cli.stdout) as { sources: { name: string; state: string; records: unknown }[] }
       for (const name of ['rptrs', 'users']) {
@@ -122,7 +110,7 @@ describe.each(TRUNCATIONS)('a truncated JSON cache file fails only its own sourc
       expect(after.users?.sha256).not.toBe(before.users?.sha256)
     })
 
-    itUnless(streaming ? STREAMING_PARTIAL : undefined)("the failed source's table keeps its previous rows, untouched", () => {
+    it("the failed source's table keeps its previous rows, untouched", () => {
       expect(checksumAll(db(), ['devices'])).toEqual({ devices: before.devices })
     })
   })

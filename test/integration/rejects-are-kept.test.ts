@@ -27,7 +27,7 @@ const NDJSON_LINES: string[] = [
   '   \t', // 8 blank: ignored
   good(9, { color_code: {} }), // 9 an object in an integer column
   good(10), // 10
-  good(11, { lat: 'north' }), // 11 text in a real column
+  good(11, { frequency: 'north' }), // 11 text in a real column
   'null', // 12 not an object
   good(13, { id: 13.5 }), // 13 not an integer
   good('14'), // 14 numeric string key: fine
@@ -47,7 +47,7 @@ const NDJSON_REJECTS: ExpectedReject[] = [
   { line: 6, reason: /^id: expected integer, got "abc"/ },
   { line: 7, reason: /expected a JSON object, got an array/ },
   { line: 9, reason: /^color_code: expected integer, got an object/ },
-  { line: 11, reason: /^lat: expected real, got "north"/ },
+  { line: 11, reason: /^frequency: expected real, got "north"/ },
   { line: 12, reason: /expected a JSON object, got null/ },
   { line: 13, reason: /^id: expected integer, got 13\.5/ },
 ]
@@ -64,7 +64,7 @@ const JSON_ELEMENTS: unknown[] = [
   JSON.parse(good(6, { color_code: {} })), // 6
   null, // 7
   JSON.parse(good(8)), // 8
-  JSON.parse(good(9, { lat: 'north' })), // 9
+  JSON.parse(good(9, { frequency: 'north' })), // 9
   JSON.parse(good(10, { id: null })), // 10 key null
   JSON.parse(good(11)), // 11
 ]
@@ -74,7 +74,7 @@ const JSON_REJECTS: ExpectedReject[] = [
   { line: 5, reason: /expected a JSON object, got an array/ },
   { line: 6, reason: /^color_code: expected integer, got an object/ },
   { line: 7, reason: /expected a JSON object, got null/ },
-  { line: 9, reason: /^lat: expected real, got "north"/ },
+  { line: 9, reason: /^frequency: expected real, got "north"/ },
   { line: 10, reason: /^id: missing/ },
 ]
 const JSON_GOOD_IDS = [1, 3, 8, 11]

@@ -26,6 +26,10 @@ async function streamSource(job: SourceJob, ctx: ModeContext): Promise<SourceRun
     )
   })
   const processor = new RecordProcessor(job.mapping, known, batcher.add, { skipKnown: !job.rewrite })
+  // An NDJSON line stands alone, so its chunks commit as they go. A JSON document is valid only whole:
+  // its chunks are savepoints in one transaction, so a file cut short leaves the table as it was.
+  const wholeFile = job.file.format === 'json'
+  if (wholeFile) ctx.sink.db.exec('BEGIN')
   try {
     const batches = job.file.format === 'json' ? streamJsonRecords(job.file, job.mapping.recordsPath, ctx.chunk) : streamLines(job.file, ctx.chunk)
     let readStarted = performance.now()
@@ -41,9 +45,14 @@ async function streamSource(job: SourceJob, ctx: ModeContext): Promise<SourceRun
       ctx.onProgress?.({ source: job.source.name, bytesDone: batch.bytes, bytesTotal: job.file.bytes, records: processor.counts.read })
       readStarted = performance.now()
     }
+    if (wholeFile) ctx.sink.db.exec('COMMIT')
     run.complete = true
     run.deletion = known === undefined ? { kind: 'none' } : { kind: 'unseen', known }
   } catch (err) {
+    if (wholeFile && ctx.sink.db.inTransaction) {
+      ctx.sink.db.exec('ROLLBACK')
+      run.written = { inserted: 0, updated: 0 }
+    }
     run.error = err as Error
   }
   run.counts = processor.counts

@@ -7,9 +7,6 @@ import { runCli, STACK_LINE } from '../../helpers/run-cli.js'
 import { useTempDir } from '../../helpers/temp-dir.js'
 
 /** Product bug found by this file (see the test report). */
-const UNION_MESSAGE =
-  'a column is z.union([type, {type, from, …}]): any mistake in it surfaces as zod\'s bare "Invalid input", saying nothing of what was expected'
-
 const tmp = useTempDir()
 let files = 0
 
@@ -151,10 +148,10 @@ sources:
       maxRejects: 5,
     })
     expect(source?.columns).toEqual([
-      { name: 'net', from: ['net'], type: 'text', required: true, normalize: undefined },
-      { name: 'id', from: ['id'], type: 'integer', required: true, normalize: undefined },
-      { name: 'name', from: ['name'], type: 'text', required: false, normalize: 'trim' },
-      { name: 'lat', from: ['position', 'lat'], type: 'real', required: false, normalize: undefined },
+      { name: 'net', from: ['net'], type: 'text', required: true, normalize: undefined, invalid: 'reject' },
+      { name: 'id', from: ['id'], type: 'integer', required: true, normalize: undefined, invalid: 'reject' },
+      { name: 'name', from: ['name'], type: 'text', required: false, normalize: 'trim', invalid: 'reject' },
+      { name: 'lat', from: ['position', 'lat'], type: 'real', required: false, normalize: undefined, invalid: 'reject' },
     ])
   })
 
@@ -227,7 +224,7 @@ describe('resolveConfig: every validation message names the key path and what wa
     expect(err.message).toContain('bad name')
   })
 
-  itUnless(UNION_MESSAGE)('a bad column type lists the types, in the short and the long form of a column', () => {
+  it('a bad column type lists the types, in the short and the long form of a column', () => {
     for (const id of ['int', { type: 'int' }]) {
       const err = configError({ env: {}, configFile: configFile({ sources: [{ name: 'a', key: 'id', columns: { id } }] }) })
       expect(err.issues).toHaveLength(1)
@@ -236,7 +233,7 @@ describe('resolveConfig: every validation message names the key path and what wa
     }
   })
 
-  itUnless(UNION_MESSAGE)('a bad normalizer lists the normalizers', () => {
+  it('a bad normalizer lists the normalizers', () => {
     const err = configError({
       env: {},
       configFile: configFile({ sources: [{ name: 'a', key: 'id', columns: { id: 'integer', n: { type: 'text', normalize: 'titlecase' } } }] }),
