@@ -84,6 +84,7 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
     }
     for (const job of runnable) if (!job.hadLiveRows) job.writer.suspendHashIndex()
     const runs = await runMode(choice, runnable, ctx)
+    await rewriteWhereDuplicateKeys(choice, runnable, runs, ctx, sink)
     const activeSink = sink
     const reports: SourceReport[] = [
       ...jobs.map((planned) => {
@@ -158,6 +159,8 @@ async function planJobs(config: ResolvedConfig, sink: SqliteSink, force: boolean
       // Rows written under another mapping cannot be trusted by their hash: rewrite them all once.
       const rewrite = state !== undefined && state.fingerprint !== fingerprint
       const writer = sink.createSourceWriter(source, { rewrite })
+      const hadLiveRows = writer.hasLiveRows()
+      writer.trackDisplaced = hadLiveRows
       jobs.push({
         job: {
           source,
@@ -165,7 +168,7 @@ async function planJobs(config: ResolvedConfig, sink: SqliteSink, force: boolean
           contentHash,
           mapping: { columns: source.columns, recordsPath: source.recordsPath, fingerprint },
           writer,
-          hadLiveRows: writer.hasLiveRows(),
+          hadLiveRows,
           rewrite,
           maxRejects: source.maxRejects ?? config.maxRejects,
         },
@@ -175,6 +178,28 @@ async function planJobs(config: ResolvedConfig, sink: SqliteSink, force: boolean
     }
   }
   return { jobs, skipped }
+}
+
+/**
+ * A key that appears twice in one file can defeat the unchanged-record shortcut: an earlier record of
+ * the key rewrites the row, then a later one, whose bytes are the row's old ones, is skipped as unchanged.
+ * That shows as a displaced hash that some record matched; such a source is applied again, every record
+ * parsed and written in file order, so that the last record of each key wins as in a plain upsert.
+ */
+async function rewriteWhereDuplicateKeys(choice: ModeChoice, jobs: SourceJob[], runs: SourceRun[], ctx: ModeContext, sink: SqliteSink): Promise<void> {
+  for (const [i, job] of jobs.entries()) {
+    const run = runs[i] as SourceRun
+    if (run.error !== undefined || run.deletion.kind !== 'unseen') continue
+    const known = run.deletion.known
+    if (!job.writer.displaced.some((hash) => known.isSeen(hash))) continue
+    ctx.logger.warn({ source: job.source.name }, 'duplicate keys in the cache file: applying it again in file order')
+    const again: SourceJob = { ...job, rewrite: true, writer: sink.createSourceWriter(job.source, { rewrite: true }) }
+    // A token of its own: the workers must not reuse the live hashes they read before the first pass.
+    const [redo] = await runMode(choice, [again], { ...ctx, runToken: `${ctx.runToken}:again` })
+    if (redo === undefined) continue
+    // The counts stay those of the first pass (what changed); deletions are decided by the second.
+    runs[i] = { ...run, error: redo.error, complete: redo.complete, deletion: redo.deletion }
+  }
 }
 
 async function runMode(choice: ModeChoice, jobs: SourceJob[], ctx: ModeContext): Promise<SourceRun[]> {

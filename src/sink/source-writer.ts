@@ -28,6 +28,11 @@ export class SourceWriter {
   readonly #valueIndexes: number[]
   #insert: SqliteStatement | undefined
   #update: SqliteStatement | undefined
+  #oldHash: SqliteStatement | undefined
+  /** The hashes that rows had before this run rewrote them, once `trackDisplaced` is on. */
+  readonly displaced: Buffer[] = []
+  /** Worth its lookups only when the table had live rows that records could match. */
+  trackDisplaced = false
 
   constructor(db: SqliteDatabase, source: ResolvedSource, options: SourceWriterOptions = { rewrite: false }) {
     this.#db = db
@@ -62,11 +67,16 @@ export class SourceWriter {
         counts.inserted++
         continue
       }
+      const keys = this.#keyIndexes.map((at) => values[at])
       const params: unknown[] = this.#valueIndexes.map((at) => values[at])
-      params.push(hash)
-      for (const at of this.#keyIndexes) params.push(values[at])
+      params.push(hash, ...keys)
       if (!this.#rewrite) params.push(hash)
-      counts.updated += update.run(...params).changes
+      this.#oldHash ??= this.#db.prepare(`SELECT "_hash" FROM ${this.#table} WHERE ${this.#keyWhere()}`).pluck()
+      const old = this.trackDisplaced ? this.#oldHash.get(...keys) : undefined
+      if (update.run(...params).changes > 0) {
+        counts.updated++
+        if (Buffer.isBuffer(old)) this.displaced.push(old)
+      }
     }
     return counts
   }
@@ -87,7 +97,10 @@ export class SourceWriter {
           (this.#rewrite ? '' : ' AND (t."_hash" IS NOT s."_hash" OR t."_deleted_at" IS NOT NULL)'),
       )
       const insert = this.#db.prepare(`${this.#insertHead()} SELECT ${[...staged, '"_hash"'].join(', ')} FROM staging.rows ORDER BY rowid`)
+      const join = this.#keyIndexes.map((i) => `t.${quoteIdent((columns[i] as { name: string }).name)} = s.c${i}`).join(' AND ')
+      const old = this.#db.prepare(`SELECT t."_hash" FROM ${this.#table} AS t JOIN staging.rows AS s ON ${join} WHERE t."_hash" IS NOT s."_hash"`).pluck()
       return this.#db.transaction(() => {
+        if (this.trackDisplaced) for (const hash of old.iterate()) if (Buffer.isBuffer(hash)) this.displaced.push(hash)
         const updated = update.run().changes
         return { updated, inserted: insert.run().changes }
       })()
@@ -97,6 +110,14 @@ export class SourceWriter {
   }
 
   /** The live rows' hashes, read from the covering index as one packed buffer. */
+  /** The live rows' hashes packed 8 bytes each, in memory that worker threads can share without a copy. */
+  loadSharedLiveHashes(): Uint8Array {
+    const packed = readLiveHashes(this.#db, this.#source.table)
+    const shared = new Uint8Array(new SharedArrayBuffer(packed.length))
+    shared.set(packed)
+    return shared
+  }
+
   loadLiveHashes(): HashSet64 {
     return HashSet64.fromPacked(readLiveHashes(this.#db, this.#source.table))
   }
@@ -125,6 +146,10 @@ export class SourceWriter {
     let removed = 0
     for (const hash of hashes) removed += (soft ? statement.run(deletedAt, hash) : statement.run(hash)).changes
     return removed
+  }
+
+  #keyWhere(): string {
+    return this.#keyIndexes.map((i) => `${quoteIdent((this.#source.columns[i] as { name: string }).name)} = ?`).join(' AND ')
   }
 
   #insertHead(): string {

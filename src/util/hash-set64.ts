@@ -61,6 +61,18 @@ export class HashSet64 {
     return false
   }
 
+  /** True when the hash is a member marked seen. */
+  isSeen(hash: Uint8Array, offset = 0): boolean {
+    const hi = readU32(hash, offset)
+    const lo = readU32(hash, offset + 4)
+    let slot = lo & this.#mask
+    while (this.#state[slot] !== 0) {
+      if (this.#hi[slot] === hi && this.#lo[slot] === lo) return this.#state[slot] === 2
+      slot = (slot + 1) & this.#mask
+    }
+    return false
+  }
+
   /** The members never marked seen, as 8-byte buffers. */
   unseen(): Buffer[] {
     const out: Buffer[] = []

@@ -14,8 +14,8 @@ export interface TransformTask {
   readonly gzip: boolean
   readonly range: ByteRange
   readonly stagingPath: string
-  /** Where to read the hashes of the rows already synced, when the table is not empty. */
-  readonly known: { readonly db: string; readonly table: string; readonly token: string } | undefined
+  /** The live rows' hashes before this run, packed 8 bytes each in shared memory; the token names the snapshot. */
+  readonly known: { readonly packed: Uint8Array; readonly token: string } | undefined
   /** Parse and write known records too (the mapping changed). */
   readonly rewrite: boolean
 }

@@ -1,8 +1,6 @@
 import { forEachLine, readBytes, readJsonRecords } from '../cache/line-reader.js'
 import type { RowValues } from '../engine/record-mapper.js'
 import { RecordProcessor } from '../engine/record-processor.js'
-import { openDatabase } from '../sink/sqlite-driver.js'
-import { readLiveHashes } from '../sink/sqlite-schema.js'
 import { StagingFile } from '../sink/staging-file.js'
 import { serializeError } from '../util/errors.js'
 import { HashSet64 } from '../util/hash-set64.js'
@@ -62,12 +60,7 @@ export default function transform(task: TransformTask): TransformResult {
 
 function loadKnown(spec: NonNullable<TransformTask['known']>): HashSet64 {
   if (knownCache?.token === spec.token) return knownCache.hashes
-  const db = openDatabase(spec.db, { readonly: true, fileMustExist: true })
-  try {
-    const hashes = HashSet64.fromPacked(readLiveHashes(db, spec.table))
-    knownCache = { token: spec.token, hashes }
-    return hashes
-  } finally {
-    db.close()
-  }
+  const hashes = HashSet64.fromPacked(Buffer.from(spec.packed.buffer, spec.packed.byteOffset, spec.packed.length))
+  knownCache = { token: spec.token, hashes }
+  return hashes
 }

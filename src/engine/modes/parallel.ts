@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { type ByteRange, splitOnLines } from '../../cache/cache-files.js'
 import { CachesyncError } from '../../util/errors.js'
-import type { HashSet64 } from '../../util/hash-set64.js'
+import { HashSet64 } from '../../util/hash-set64.js'
 import { ROW_HASH_BYTES } from '../../util/row-hash.js'
 import type { TransformResult, TransformTask } from '../../workers/transform-task.js'
 import { addWritten, emptyRun, type ModeContext, type SourceJob, type SourceRun, timed } from '../source-job.js'
@@ -20,15 +20,19 @@ const TASK_BYTES = 16 * 1024 * 1024
 export async function runParallel(jobs: readonly SourceJob[], ctx: ModeContext): Promise<SourceRun[]> {
   const pool = ctx.pool
   if (pool === undefined) throw new CachesyncError('ERR_INTERNAL', 'parallel mode needs a worker pool')
-  const plans = jobs.map((job) => planTasks(job, ctx, pool.threads))
+  // One snapshot of the live hashes per source, taken before any merge and shared with the workers: a
+  // worker reading the table itself could see rows that an earlier merge of this run already changed.
+  const shared = jobs.map((job) => (job.hadLiveRows ? timed(ctx.busy, 'read', () => job.writer.loadSharedLiveHashes()) : undefined))
+  const plans = jobs.map((job, i) => planTasks(job, ctx, pool.threads, shared[i]))
   // Dispatch everything now (piscina queues it), so the workers never wait for the writer.
   const pending = plans.map((tasks) => tasks.map((task) => pool.run(task)))
-  // The snapshots are read while the workers parse, before the first merge changes the tables.
-  const snapshots = jobs.map((job) => (job.hadLiveRows ? timed(ctx.busy, 'read', () => job.writer.loadLiveHashes()) : undefined))
+  const snapshots = shared.map((packed) =>
+    packed === undefined ? undefined : HashSet64.fromPacked(Buffer.from(packed.buffer, packed.byteOffset, packed.length)),
+  )
   return Promise.all(jobs.map((job, i) => mergeInOrder(job, plans[i] as TransformTask[], pending[i] as Promise<TaskResult>[], snapshots[i], ctx)))
 }
 
-function planTasks(job: SourceJob, ctx: ModeContext, threads: number): TransformTask[] {
+function planTasks(job: SourceJob, ctx: ModeContext, threads: number, known: Uint8Array | undefined): TransformTask[] {
   const ranges: ByteRange[] =
     job.file.format === 'json' || job.file.gzip
       ? [{ start: 0, end: job.file.bytes }]
@@ -43,7 +47,7 @@ function planTasks(job: SourceJob, ctx: ModeContext, threads: number): Transform
     gzip: job.file.gzip,
     range,
     stagingPath: join(ctx.stagingDir, `${job.source.name}.${i}.sqlite`),
-    known: job.hadLiveRows ? { db: ctx.dbPath, table: job.source.table, token: `${ctx.runToken}:${job.source.name}` } : undefined,
+    known: known === undefined ? undefined : { packed: known, token: `${ctx.runToken}:${job.source.name}` },
   }))
 }
 

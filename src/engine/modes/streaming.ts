@@ -18,8 +18,9 @@ export async function runStreaming(jobs: readonly SourceJob[], ctx: ModeContext)
 async function streamSource(job: SourceJob, ctx: ModeContext): Promise<SourceRun> {
   const run = emptyRun()
   const known = job.hadLiveRows ? timed(ctx.busy, 'read', () => job.writer.loadLiveHashes()) : undefined
-  // A chunk is written whole or not at all: the batcher only collects, the loop below writes.
-  const batcher = new RowBatcher(Number.MAX_SAFE_INTEGER, (rows, hashes) => {
+  // A transaction holds `chunk` rows, not `chunk` lines: on a re-sync most lines are unchanged, and a
+  // commit for every few rows would cost more than the rows.
+  const batcher = new RowBatcher(ctx.chunk, (rows, hashes) => {
     addWritten(
       run,
       timed(ctx.busy, 'write', () => ctx.sink.transaction(() => job.writer.upsert(rows, hashes))),
@@ -41,10 +42,10 @@ async function streamSource(job: SourceJob, ctx: ModeContext): Promise<SourceRun
         run.rejects = processor.rejects
         throw tooManyRejects(job, run)
       }
-      batcher.flush()
       ctx.onProgress?.({ source: job.source.name, bytesDone: batch.bytes, bytesTotal: job.file.bytes, records: processor.counts.read })
       readStarted = performance.now()
     }
+    batcher.flush()
     if (wholeFile) ctx.sink.db.exec('COMMIT')
     run.complete = true
     run.deletion = known === undefined ? { kind: 'none' } : { kind: 'unseen', known }
