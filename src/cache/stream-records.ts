@@ -46,16 +46,11 @@ export async function* streamLines(file: CacheFile, size: number): AsyncGenerato
     const chunk = piece as Buffer
     bytes += chunk.length
     let start = 0
-    if (carry !== undefined) {
-      // Only the line cut by the previous piece is copied, not the whole piece.
-      const end = chunk.indexOf(10)
-      if (end < 0) {
-        carry = Buffer.concat([carry, chunk])
-        continue
-      }
-      const joined = Buffer.concat([carry, chunk.subarray(0, end)])
-      items.push(joined.length > 0 && joined[joined.length - 1] === 13 ? joined.subarray(0, -1) : joined)
+    for (let end = chunk.indexOf(10); end >= 0; end = chunk.indexOf(10, start)) {
+      // Only the line cut by the previous piece is copied, never the whole piece.
+      const bytesOfLine = carry === undefined ? chunk.subarray(start, end) : Buffer.concat([carry, chunk.subarray(start, end)])
       carry = undefined
+      items.push(withoutCarriageReturn(bytesOfLine))
       start = end + 1
       line++
       if (items.length >= size) {
@@ -64,20 +59,14 @@ export async function* streamLines(file: CacheFile, size: number): AsyncGenerato
         firstLine = line
       }
     }
-    for (let end = chunk.indexOf(10, start); end >= 0; end = chunk.indexOf(10, start)) {
-      items.push(chunk.subarray(start, end > start && chunk[end - 1] === 13 ? end - 1 : end))
-      start = end + 1
-      line++
-      if (items.length >= size) {
-        yield { kind: 'lines', items, firstLine, bytes }
-        items = []
-        firstLine = line
-      }
-    }
-    if (start < chunk.length) carry = chunk.subarray(start)
+    if (start < chunk.length) carry = carry === undefined ? chunk.subarray(start) : Buffer.concat([carry, chunk.subarray(start)])
   }
-  if (carry !== undefined) items.push(carry)
+  if (carry !== undefined) items.push(withoutCarriageReturn(carry))
   if (items.length > 0) yield { kind: 'lines', items, firstLine, bytes }
+}
+
+function withoutCarriageReturn(line: Buffer): Buffer {
+  return line.length > 0 && line[line.length - 1] === 13 ? line.subarray(0, -1) : line
 }
 
 /** Streams the records array of a JSON file (top level, or at `recordsPath`) in batches of `size`. */
