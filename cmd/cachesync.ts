@@ -1,6 +1,7 @@
 import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
 import { isUserError } from '../src/index.js'
+import { backupCommand } from './commands/backup.js'
 import { demoCommand } from './commands/demo.js'
 import { generateCommand } from './commands/generate.js'
 import { syncCommand } from './commands/sync.js'
@@ -19,6 +20,7 @@ async function main(argv: string[]): Promise<number> {
     .command(syncCommand((code) => (exitCode = code)))
     .command(generateCommand((code) => (exitCode = code)))
     .command(demoCommand((code) => (exitCode = code)))
+    .command(backupCommand((code) => (exitCode = code)))
     .fail((message, err) => {
       if (err) throw err
       throw new UsageError(message)

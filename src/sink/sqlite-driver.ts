@@ -6,7 +6,8 @@ export interface SqliteDatabase {
   exec(sql: string): void
   pragma(source: string, options?: { simple?: boolean }): unknown
   transaction<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R
-  backup(destination: string): Promise<unknown>
+  /** `progress` returns the pages to copy in the next step. */
+  backup(destination: string, options?: { progress?: (info: { totalPages: number; remainingPages: number }) => number | undefined }): Promise<unknown>
   close(): void
   readonly inTransaction: boolean
   readonly open: boolean
