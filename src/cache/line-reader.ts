@@ -3,9 +3,28 @@ import { gunzipSync } from 'node:zlib'
 import { CachesyncError } from '../util/errors.js'
 import type { ByteRange } from './cache-files.js'
 
-/** Reads a range of a cache file into memory (a gzip file is read and inflated whole). */
-export function readBytes(path: string, range: ByteRange, gzip: boolean): Buffer {
-  return gzip ? gunzipSync(readFileSync(path)) : readRange(path, range)
+/**
+ * Reads a range of a cache file into memory (a gzip file is read and inflated whole), into `into` when
+ * given: the bytes returned are then only good until its next use.
+ */
+export function readBytes(path: string, range: ByteRange, gzip: boolean, into?: ReusableBuffer): Buffer {
+  if (gzip) return gunzipSync(readFileSync(path))
+  const length = range.end - range.start
+  return readRange(path, range, into === undefined ? Buffer.allocUnsafe(length) : into.take(length))
+}
+
+/** One buffer lent out again and again, grown when a request needs more. */
+export class ReusableBuffer {
+  #buffer = Buffer.alloc(0)
+
+  /**
+   * The first `length` bytes of the buffer; whatever the previous user wrote there is overwritten. It
+   * grows with an eighth to spare, since ranges cut on line ends differ by a few bytes.
+   */
+  take(length: number): Buffer {
+    if (this.#buffer.length < length) this.#buffer = Buffer.allocUnsafe(Math.ceil(length * 1.125))
+    return this.#buffer.subarray(0, length)
+  }
 }
 
 /**
@@ -26,8 +45,7 @@ export function forEachLine(buffer: Buffer, onLine: (bytes: Buffer, index: numbe
   return index
 }
 
-function readRange(path: string, range: ByteRange): Buffer {
-  const buffer = Buffer.allocUnsafe(range.end - range.start)
+function readRange(path: string, range: ByteRange, buffer: Buffer): Buffer {
   const fd = openSync(path, 'r')
   try {
     let done = 0

@@ -13,7 +13,6 @@ export function finishSource(job: SourceJob, run: SourceRun, sink: SqliteSink, r
   const deletedAt = new Date().toISOString()
   const records = sink.transaction((): RecordCounts => {
     const { inserted, updated } = run.written
-    if (!job.hadLiveRows) job.writer.restoreHashIndex()
     const deleted = run.complete && run.error === undefined ? removeVanished(job, run.deletion, deletedAt) : 0
     sink.replaceRejects(runId, job.source.name, run.rejects)
     if (run.complete && run.error === undefined) {
@@ -41,5 +40,5 @@ export function finishSource(job: SourceJob, run: SourceRun, sink: SqliteSink, r
 
 function removeVanished(job: SourceJob, deletion: Deletion, deletedAt: string): number {
   if (deletion.kind === 'none') return 0
-  return job.writer.removeByHash(deletion.known.unseen(), deletedAt)
+  return job.writer.removeRows(deletion.known.unseen(), deletedAt)
 }

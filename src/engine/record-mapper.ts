@@ -1,6 +1,6 @@
 import type { Normalizer } from '../config/config-schema.js'
 import type { ResolvedColumn, ResolvedSource } from '../config/resolve-config.js'
-import { textFingerprint } from '../util/row-hash.js'
+import { ROW_HASH_ALGORITHM, textFingerprint } from '../util/row-hash.js'
 
 /** A mapped row: one SQLite value per configured column, in column order. */
 export type RowValues = (string | number | null)[]
@@ -28,7 +28,7 @@ const NETWORK_SPELLINGS: Readonly<Record<string, string>> = {
 
 /** The mapping's identity: when it changes, every row is rewritten rather than trusted by its hash. */
 export function mappingFingerprint(source: Pick<ResolvedSource, 'columns' | 'key'>): string {
-  return textFingerprint(JSON.stringify([source.key, source.columns]))
+  return textFingerprint(JSON.stringify([ROW_HASH_ALGORITHM, source.key, source.columns]))
 }
 
 /** Compiles the column mapping of a source into one function from a parsed record to a row. */

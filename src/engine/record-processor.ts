@@ -1,5 +1,5 @@
 import type { HashSet64 } from '../util/hash-set64.js'
-import { ROW_HASH_BYTES, rowHash } from '../util/row-hash.js'
+import { rowHash } from '../util/row-hash.js'
 import { createRecordMapper, type MappingSpec, type MapResult, type RowValues } from './record-mapper.js'
 
 export interface Reject {
@@ -36,24 +36,16 @@ export class RecordProcessor {
   readonly #known: HashSet64 | undefined
   readonly #onRow: RowConsumer
   readonly #skipKnown: boolean
-  readonly #matched: MatchedHashes | undefined
 
   /**
-   * `known`: the hashes of the live rows. A record with one is marked seen in it (and copied to
-   * `matched` when asked, for a set that lives in another thread) and, unless `skipKnown` is false
-   * (the rows must be rewritten), neither parsed nor written.
+   * `known`: the hashes of the live rows. A record with one is marked seen in it and, unless `skipKnown`
+   * is false (the rows must be rewritten), neither parsed nor written.
    */
-  constructor(spec: MappingSpec, known: HashSet64 | undefined, onRow: RowConsumer, options: { skipKnown?: boolean; collectMatched?: boolean } = {}) {
+  constructor(spec: MappingSpec, known: HashSet64 | undefined, onRow: RowConsumer, options: { skipKnown?: boolean } = {}) {
     this.#map = createRecordMapper(spec)
     this.#known = known
     this.#onRow = onRow
     this.#skipKnown = options.skipKnown ?? true
-    this.#matched = options.collectMatched ? new MatchedHashes() : undefined
-  }
-
-  /** The known hashes met again, packed 8 bytes each. */
-  get matched(): Buffer {
-    return this.#matched?.packed() ?? Buffer.alloc(0)
   }
 
   /** One NDJSON line, as bytes without its line ending. */
@@ -86,7 +78,6 @@ export class RecordProcessor {
 
   #isKnown(hash: Buffer): boolean {
     if (this.#known === undefined || !this.#known.markSeen(hash)) return false
-    this.#matched?.add(hash)
     if (!this.#skipKnown) return false
     this.counts.known++
     return true
@@ -111,24 +102,4 @@ export class RecordProcessor {
 function isBlank(bytes: Buffer): boolean {
   for (const byte of bytes) if (byte !== 32 && byte !== 9 && byte !== 13) return false
   return true
-}
-
-/** A growing packed list of 8-byte hashes: one buffer to post back from a worker, not a million strings. */
-class MatchedHashes {
-  #buffer = Buffer.allocUnsafe(64 * 1024)
-  #length = 0
-
-  add(hash: Buffer): void {
-    if (this.#length + ROW_HASH_BYTES > this.#buffer.length) {
-      const bigger = Buffer.allocUnsafe(this.#buffer.length * 2)
-      this.#buffer.copy(bigger, 0, 0, this.#length)
-      this.#buffer = bigger
-    }
-    hash.copy(this.#buffer, this.#length, 0, ROW_HASH_BYTES)
-    this.#length += ROW_HASH_BYTES
-  }
-
-  packed(): Buffer {
-    return this.#buffer.subarray(0, this.#length)
-  }
 }

@@ -63,7 +63,6 @@ export interface ModeContext {
   /** A directory for staging files on the database's filesystem. */
   readonly stagingDir: string
   readonly dbPath: string
-  readonly runToken: string
   readonly onProgress: ((event: ProgressEvent) => void) | undefined
 }
 

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import { mkdirSync, rmSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { dirname } from 'node:path'
@@ -79,10 +78,8 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
       pool,
       stagingDir,
       dbPath: target,
-      runToken: randomUUID(),
       onProgress: options.onProgress,
     }
-    for (const job of runnable) if (!job.hadLiveRows) job.writer.suspendHashIndex()
     const runs = await runMode(choice, runnable, ctx)
     await rewriteWhereDuplicateKeys(choice, runnable, runs, ctx, sink)
     const activeSink = sink
@@ -194,8 +191,7 @@ async function rewriteWhereDuplicateKeys(choice: ModeChoice, jobs: SourceJob[], 
     if (!job.writer.displaced.some((hash) => known.isSeen(hash))) continue
     ctx.logger.warn({ source: job.source.name }, 'duplicate keys in the cache file: applying it again in file order')
     const again: SourceJob = { ...job, rewrite: true, writer: sink.createSourceWriter(job.source, { rewrite: true }) }
-    // A token of its own: the workers must not reuse the live hashes they read before the first pass.
-    const [redo] = await runMode(choice, [again], { ...ctx, runToken: `${ctx.runToken}:again` })
+    const [redo] = await runMode(choice, [again], ctx)
     if (redo === undefined) continue
     // The counts stay those of the first pass (what changed); deletions are decided by the second.
     runs[i] = { ...run, error: redo.error, complete: redo.complete, deletion: redo.deletion }

@@ -2,7 +2,7 @@ import type { ResolvedSource } from '../config/resolve-config.js'
 import type { RowValues } from '../engine/record-mapper.js'
 import { HashSet64 } from '../util/hash-set64.js'
 import type { SqliteDatabase, SqliteStatement } from './sqlite-driver.js'
-import { createLiveHashIndexSql, liveHashIndexName, quoteIdent, readLiveHashes } from './sqlite-schema.js'
+import { quoteIdent, readLiveRows } from './sqlite-schema.js'
 
 export interface WriteCounts {
   inserted: number
@@ -109,42 +109,26 @@ export class SourceWriter {
     }
   }
 
-  /** The live rows' hashes, read from the covering index as one packed buffer. */
-  /** The live rows' hashes packed 8 bytes each, in memory that worker threads can share without a copy. */
-  loadSharedLiveHashes(): Uint8Array {
-    const packed = readLiveHashes(this.#db, this.#source.table)
-    const shared = new Uint8Array(new SharedArrayBuffer(packed.length))
-    shared.set(packed)
-    return shared
-  }
-
-  loadLiveHashes(): HashSet64 {
-    return HashSet64.fromPacked(readLiveHashes(this.#db, this.#source.table))
+  /**
+   * The live rows' hashes as a set, read from the covering index as one packed buffer; in shared memory
+   * when worker threads are to look records up in it and mark them seen.
+   */
+  loadLiveHashes(options: { shared?: boolean } = {}): HashSet64 {
+    return HashSet64.fromPacked(readLiveRows(this.#db, this.#source.table), options)
   }
 
   /**
-   * Loading into an empty table: drop the hash index now and build it once at the end (a sort), far
-   * cheaper than keeping it up to date row by row.
+   * Removes these live rows, hard or soft as configured, by rowid. A row this run rewrote has a new hash
+   * and is not touched.
    */
-  suspendHashIndex(): void {
-    this.#db.exec(`DROP INDEX IF EXISTS ${quoteIdent(liveHashIndexName(this.#source.table))}`)
-  }
-
-  restoreHashIndex(): void {
-    this.#db.exec(createLiveHashIndexSql(this.#source.table))
-  }
-
-  /**
-   * Removes the live rows with these hashes, hard or soft as configured. A row this run rewrote has a
-   * new hash and is not touched.
-   */
-  removeByHash(hashes: readonly Buffer[], deletedAt: string): number {
+  removeRows(rows: readonly { hash: Buffer; rowid: bigint }[], deletedAt: string): number {
+    const live = `rowid = ? AND "_hash" = ? AND "_deleted_at" IS NULL`
     const soft = this.#source.delete === 'soft'
     const statement = soft
-      ? this.#db.prepare(`UPDATE ${this.#table} SET "_deleted_at" = ? WHERE "_hash" = ? AND "_deleted_at" IS NULL`)
-      : this.#db.prepare(`DELETE FROM ${this.#table} WHERE "_hash" = ? AND "_deleted_at" IS NULL`)
+      ? this.#db.prepare(`UPDATE ${this.#table} SET "_deleted_at" = ? WHERE ${live}`)
+      : this.#db.prepare(`DELETE FROM ${this.#table} WHERE ${live}`)
     let removed = 0
-    for (const hash of hashes) removed += (soft ? statement.run(deletedAt, hash) : statement.run(hash)).changes
+    for (const { hash, rowid } of rows) removed += (soft ? statement.run(deletedAt, rowid, hash) : statement.run(rowid, hash)).changes
     return removed
   }
 

@@ -29,26 +29,21 @@ function isRowidKey(source: ResolvedSource): boolean {
 }
 
 /**
- * The index that answers "which hashes are live" without reading the rows: 30-odd bytes an entry
- * against hundreds for the row, and covering (SQLite keeps the rowid in every index entry).
+ * The name of the partial hash index earlier versions kept. Keeping it current cost more on every write
+ * (and a 1.5 s sort after a first sync of a million rows) than it saved on reads; it is dropped.
  */
-export function liveHashIndexName(table: string): string {
+export function legacyHashIndexName(table: string): string {
   return `${table}__live_hash`
 }
 
-export function createLiveHashIndexSql(table: string): string {
-  return `CREATE INDEX IF NOT EXISTS ${quoteIdent(liveHashIndexName(table))} ON ${quoteIdent(table)} ("_hash") WHERE "_deleted_at" IS NULL`
-}
-
 /**
- * The live hashes, packed 8 bytes each: SQLite concatenates them from the covering index into one
- * BLOB, because fetching a million rows one by one costs a second in the driver.
+ * The live rows as hash and rowid, packed 16 bytes each (see `PACKED_ROW_BYTES`): SQLite concatenates
+ * them in one pass over the table into one BLOB, because fetching a million rows one by one costs a
+ * second in the driver. The rowid is what deletes the rows that vanished without an index on the hash.
  */
-export function readLiveHashes(db: SqliteDatabase, table: string): Buffer {
+export function readLiveRows(db: SqliteDatabase, table: string): Buffer {
   const packed = db
-    .prepare(
-      `SELECT CAST(group_concat("_hash", '') AS BLOB) FROM ${quoteIdent(table)} INDEXED BY ${quoteIdent(liveHashIndexName(table))} WHERE "_deleted_at" IS NULL`,
-    )
+    .prepare(`SELECT CAST(group_concat("_hash" || unhex(printf('%016x', rowid)), '') AS BLOB) FROM ${quoteIdent(table)} WHERE "_deleted_at" IS NULL`)
     .pluck()
     .get()
   return Buffer.isBuffer(packed) ? packed : Buffer.alloc(0)

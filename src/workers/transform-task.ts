@@ -2,6 +2,7 @@ import type { ByteRange, CacheFormat } from '../cache/cache-files.js'
 import type { MappingSpec } from '../engine/record-mapper.js'
 import type { ProcessorCounts, Reject } from '../engine/record-processor.js'
 import type { SerializedError } from '../util/errors.js'
+import type { SharedHashSet64 } from '../util/hash-set64.js'
 
 /** One unit of parallel work: a line-aligned range of a cache file, parsed into a staging file. */
 export interface TransformTask {
@@ -14,8 +15,11 @@ export interface TransformTask {
   readonly gzip: boolean
   readonly range: ByteRange
   readonly stagingPath: string
-  /** The live rows' hashes before this run, packed 8 bytes each in shared memory; the token names the snapshot. */
-  readonly known: { readonly packed: Uint8Array; readonly token: string } | undefined
+  /**
+   * The live rows' hashes before this run, a set in shared memory: the worker marks the records it meets
+   * there as seen, which is how the coordinator learns which rows vanished.
+   */
+  readonly known: SharedHashSet64 | undefined
   /** Parse and write known records too (the mapping changed). */
   readonly rewrite: boolean
 }
@@ -33,8 +37,6 @@ export type TransformResult =
       /** Lines in the range, so the coordinator can number the lines of later ranges. */
       lines: number
       rejects: Reject[]
-      /** Known hashes met again, packed 8 bytes each (one buffer clones far faster than many strings). */
-      matched: Uint8Array
       timings: TaskTimings
     }
   | { ok: false; error: SerializedError }

@@ -2,8 +2,7 @@ import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { type ByteRange, splitOnLines } from '../../cache/cache-files.js'
 import { CachesyncError } from '../../util/errors.js'
-import { HashSet64 } from '../../util/hash-set64.js'
-import { ROW_HASH_BYTES } from '../../util/row-hash.js'
+import type { HashSet64 } from '../../util/hash-set64.js'
 import type { TransformResult, TransformTask } from '../../workers/transform-task.js'
 import { addWritten, emptyRun, type ModeContext, type SourceJob, type SourceRun, timed } from '../source-job.js'
 
@@ -20,19 +19,30 @@ const TASK_BYTES = 16 * 1024 * 1024
 export async function runParallel(jobs: readonly SourceJob[], ctx: ModeContext): Promise<SourceRun[]> {
   const pool = ctx.pool
   if (pool === undefined) throw new CachesyncError('ERR_INTERNAL', 'parallel mode needs a worker pool')
-  // One snapshot of the live hashes per source, taken before any merge and shared with the workers: a
-  // worker reading the table itself could see rows that an earlier merge of this run already changed.
-  const shared = jobs.map((job) => (job.hadLiveRows ? timed(ctx.busy, 'read', () => job.writer.loadSharedLiveHashes()) : undefined))
-  const plans = jobs.map((job, i) => planTasks(job, ctx, pool.threads, shared[i]))
-  // Dispatch everything now (piscina queues it), so the workers never wait for the writer.
-  const pending = plans.map((tasks) => tasks.map((task) => pool.run(task)))
-  const snapshots = shared.map((packed) =>
-    packed === undefined ? undefined : HashSet64.fromPacked(Buffer.from(packed.buffer, packed.byteOffset, packed.length)),
-  )
+  // One snapshot of the live hashes per source, taken before any merge and shared with the workers (a
+  // worker reading the table itself could see rows that an earlier merge of this run already changed);
+  // they mark the records they meet as seen in it, in place. Smallest file first: its tasks keep the
+  // workers busy while the writer reads the next source's hashes.
+  const order = [...jobs.keys()].sort((a, b) => (jobs[a] as SourceJob).file.bytes - (jobs[b] as SourceJob).file.bytes)
+  const snapshots: (HashSet64 | undefined)[] = []
+  const plans: TransformTask[][] = []
+  const pending: Promise<TaskResult>[][] = []
+  for (const i of order) {
+    const job = jobs[i] as SourceJob
+    snapshots[i] = job.hadLiveRows ? timed(ctx.busy, 'read', () => job.writer.loadLiveHashes({ shared: true })) : undefined
+    plans[i] = planTasks(job, pool.threads, snapshots[i], ctx.stagingDir)
+    // Dispatched at once (piscina queues them), so the workers never wait for the writer. A failure is
+    // handled when its turn to merge comes; until then it must not count as unhandled.
+    pending[i] = plans[i].map((task) => {
+      const result = pool.run(task)
+      result.catch(() => {})
+      return result
+    })
+  }
   return Promise.all(jobs.map((job, i) => mergeInOrder(job, plans[i] as TransformTask[], pending[i] as Promise<TaskResult>[], snapshots[i], ctx)))
 }
 
-function planTasks(job: SourceJob, ctx: ModeContext, threads: number, known: Uint8Array | undefined): TransformTask[] {
+function planTasks(job: SourceJob, threads: number, known: HashSet64 | undefined, stagingDir: string): TransformTask[] {
   const ranges: ByteRange[] =
     job.file.format === 'json' || job.file.gzip
       ? [{ start: 0, end: job.file.bytes }]
@@ -46,8 +56,8 @@ function planTasks(job: SourceJob, ctx: ModeContext, threads: number, known: Uin
     format: job.file.format,
     gzip: job.file.gzip,
     range,
-    stagingPath: join(ctx.stagingDir, `${job.source.name}.${i}.sqlite`),
-    known: known === undefined ? undefined : { packed: known, token: `${ctx.runToken}:${job.source.name}` },
+    stagingPath: join(stagingDir, `${job.source.name}.${i}.sqlite`),
+    known: known?.memory,
   }))
 }
 
@@ -78,7 +88,6 @@ async function mergeInOrder(
       addProcessorCounts(run, result)
       for (const reject of result.rejects) run.rejects.push({ ...reject, line: reject.line + linesBefore })
       linesBefore += result.lines
-      if (known !== undefined) for (let at = 0; at < result.matched.length; at += ROW_HASH_BYTES) known.markSeen(result.matched, at)
       if (job.maxRejects !== undefined && run.counts.rejected > job.maxRejects) {
         run.error = tooManyRejects(job, run)
         continue
