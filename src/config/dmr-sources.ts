@@ -3,11 +3,13 @@ import type { SourceSpec } from './config-schema.js'
 /**
  * The built-in configuration: the three DMR sources of the flagship data set, mapped to tables with
  * SQLite types. Upstream shapes drift (ids as strings, `trustee` string or array, `lat`/`lng` strings or
- * floats, the network spelled four ways); the column types and normalizers absorb that.
+ * floats, the network spelled four ways); the column types and normalizers absorb that. The URLs are the real
+ * endpoints; `--base-url` points them at a mirror or at `cachesync serve-demo`.
  */
 export const DMR_SOURCES: readonly SourceSpec[] = Object.freeze([
   {
     name: 'rptrs',
+    url: 'https://radioid.net/static/rptrs.json',
     recordsPath: 'rptrs',
     key: 'id',
     delete: 'hard',
@@ -37,6 +39,7 @@ export const DMR_SOURCES: readonly SourceSpec[] = Object.freeze([
   },
   {
     name: 'users',
+    url: 'https://radioid.net/static/users.json',
     recordsPath: 'users',
     key: 'radio_id',
     delete: 'hard',
@@ -58,6 +61,8 @@ export const DMR_SOURCES: readonly SourceSpec[] = Object.freeze([
   },
   {
     name: 'devices',
+    url: 'https://api.brandmeister.network/v2/device',
+    pagination: { style: 'offset', limitKey: 'limit', skipKey: 'offset', limitMax: 1000 },
     key: 'id',
     delete: 'soft',
     columns: {

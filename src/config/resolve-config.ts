@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { extname, resolve } from 'node:path'
+import { extname, isAbsolute, relative, resolve } from 'node:path'
 import { deepFreeze } from '../util/deep-freeze.js'
 import { ConfigError } from '../util/errors.js'
 import {
@@ -12,8 +12,10 @@ import {
   type Normalizer,
   type SourceSpec,
   validate,
+  type WarmSettings,
 } from './config-schema.js'
 import { DMR_SOURCES } from './dmr-sources.js'
+import { mergeWarmSettings, type ResolvedHttp, type ResolvedWarmSettings, resolveHttp, resolveWarmSettings } from './resolve-warm.js'
 
 export interface ResolvedColumn {
   readonly name: string
@@ -39,6 +41,8 @@ export interface ResolvedSource {
   readonly columns: readonly ResolvedColumn[]
   readonly maxRejects: number | undefined
   readonly chunk: number | undefined
+  /** Where `cachesync warm` fetches it; undefined for a source without a URL. */
+  readonly http: ResolvedHttp | undefined
 }
 
 export interface ResolvedConfig {
@@ -51,6 +55,9 @@ export interface ResolvedConfig {
   /** Past this many rejects a source fails; undefined means no limit. */
   readonly maxRejects: number | undefined
   readonly sources: readonly ResolvedSource[]
+  /** Already applied to every source URL; kept to be reported. */
+  readonly baseUrl: string | undefined
+  readonly warm: ResolvedWarmSettings
 }
 
 /** What flags pass in: every field optional. */
@@ -70,8 +77,10 @@ const ENV_KEYS = {
   chunk: 'CACHESYNC_CHUNK',
   workers: 'CACHESYNC_WORKERS',
   maxRejects: 'CACHESYNC_MAX_REJECTS',
+  baseUrl: 'CACHESYNC_BASE_URL',
 } as const
-const NUMERIC_KEYS = new Set(['chunk', 'workers', 'maxRejects'])
+const WARM_ENV_KEYS = { concurrency: 'CACHESYNC_CONCURRENCY', maxAge: 'CACHESYNC_MAX_AGE' } as const
+const NUMERIC_KEYS = new Set(['chunk', 'workers', 'maxRejects', 'concurrency'])
 
 export interface ResolveConfigInput {
   /** A YAML or JSON configuration file. */
@@ -90,26 +99,30 @@ export function resolveConfig(input: ResolveConfigInput = {}): ResolvedConfig {
   const env = input.env ?? process.env
   const configFile = input.configFile ?? env.CACHESYNC_CONFIG
   const file = configFile === undefined ? {} : readConfigFile(resolve(cwd, configFile))
-  const fromEnv = readEnv(env)
+  const fromEnv = readEnv(env, ENV_KEYS)
   const merged = {
     ...DEFAULT_CONFIG,
     workers: input.defaultWorkers ?? DEFAULT_CONFIG.workers,
     ...stripUndefined(file),
     ...fromEnv,
     ...stripUndefined(input.flags ?? {}),
+    warm: mergeWarmSettings(file.warm, readEnv(env, WARM_ENV_KEYS) as WarmSettings, input.flags?.warm),
   }
   const checked = validate(configFileSchema, { ...merged, sources: undefined, extendBuiltin: undefined })
   if (!checked.ok) throw new ConfigError('Invalid configuration:', checked.issues)
   const specs = file.sources === undefined ? DMR_SOURCES : file.extendBuiltin ? [...DMR_SOURCES, ...file.sources] : file.sources
   const settings = checked.value
+  const cacheDir = resolve(cwd, settings.cacheDir ?? DEFAULT_CONFIG.cacheDir)
   return deepFreeze({
     db: resolve(cwd, settings.db ?? DEFAULT_CONFIG.db),
-    cacheDir: resolve(cwd, settings.cacheDir ?? DEFAULT_CONFIG.cacheDir),
+    cacheDir,
     mode: settings.mode ?? DEFAULT_CONFIG.mode,
     chunk: settings.chunk,
     workers: settings.workers ?? DEFAULT_CONFIG.workers,
     maxRejects: settings.maxRejects,
-    sources: resolveSources(specs),
+    sources: resolveSources(specs, cacheDir, settings.baseUrl),
+    baseUrl: settings.baseUrl,
+    warm: resolveWarmSettings(settings.warm),
   })
 }
 
@@ -131,9 +144,9 @@ function readConfigFile(path: string): ConfigFile {
   return checked.value
 }
 
-function readEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+function readEnv(env: NodeJS.ProcessEnv, keys: Readonly<Record<string, string>>): Record<string, unknown> {
   const out: Record<string, unknown> = {}
-  for (const [key, name] of Object.entries(ENV_KEYS)) {
+  for (const [key, name] of Object.entries(keys)) {
     const raw = env[name]
     if (raw === undefined || raw === '') continue
     if (!NUMERIC_KEYS.has(key)) {
@@ -147,7 +160,7 @@ function readEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   return out
 }
 
-function resolveSources(specs: readonly SourceSpec[]): ResolvedSource[] {
+function resolveSources(specs: readonly SourceSpec[], cacheDir: string, baseUrl: string | undefined): ResolvedSource[] {
   const issues: string[] = []
   const names = new Set<string>()
   const tables = new Set<string>()
@@ -158,6 +171,12 @@ function resolveSources(specs: readonly SourceSpec[]): ResolvedSource[] {
     if (tables.has(table)) issues.push(`${where}.table: table ${table} is used by another source`)
     if (table.startsWith('sync_')) issues.push(`${where}.table: names starting with sync_ are cachesync's own`)
     if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(table)) issues.push(`${where}.table: ${table} is not a plain SQL identifier; set table explicitly`)
+    if (spec.file !== undefined && escapesDir(cacheDir, spec.file)) {
+      issues.push(`${where}.file: ${spec.file} is outside the cache directory ${cacheDir}; name a file inside it`)
+    }
+    if (spec.url !== undefined && (spec.format === 'json' || (spec.file !== undefined && !/\.(ndjson|jsonl)$/.test(spec.file)))) {
+      issues.push(`${where}.file: cachesync warm writes NDJSON; a source with a url needs a .ndjson or .jsonl file (or none)`)
+    }
     names.add(spec.name)
     tables.add(table)
     const columns = Object.entries(spec.columns ?? {}).map(([name, column]) => resolveColumn(name, column))
@@ -176,11 +195,18 @@ function resolveSources(specs: readonly SourceSpec[]): ResolvedSource[] {
       columns: columns.map((c) => (key.includes(c.name) ? { ...c, required: true } : c)),
       maxRejects: spec.maxRejects,
       chunk: spec.chunk,
+      http: resolveHttp(spec, baseUrl),
     }
   })
   if (sources.length === 0) issues.push('sources: at least one source is needed')
   if (issues.length > 0) throw new ConfigError('Invalid configuration:', issues)
   return sources
+}
+
+/** True when `file`, taken relative to `dir`, is not strictly inside it (`../x`, `/etc/x`, `.`). */
+function escapesDir(dir: string, file: string): boolean {
+  const path = relative(dir, resolve(dir, file))
+  return path === '' || path === '..' || path.startsWith('../') || isAbsolute(path)
 }
 
 function resolveColumn(name: string, spec: ColumnSpec): ResolvedColumn {

@@ -344,26 +344,60 @@ function splitCounts(records: number): number[] {
 }
 
 /**
- * Lines of one source: the base records 0..count-1 minus the removed ones, some altered, then as many new records
- * (keys beyond the base range) as were removed, so the count stays exact.
+ * Record indices of one source in file order: the base records 0..count-1 minus the removed ones, then as many new
+ * records (keys beyond the base range) as were removed, so the count stays exact.
  */
-function* sourceLines(spec: SourceSpec, count: number, seed: number, changeRate: number): Generator<string> {
+function* sourceIndices(spec: SourceSpec, count: number, seed: number, changeRate: number): Generator<number> {
   const salt = stringSalt(spec.name)
-  const third = changeRate / 3
   let removed = 0
   for (let index = 0; index < count; index++) {
+    if (hash32(seed, salt, index, PURPOSE_FATE) / 4_294_967_296 < changeRate / 3) removed++
+    else yield index
+  }
+  for (let index = count; index < count + removed; index++) yield index
+}
+
+/** The JSON text of record `index` of a source of `count` base records; a third of the changed ones are altered. */
+function recordJson(spec: SourceSpec, index: number, count: number, seed: number, changeRate: number): string {
+  const salt = stringSalt(spec.name)
+  const record = spec.make(mulberry32(hash32(seed, salt, index, PURPOSE_RECORD)), index)
+  if (index < count) {
     const fate = hash32(seed, salt, index, PURPOSE_FATE) / 4_294_967_296
-    if (fate < third) {
-      removed++
-      continue
+    if (fate >= changeRate / 3 && fate < (2 * changeRate) / 3) spec.alter(record, mulberry32(hash32(seed, salt, index, PURPOSE_ALTER)))
+  }
+  return JSON.stringify(record)
+}
+
+/** Lines of one source, as {@link sourceIndices} orders them. */
+function* sourceLines(spec: SourceSpec, count: number, seed: number, changeRate: number): Generator<string> {
+  for (const index of sourceIndices(spec, count, seed, changeRate)) yield `${recordJson(spec, index, count, seed, changeRate)}\n`
+}
+
+/** One source of the generated data set with its records reachable by position: what the demo API serves. */
+export interface DmrDatasetSource {
+  readonly name: string
+  readonly records: number
+  /** The JSON text (no newline) of the record at `position` (0-based) of the source's file. */
+  recordAt(position: number): string
+}
+
+/**
+ * The data set {@link generateDmrCache} writes, without writing it: per source, the record at any position, made on
+ * demand, byte-identical to the line of the generated file.
+ */
+export function dmrDataset(options: Omit<GenerateOptions, 'cacheDir'>): DmrDatasetSource[] {
+  const { seed, changeRate } = validate({ ...options, cacheDir: '' })
+  const counts = splitCounts(options.records)
+  return SOURCES.map((spec, i) => {
+    const count = counts[i] ?? 0
+    // With changes, positions map to indices through a table (4 bytes a record); without, they are the same.
+    const indices = changeRate === 0 ? undefined : Int32Array.from(sourceIndices(spec, count, seed >>> 0, changeRate))
+    return {
+      name: spec.name,
+      records: count,
+      recordAt: (position: number) => recordJson(spec, indices === undefined ? position : (indices[position] as number), count, seed >>> 0, changeRate),
     }
-    const record = spec.make(mulberry32(hash32(seed, salt, index, PURPOSE_RECORD)), index)
-    if (fate < 2 * third) spec.alter(record, mulberry32(hash32(seed, salt, index, PURPOSE_ALTER)))
-    yield `${JSON.stringify(record)}\n`
-  }
-  for (let index = count; index < count + removed; index++) {
-    yield `${JSON.stringify(spec.make(mulberry32(hash32(seed, salt, index, PURPOSE_RECORD)), index))}\n`
-  }
+  })
 }
 
 async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {

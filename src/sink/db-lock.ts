@@ -1,81 +1,30 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { hostname } from 'node:os'
-import { CachesyncError } from '../util/errors.js'
-
-interface LockHolder {
-  pid: number
-  host: string
-  startedAt: string
-}
+import { PidLock } from '../util/pid-lock.js'
 
 /**
  * The single-writer lock of a database: a `<db>.lock` file created exclusively. A lock whose holder
  * died (same host, no such pid) is taken over; a live holder makes the second sync fail at once.
  */
 export class DbLock {
-  readonly path: string
-  #held = false
+  readonly #lock: PidLock
 
-  private constructor(path: string) {
-    this.path = path
+  private constructor(lock: PidLock) {
+    this.#lock = lock
+  }
+
+  get path(): string {
+    return this.#lock.path
   }
 
   static acquire(dbPath: string): DbLock {
-    const lock = new DbLock(`${dbPath}.lock`)
-    lock.#take()
-    return lock
-  }
-
-  #take(): void {
-    const me: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() }
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        writeFileSync(this.path, JSON.stringify(me), { flag: 'wx' })
-        this.#held = true
-        return
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-          throw new CachesyncError('ERR_IO', `Cannot create lock file ${this.path}: ${(err as Error).message}`, { cause: err })
-        }
-      }
-      const holder = readHolder(this.path)
-      if (holder !== undefined && isAlive(holder)) {
-        throw new CachesyncError(
-          'ERR_LOCKED',
-          `Database ${this.path.slice(0, -5)} is locked by another sync: pid ${holder.pid} on ${holder.host}, since ${holder.startedAt}`,
-        )
-      }
-      // The holder is gone (killed, rebooted): its lock is stale.
-      rmSync(this.path, { force: true })
-    }
-    throw new CachesyncError('ERR_LOCKED', `Could not take the lock ${this.path}: another process keeps recreating it`)
+    return new DbLock(
+      PidLock.acquire(
+        `${dbPath}.lock`,
+        (holder) => `Database ${dbPath} is locked by another sync: pid ${holder.pid} on ${holder.host}, since ${holder.startedAt}`,
+      ),
+    )
   }
 
   release(): void {
-    if (!this.#held) return
-    this.#held = false
-    const holder = readHolder(this.path)
-    if (holder?.pid === process.pid) rmSync(this.path, { force: true })
-  }
-}
-
-function readHolder(path: string): LockHolder | undefined {
-  try {
-    const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockHolder>
-    if (typeof parsed.pid !== 'number') return undefined
-    return { pid: parsed.pid, host: String(parsed.host ?? ''), startedAt: String(parsed.startedAt ?? '?') }
-  } catch {
-    return undefined
-  }
-}
-
-function isAlive(holder: LockHolder): boolean {
-  // On another host the pid means nothing here: trust the lock.
-  if (holder.host !== hostname()) return true
-  try {
-    process.kill(holder.pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
+    this.#lock.release()
   }
 }

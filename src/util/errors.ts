@@ -9,6 +9,11 @@ export type CachesyncErrorCode =
   | 'ERR_IO'
   | 'ERR_DISK_FULL'
   | 'ERR_READONLY'
+  | 'ERR_HTTP_STATUS'
+  | 'ERR_NETWORK'
+  | 'ERR_TIMEOUT'
+  | 'ERR_CIRCUIT_OPEN'
+  | 'ERR_ABORTED'
   | 'ERR_INTERNAL'
 
 /** The one base class of cachesync's errors: a message for a user and a stable `code`. */
@@ -30,6 +35,22 @@ export class ConfigError extends CachesyncError {
     super('ERR_CONFIG', issues.length > 0 ? `${message}\n  ${issues.join('\n  ')}` : message)
     this.name = 'ConfigError'
     this.issues = issues
+  }
+}
+
+/** An HTTP response whose status is not a success; `url` has its credentials masked. */
+export class HttpStatusError extends CachesyncError {
+  readonly status: number
+  readonly url: string
+  /** From a Retry-After header, when the response had one. */
+  readonly retryAfterMs: number | undefined
+
+  constructor(status: number, url: string, retryAfterMs?: number) {
+    super('ERR_HTTP_STATUS', `HTTP ${status} from ${url}`)
+    this.name = 'HttpStatusError'
+    this.status = status
+    this.url = url
+    this.retryAfterMs = retryAfterMs
   }
 }
 

@@ -1,0 +1,113 @@
+import type { AuthSpec, Pagination, SourceSpec, WarmSettings } from './config-schema.js'
+
+/** How `cachesync warm` paces, retries and times its requests, every default applied. */
+export interface ResolvedWarmSettings {
+  readonly concurrency: number
+  /** A cache file younger than this is not fetched; undefined checks every source. */
+  readonly maxAgeMs: number | undefined
+  /** Requests a second to any one host; undefined for no cap. */
+  readonly requestsPerSecond: number | undefined
+  readonly headersTimeoutMs: number
+  readonly bodyTimeoutMs: number
+  readonly retry: ResolvedRetry
+  readonly breaker: ResolvedBreaker
+}
+
+export interface ResolvedRetry {
+  /** Attempts per request, the first included. */
+  readonly attempts: number
+  readonly initialDelayMs: number
+  readonly maxDelayMs: number
+  readonly factor: number
+  /** Up to this fraction of a delay is added at random. */
+  readonly jitter: number
+  /** A longer Retry-After fails the request instead of waiting. */
+  readonly maxRetryAfterMs: number
+}
+
+export interface ResolvedBreaker {
+  readonly failures: number
+  readonly openForMs: number
+}
+
+/** Where and how a source is fetched. Secrets stay where they are configured: `auth.env` is read at fetch time. */
+export interface ResolvedHttp {
+  /** The URL with `baseUrl` applied. */
+  readonly url: string
+  readonly pagination: Readonly<Pagination> | undefined
+  readonly auth: Readonly<AuthSpec> | undefined
+  readonly headers: Readonly<Record<string, string>>
+  readonly maxAgeMs: number | undefined
+}
+
+/** The archiver guide's retry policy and a breaker that opens after five straight failures, for a minute. */
+export const DEFAULT_WARM: ResolvedWarmSettings = Object.freeze({
+  concurrency: 4,
+  maxAgeMs: undefined,
+  requestsPerSecond: undefined,
+  headersTimeoutMs: 30_000,
+  bodyTimeoutMs: 60_000,
+  retry: Object.freeze({ attempts: 5, initialDelayMs: 1000, maxDelayMs: 30_000, factor: 2, jitter: 0.1, maxRetryAfterMs: 300_000 }),
+  breaker: Object.freeze({ failures: 5, openForMs: 60_000 }),
+})
+
+export function resolveWarmSettings(settings: WarmSettings | undefined): ResolvedWarmSettings {
+  const d = DEFAULT_WARM
+  const retry = settings?.retry
+  const breaker = settings?.breaker
+  return {
+    concurrency: settings?.concurrency ?? d.concurrency,
+    maxAgeMs: settings?.maxAge ?? d.maxAgeMs,
+    requestsPerSecond: settings?.requestsPerSecond ?? d.requestsPerSecond,
+    headersTimeoutMs: settings?.headersTimeout ?? d.headersTimeoutMs,
+    bodyTimeoutMs: settings?.bodyTimeout ?? d.bodyTimeoutMs,
+    retry: {
+      attempts: retry?.attempts ?? d.retry.attempts,
+      initialDelayMs: retry?.initialDelay ?? d.retry.initialDelayMs,
+      maxDelayMs: retry?.maxDelay ?? d.retry.maxDelayMs,
+      factor: retry?.factor ?? d.retry.factor,
+      jitter: retry?.jitter ?? d.retry.jitter,
+      maxRetryAfterMs: retry?.maxRetryAfter ?? d.retry.maxRetryAfterMs,
+    },
+    breaker: { failures: breaker?.failures ?? d.breaker.failures, openForMs: breaker?.openFor ?? d.breaker.openForMs },
+  }
+}
+
+/** Merges the warm settings of file < environment < flags, nested objects key by key. */
+export function mergeWarmSettings(...layers: (WarmSettings | undefined)[]): WarmSettings | undefined {
+  const present = layers.filter((layer): layer is WarmSettings => layer !== undefined)
+  if (present.length === 0) return undefined
+  const merged: WarmSettings = {}
+  for (const layer of present) {
+    for (const [key, value] of Object.entries(layer)) {
+      if (value === undefined) continue
+      const previous = (merged as Record<string, unknown>)[key]
+      ;(merged as Record<string, unknown>)[key] =
+        typeof value === 'object' && value !== null && typeof previous === 'object' && previous !== null ? { ...previous, ...value } : value
+    }
+  }
+  return merged
+}
+
+/** The HTTP side of a source, or undefined when it has no URL (a cache file put there by other means). */
+export function resolveHttp(spec: SourceSpec, baseUrl: string | undefined): ResolvedHttp | undefined {
+  if (spec.url === undefined) return undefined
+  return {
+    url: baseUrl === undefined ? spec.url : rebase(spec.url, baseUrl),
+    pagination: spec.pagination,
+    auth: spec.auth,
+    headers: spec.headers ?? {},
+    maxAgeMs: spec.maxAge,
+  }
+}
+
+/**
+ * Replaces the scheme, host and port of `url` with those of `baseUrl`; a path in `baseUrl` (a mirror under
+ * `/radioid`) is put before the source's path.
+ */
+export function rebase(url: string, baseUrl: string): string {
+  const source = new URL(url)
+  const base = new URL(baseUrl)
+  const prefix = base.pathname.replace(/\/+$/, '')
+  return `${base.protocol}//${base.host}${prefix}${source.pathname}${source.search}`
+}

@@ -1,0 +1,63 @@
+import type { ResolvedBreaker } from '../config/resolve-warm.js'
+import { CachesyncError } from '../util/errors.js'
+
+type State = { kind: 'closed'; failures: number } | { kind: 'open'; until: number } | { kind: 'half-open'; probing: boolean }
+
+/**
+ * Circuit breakers, one per host. `failures` consecutive host failures open a host's circuit: for `openFor`
+ * every request to it fails at once. Then one request goes through as a probe (half-open): its success closes
+ * the circuit, its failure opens it again. Share one instance between runs to carry the state over.
+ */
+export class CircuitBreakers {
+  readonly #policy: ResolvedBreaker
+  readonly #now: () => number
+  readonly #hosts = new Map<string, State>()
+
+  constructor(policy: ResolvedBreaker, now: () => number = Date.now) {
+    this.#policy = policy
+    this.#now = now
+  }
+
+  /** Lets a request to `host` go, or throws ERR_CIRCUIT_OPEN. A request let through must report success or failure. */
+  enter(host: string): void {
+    const state = this.#hosts.get(host)
+    if (state === undefined || state.kind === 'closed') return
+    if (state.kind === 'open') {
+      const left = state.until - this.#now()
+      if (left > 0) {
+        throw new CachesyncError(
+          'ERR_CIRCUIT_OPEN',
+          `circuit open for ${host} after ${this.#policy.failures} consecutive failures: not trying it for another ${Math.ceil(left / 1000)} s`,
+        )
+      }
+      this.#hosts.set(host, { kind: 'half-open', probing: true })
+      return
+    }
+    if (state.probing) throw new CachesyncError('ERR_CIRCUIT_OPEN', `circuit half-open for ${host}: waiting for the probe request to succeed`)
+    state.probing = true
+  }
+
+  succeeded(host: string): void {
+    this.#hosts.set(host, { kind: 'closed', failures: 0 })
+  }
+
+  failed(host: string): void {
+    const state = this.#hosts.get(host) ?? { kind: 'closed', failures: 0 }
+    const failures = state.kind === 'closed' ? state.failures + 1 : this.#policy.failures
+    this.#hosts.set(host, failures >= this.#policy.failures ? { kind: 'open', until: this.#now() + this.#policy.openForMs } : { kind: 'closed', failures })
+  }
+
+  /** A request that was let through ended without telling anything about the host (cancelled, bad body). */
+  released(host: string): void {
+    const state = this.#hosts.get(host)
+    if (state?.kind === 'half-open') state.probing = false
+  }
+
+  /** `closed`, `open` or `half-open` (open but due for a probe reads as half-open). */
+  stateOf(host: string): 'closed' | 'open' | 'half-open' {
+    const state = this.#hosts.get(host)
+    if (state === undefined || state.kind === 'closed') return 'closed'
+    if (state.kind === 'open') return state.until > this.#now() ? 'open' : 'half-open'
+    return 'half-open'
+  }
+}

@@ -1,0 +1,32 @@
+/** What happened to a source: fetched anew, confirmed unchanged by a 304, skipped as fresh, or failed (its old cache kept). */
+export type WarmOutcome = 'fetched' | 'not-modified' | 'fresh' | 'failed'
+
+/** One source of a warm run. A failed source is a result, not an exception: the others go on. */
+export type WarmSourceReport = {
+  readonly name: string
+  /** The first URL asked, credentials masked. */
+  readonly url: string
+  /** Records in the cache file now (for fresh and not-modified sources, as its meta file says); 0 when failed. */
+  readonly records: number
+  readonly bytes: number
+  readonly pages: number
+  readonly retries: number
+  readonly ms: number
+} & ({ readonly outcome: 'fetched' | 'not-modified' | 'fresh' } | { readonly outcome: 'failed'; readonly error: string; readonly code: string })
+
+export interface WarmReport {
+  /** True when no source failed. */
+  readonly ok: boolean
+  readonly sources: readonly WarmSourceReport[]
+  readonly ms: number
+  /** Peak resident memory of the process so far. */
+  readonly peakRssMb: number
+}
+
+/** Emitted as a source's pages arrive. */
+export interface WarmProgressEvent {
+  readonly source: string
+  readonly pages: number
+  readonly records: number
+  readonly bytes: number
+}

@@ -1,0 +1,183 @@
+import { stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { type CacheMeta, readCacheMeta, writeCacheMeta } from '../cache/cache-meta.js'
+import type { ResolvedSource } from '../config/resolve-config.js'
+import type { ResolvedHttp } from '../config/resolve-warm.js'
+import { CachesyncError, HttpStatusError } from '../util/errors.js'
+import type { Logger } from '../util/logger.js'
+import { CacheFileWriter } from './cache-file-writer.js'
+import type { HttpClient } from './http-client.js'
+import { extractRecords, type RecordSink } from './json-records.js'
+import { createPaginator } from './pagination.js'
+import { type FetchGuards, fetchWithRetries } from './resilient-fetch.js'
+import { parseRetryAfter } from './retry-policy.js'
+import { maskUrl, prepareAuth, scrubSecrets } from './source-auth.js'
+import type { WarmProgressEvent, WarmSourceReport } from './warm-report.js'
+
+/** Everything a source's fetch shares with the others of the run. */
+export interface WarmContext {
+  readonly cacheDir: string
+  readonly client: HttpClient
+  readonly guards: FetchGuards
+  /** Overrides every source's max age (the `--max-age` flag). */
+  readonly maxAgeMs: number | undefined
+  /** The warm settings' max age, for sources without their own. */
+  readonly defaultMaxAgeMs: number | undefined
+  readonly now: () => number
+  readonly env: NodeJS.ProcessEnv
+  readonly logger: Logger
+  readonly version: string
+  readonly onProgress: ((event: WarmProgressEvent) => void) | undefined
+}
+
+/** The cache file a source is warmed into: `<name>.ndjson`, or its configured file, in the cache directory. */
+export function cacheFileOf(cacheDir: string, source: ResolvedSource): string {
+  return join(cacheDir, source.file ?? `${source.name}.ndjson`)
+}
+
+interface CacheState {
+  /** The meta file, only when it describes the cache file as it is (same size). */
+  readonly meta: CacheMeta | undefined
+  /** When the content was last known current: checkedAt, fetchedAt, or the file's mtime. */
+  readonly checkedAt: number | undefined
+}
+
+async function readCacheState(target: string): Promise<CacheState> {
+  const info = await stat(target).catch(() => undefined)
+  if (info === undefined || !info.isFile()) return { meta: undefined, checkedAt: undefined }
+  const found = await readCacheMeta(target)
+  const meta = found?.bytes === info.size ? found : undefined
+  const stamp = Date.parse(meta?.checkedAt ?? meta?.fetchedAt ?? '')
+  return { meta, checkedAt: Number.isNaN(stamp) ? info.mtimeMs : stamp }
+}
+
+/** Fetches one source into its cache file, or leaves the file as it is; never throws. */
+export async function warmSource(source: ResolvedSource, http: ResolvedHttp, ctx: WarmContext): Promise<WarmSourceReport> {
+  const started = performance.now()
+  const target = cacheFileOf(ctx.cacheDir, source)
+  const paginator = createPaginator(http.pagination)
+  const firstUrl = paginator.first(new URL(http.url))
+  let secrets: readonly string[] = []
+  let secretParams: string[] = []
+  const shown = (url: URL): string => maskUrl(url, secretParams)
+  const progress = { pages: 0, retries: 0 }
+  const base = { name: source.name, url: shown(firstUrl) }
+  const finish = (outcome: 'fetched' | 'not-modified' | 'fresh', records: number, bytes: number): WarmSourceReport => {
+    const report = { ...base, outcome, records, bytes, ...progress, ms: performance.now() - started }
+    ctx.logger.info(
+      { source: source.name, outcome, records, bytes, pages: progress.pages, retries: progress.retries, ms: Math.round(report.ms) },
+      'source warmed',
+    )
+    return report
+  }
+  let writer: CacheFileWriter | undefined
+  try {
+    const auth = prepareAuth(source.name, http.auth, ctx.env)
+    secrets = auth.secrets
+    secretParams = auth.queryParam === undefined ? [] : [auth.queryParam.name]
+    const state = await readCacheState(target)
+    const maxAgeMs = ctx.maxAgeMs ?? http.maxAgeMs ?? ctx.defaultMaxAgeMs
+    if (maxAgeMs !== undefined && state.meta !== undefined && state.checkedAt !== undefined && ctx.now() - state.checkedAt < maxAgeMs) {
+      return finish('fresh', state.meta.records ?? 0, state.meta.bytes ?? 0)
+    }
+    // A paginated source has no one validator for all its pages: conditional requests are for single bodies.
+    const conditional = http.pagination === undefined && state.meta !== undefined ? validators(state.meta) : {}
+    const headers = { ...http.headers, ...auth.headers, ...conditional }
+    const followRedirects = http.auth === undefined || http.auth.type === 'bearer'
+    const host = firstUrl.host
+    writer = await CacheFileWriter.open(target)
+    const sink = progressSink(writer, () =>
+      ctx.onProgress?.({ source: source.name, pages: progress.pages, records: writer?.records ?? 0, bytes: writer?.bytes ?? 0 }),
+    )
+    const visited = new Set<string>()
+    let validatorsOfBody: { etag?: string; lastModified?: string } = {}
+    ctx.logger.info({ source: source.name, url: base.url }, 'fetching')
+    for (let url: URL | undefined = firstUrl; url !== undefined; ) {
+      if (visited.has(url.href)) throw new CachesyncError('ERR_SOURCE', `pagination loops: ${shown(url)} was already fetched`)
+      visited.add(url.href)
+      const requestUrl = new URL(url)
+      if (auth.queryParam !== undefined) requestUrl.searchParams.set(auth.queryParam.name, auth.queryParam.value)
+      const pageUrl: URL = url
+      const page = await fetchWithRetries(
+        ctx.guards,
+        host,
+        shown(pageUrl),
+        async () => {
+          const mark = await (writer as CacheFileWriter).mark()
+          const response = await ctx.client.get(requestUrl, { headers, signal: ctx.guards.signal, followRedirects })
+          if (response.status === 304 && progress.pages === 0 && Object.keys(conditional).length > 0) {
+            await response.discard()
+            return undefined
+          }
+          if (response.status < 200 || response.status > 299) {
+            await response.discard()
+            const retryAfter = response.status === 429 || response.status === 503 ? parseRetryAfter(response.headers['retry-after'], ctx.now()) : undefined
+            throw new HttpStatusError(response.status, shown(pageUrl), retryAfter)
+          }
+          try {
+            const extracted = await extractRecords(response.body, { recordsPath: source.recordsPath, capturePath: paginator.capturePath, sink })
+            return { ...extracted, link: response.headers.link, etag: response.headers.etag, lastModified: response.headers['last-modified'] }
+          } catch (err) {
+            await (writer as CacheFileWriter).rollback(mark)
+            throw err instanceof CachesyncError && err.code === 'ERR_PARSE' ? new CachesyncError('ERR_PARSE', `${shown(pageUrl)}: ${err.message}`) : err
+          }
+        },
+        (notice) => {
+          progress.retries++
+          ctx.logger.warn(
+            { source: source.name, attempt: notice.attempt, delayMs: notice.delayMs, error: scrubSecrets(notice.error.message, secrets) },
+            'retrying',
+          )
+        },
+      )
+      if (page === undefined) {
+        await writer.abort()
+        writer = undefined
+        await writeCacheMeta(target, { ...state.meta, checkedAt: new Date(ctx.now()).toISOString() })
+        return finish('not-modified', state.meta?.records ?? 0, state.meta?.bytes ?? 0)
+      }
+      progress.pages++
+      if (progress.pages === 1) validatorsOfBody = { ...optional('etag', page.etag), ...optional('lastModified', page.lastModified) }
+      ctx.onProgress?.({ source: source.name, pages: progress.pages, records: writer.records, bytes: writer.bytes })
+      url = paginator.next({ url: pageUrl, records: page.records, captured: page.captured, link: page.link })
+    }
+    const at = new Date(ctx.now()).toISOString()
+    const written = await writer.commit({
+      fetchedAt: at,
+      checkedAt: at,
+      ...(http.pagination === undefined ? validatorsOfBody : {}),
+      source: base.url,
+      version: ctx.version,
+    })
+    writer = undefined
+    return finish('fetched', written.records, written.bytes)
+  } catch (err) {
+    await writer?.abort()
+    const error = scrubSecrets((err as Error)?.message ?? String(err), secrets)
+    const code = String((err as { code?: unknown })?.code ?? 'ERR_INTERNAL')
+    ctx.logger.error({ source: source.name, code, error }, 'source failed')
+    return { ...base, outcome: 'failed', error, code, records: 0, bytes: 0, ...progress, ms: performance.now() - started }
+  }
+}
+
+function validators(meta: CacheMeta): Record<string, string> {
+  return { ...optional('if-none-match', meta.etag), ...optional('if-modified-since', meta.lastModified) }
+}
+
+function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string }
+}
+
+/** The writer as the records' sink, telling the progress each time a buffer goes to disk. */
+function progressSink(writer: CacheFileWriter, report: () => void): RecordSink {
+  return {
+    writeLine: (json) => writer.writeLine(json),
+    get full() {
+      return writer.full
+    },
+    flush: async () => {
+      await writer.flush()
+      report()
+    },
+  }
+}
