@@ -4,7 +4,9 @@ import { isUserError } from '../src/index.js'
 import { backupCommand } from './commands/backup.js'
 import { demoCommand } from './commands/demo.js'
 import { generateCommand } from './commands/generate.js'
+import { serveDemoCommand } from './commands/serve-demo.js'
 import { syncCommand } from './commands/sync.js'
+import { warmCommand } from './commands/warm.js'
 import { VERSION } from './version.js'
 
 /** Exit statuses: scripts and cron wrappers act on them. */
@@ -16,10 +18,12 @@ async function main(argv: string[]): Promise<number> {
     .scriptName('cachesync')
     .version(VERSION)
     .strict()
-    .demandCommand(1, 'Name a command: sync, generate or demo (see --help).')
+    .demandCommand(1, 'Name a command: warm, sync, generate, serve-demo or demo (see --help).')
+    .command(warmCommand((code) => (exitCode = code)))
     .command(syncCommand((code) => (exitCode = code)))
     .command(generateCommand((code) => (exitCode = code)))
     .command(demoCommand((code) => (exitCode = code)))
+    .command(serveDemoCommand((code) => (exitCode = code)))
     .command(backupCommand((code) => (exitCode = code)))
     .fail((message, err) => {
       if (err) throw err
