@@ -69,6 +69,7 @@ export function toJson(report: SyncReport): object {
       table: s.table,
       file: s.file ?? null,
       state: s.state,
+      resumedRecords: s.resumedRecords,
       records: s.records,
       ...(s.state === 'failed' ? { error: s.error, code: s.code } : {}),
     })),

@@ -53,15 +53,16 @@ export interface ByteRange {
   readonly end: number
 }
 
-/** Cuts an NDJSON file into about `parts` ranges on line boundaries. */
-export function splitOnLines(path: string, size: number, parts: number): ByteRange[] {
-  if (parts <= 1 || size === 0) return [{ start: 0, end: size }]
+/** Cuts a range of an NDJSON file that starts at a line start into about `parts` ranges on line boundaries. */
+export function splitOnLines(path: string, range: ByteRange, parts: number): ByteRange[] {
+  const size = range.end
+  if (parts <= 1 || range.end <= range.start) return [range]
   const fd = openSync(path, 'r')
   try {
     const probe = Buffer.allocUnsafe(64 * 1024)
-    const cuts = [0]
+    const cuts = [range.start]
     for (let i = 1; i < parts; i++) {
-      let at = Math.max(Math.floor((size * i) / parts), cuts[cuts.length - 1] as number)
+      let at = Math.max(range.start + Math.floor(((range.end - range.start) * i) / parts), cuts[cuts.length - 1] as number)
       let next = -1
       while (next < 0 && at < size) {
         const read = readSync(fd, probe, 0, probe.length, at)

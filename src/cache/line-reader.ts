@@ -28,18 +28,19 @@ export class ReusableBuffer {
 }
 
 /**
- * Calls `onLine` with the bytes of every line of an NDJSON buffer (line ending removed) and its 0-based
- * index; returns the line count. Lines stay bytes so that an unchanged one is hashed and never decoded;
- * decoding line by line is also several times faster than decoding large windows that hold non-ASCII.
+ * Calls `onLine` with the bytes of every line of an NDJSON buffer (line ending removed), its 0-based
+ * index and the offset just after it (its newline included); returns the line count. Lines stay bytes
+ * so that an unchanged one is hashed and never decoded; decoding line by line is also several times
+ * faster than decoding large windows that hold non-ASCII.
  */
-export function forEachLine(buffer: Buffer, onLine: (bytes: Buffer, index: number) => void): number {
+export function forEachLine(buffer: Buffer, onLine: (bytes: Buffer, index: number, after: number) => void): number {
   let index = 0
   let start = 0
   while (start < buffer.length) {
     let end = buffer.indexOf(10, start)
     if (end < 0) end = buffer.length
     const stop = end > start && buffer[end - 1] === 13 ? end - 1 : end
-    onLine(buffer.subarray(start, stop), index++)
+    onLine(buffer.subarray(start, stop), index++, Math.min(end + 1, buffer.length))
     start = end + 1
   }
   return index

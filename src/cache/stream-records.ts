@@ -8,13 +8,24 @@ import StreamArray from 'stream-json/streamers/StreamArray.js'
 import { CachesyncError } from '../util/errors.js'
 import type { CacheFile } from './cache-files.js'
 
-/** A batch of records as read: NDJSON lines as text, JSON array elements parsed. */
+/**
+ * A batch of records as read: NDJSON lines as bytes, JSON array elements parsed. `endOffset` is the
+ * byte offset just after the batch's last line (NDJSON), where a resumed read would start.
+ */
 export type RecordBatch =
-  | { kind: 'lines'; items: Buffer[]; firstLine: number; bytes: number }
-  | { kind: 'records'; items: unknown[]; firstLine: number; bytes: number }
+  | { kind: 'lines'; items: Buffer[]; firstLine: number; bytes: number; endOffset: number }
+  | { kind: 'records'; items: unknown[]; firstLine: number; bytes: number; endOffset: number }
 
-function openBytes(file: CacheFile): Readable {
-  const raw = createReadStream(file.path, { highWaterMark: 256 * 1024 })
+/** Part of an NDJSON file: from a line start (`start`, the line number there) to `end` (exclusive). */
+export interface LineRange {
+  start: number
+  end?: number
+  firstLine: number
+}
+
+function openBytes(file: CacheFile, range?: LineRange): Readable {
+  const bounds = range === undefined || file.gzip ? {} : { start: range.start, ...(range.end === undefined ? {} : { end: range.end - 1 }) }
+  const raw = createReadStream(file.path, { highWaterMark: 256 * 1024, ...bounds })
   return file.gzip ? pipeline(raw, createGunzip(), () => {}) : raw
 }
 
@@ -35,14 +46,20 @@ class PositionCounter extends Transform {
   }
 }
 
-/** Streams an NDJSON file as batches of `size` lines (bytes); memory is bounded by the batch, not the file. */
-export async function* streamLines(file: CacheFile, size: number): AsyncGenerator<RecordBatch> {
+/**
+ * Streams an NDJSON file (or a range of it) as batches of `size` lines (bytes); memory is bounded by the
+ * batch, not the file.
+ */
+export async function* streamLines(file: CacheFile, size: number, range?: LineRange): AsyncGenerator<RecordBatch> {
   let carry: Buffer | undefined
   let items: Buffer[] = []
-  let firstLine = 1
-  let line = 1
+  let line = range?.firstLine ?? 1
+  let firstLine = line
   let bytes = 0
-  for await (const piece of openBytes(file)) {
+  /** File offset of the current piece's first byte. */
+  let pieceOffset = file.gzip ? 0 : (range?.start ?? 0)
+  let endOffset = pieceOffset
+  for await (const piece of openBytes(file, range)) {
     const chunk = piece as Buffer
     bytes += chunk.length
     let start = 0
@@ -52,17 +69,22 @@ export async function* streamLines(file: CacheFile, size: number): AsyncGenerato
       carry = undefined
       items.push(withoutCarriageReturn(bytesOfLine))
       start = end + 1
+      endOffset = pieceOffset + start
       line++
       if (items.length >= size) {
-        yield { kind: 'lines', items, firstLine, bytes }
+        yield { kind: 'lines', items, firstLine, bytes, endOffset }
         items = []
         firstLine = line
       }
     }
     if (start < chunk.length) carry = carry === undefined ? chunk.subarray(start) : Buffer.concat([carry, chunk.subarray(start)])
+    pieceOffset += chunk.length
   }
-  if (carry !== undefined) items.push(withoutCarriageReturn(carry))
-  if (items.length > 0) yield { kind: 'lines', items, firstLine, bytes }
+  if (carry !== undefined) {
+    items.push(withoutCarriageReturn(carry))
+    endOffset = pieceOffset
+  }
+  if (items.length > 0) yield { kind: 'lines', items, firstLine, bytes, endOffset }
 }
 
 function withoutCarriageReturn(line: Buffer): Buffer {
@@ -92,7 +114,7 @@ export async function* streamJsonRecords(file: CacheFile, recordsPath: readonly 
       items.push((element as { value: unknown }).value)
       index++
       if (items.length >= size) {
-        yield { kind: 'records', items, firstLine, bytes: 0 }
+        yield { kind: 'records', items, firstLine, bytes: 0, endOffset: 0 }
         items = []
         firstLine = index + 1
       }
@@ -104,7 +126,7 @@ export async function* streamJsonRecords(file: CacheFile, recordsPath: readonly 
     throw new CachesyncError('ERR_PARSE', `${file.path}: not valid JSON ${where}, after record ${index}: ${(err as Error).message}`, { cause: err })
   }
   if (index === 0 && topLevel === '{') throw new CachesyncError('ERR_PARSE', `${file.path}: no records array at "${recordsPath.join('.')}"`)
-  if (items.length > 0) yield { kind: 'records', items, firstLine, bytes: file.bytes }
+  if (items.length > 0) yield { kind: 'records', items, firstLine, bytes: file.bytes, endOffset: file.bytes }
 }
 
 async function firstSignificantByte(file: CacheFile): Promise<string> {

@@ -14,7 +14,7 @@ export function finishSource(job: SourceJob, run: SourceRun, sink: SqliteSink, r
   const records = sink.transaction((): RecordCounts => {
     const { inserted, updated } = run.written
     const deleted = run.complete && run.error === undefined ? removeVanished(job, run.deletion, deletedAt) : 0
-    sink.replaceRejects(runId, job.source.name, run.rejects)
+    job.commits.finish(run.rejects.slice(run.rejectsCommitted), run.complete && run.error === undefined)
     if (run.complete && run.error === undefined) {
       sink.recordSourceSynced(job.source, { contentHash: job.contentHash, fingerprint: job.mapping.fingerprint, runId })
     }
@@ -22,7 +22,7 @@ export function finishSource(job: SourceJob, run: SourceRun, sink: SqliteSink, r
     return { read, inserted, updated, unchanged: read - run.counts.rejected - inserted - updated, deleted, rejected: run.counts.rejected }
   })
   busy.write += performance.now() - started
-  const base = { name: job.source.name, table: job.source.table, file: job.file.path, records, ms: 0 }
+  const base = { name: job.source.name, table: job.source.table, file: job.file.path, records, resumedRecords: job.resumeFrom.records, ms: 0 }
   if (run.error === undefined && run.counts.read > 0 && run.counts.rejected === run.counts.read) {
     const first = run.rejects[0]
     const error = `${job.file.path}: no valid record in ${run.counts.read} (line ${first?.line}: ${first?.reason})`

@@ -5,6 +5,7 @@ import type { SqliteSink } from '../sink/sqlite-sink.js'
 import type { HashSet64 } from '../util/hash-set64.js'
 import type { Logger } from '../util/logger.js'
 import type { WorkerPool } from '../workers/pool.js'
+import type { ChunkCommitter, FilePosition } from './chunk-committer.js'
 import type { MappingSpec } from './record-mapper.js'
 import type { ProcessorCounts, Reject } from './record-processor.js'
 
@@ -20,6 +21,11 @@ export interface SourceJob {
   /** Parse and rewrite every record, known or not (the mapping changed). */
   readonly rewrite: boolean
   readonly maxRejects: number | undefined
+  readonly commits: ChunkCommitter
+  /** Where this run starts in the file: after the part an earlier, killed run committed (or at 0). */
+  readonly resumeFrom: FilePosition
+  /** True when the file's position can be checkpointed: plain NDJSON. */
+  readonly resumable: boolean
 }
 
 /**
@@ -34,6 +40,8 @@ export interface SourceRun {
   /** Rows inserted and updated, as SQLite counted them. */
   written: WriteCounts
   rejects: Reject[]
+  /** How many of `rejects` were committed with their chunk. */
+  rejectsCommitted: number
   /** True when every record of the file was read and written: only then may rows be deleted. */
   complete: boolean
   deletion: Deletion
@@ -76,10 +84,18 @@ export function emptyRun(): SourceRun {
     counts: { read: 0, known: 0, mapped: 0, rejected: 0 },
     written: { inserted: 0, updated: 0 },
     rejects: [],
+    rejectsCommitted: 0,
     complete: false,
     deletion: { kind: 'none' },
     error: undefined,
   }
+}
+
+/** Commits a chunk of the source's work with the rejects met since the last one and its checkpoint. */
+export function commitChunk<R>(job: SourceJob, run: SourceRun, write: () => R, at: FilePosition): R {
+  const result = job.commits.commit(write, run.rejects.slice(run.rejectsCommitted), at)
+  run.rejectsCommitted = run.rejects.length
+  return result
 }
 
 /** Times fn into one of the busy counters. */

@@ -25,6 +25,8 @@ export type SourceReport = {
   name: string
   table: string
   file: string | undefined
+  /** Records an earlier, killed run of this very file committed: not read again (0 on a fresh start). */
+  resumedRecords: number
   records: RecordCounts
   ms: number
 } & ({ state: 'synced' } | { state: 'unchanged' } | { state: 'failed'; error: string; code: string })

@@ -4,10 +4,11 @@ import { dirname } from 'node:path'
 import { contentHashOf, locateCacheFile } from '../cache/cache-files.js'
 import type { ResolvedConfig, ResolvedSource } from '../config/resolve-config.js'
 import { DbLock } from '../sink/db-lock.js'
-import { SqliteSink, translateSqliteError } from '../sink/sqlite-sink.js'
+import { type Checkpoint, SqliteSink, translateSqliteError } from '../sink/sqlite-sink.js'
 import { type Logger, silentLogger } from '../util/logger.js'
 import { createWorkerPool, type WorkerPool } from '../workers/pool.js'
 import { chooseMode, type ModeChoice } from './choose-mode.js'
+import { ChunkCommitter, type FilePosition, START } from './chunk-committer.js'
 import { copyForDryRun } from './dry-run-copy.js'
 import { finishSource } from './finish-source.js'
 import { probeMemory } from './memory-probe.js'
@@ -48,12 +49,14 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
   try {
     if (options.dryRun) target = await copyForDryRun(config.db)
     sink = openSink(target, config)
+    const interrupted = sink.markInterruptedRuns()
+    if (interrupted > 0) logger.warn({ runs: interrupted }, 'an earlier sync did not finish (killed?): its committed chunks are kept and resumed')
     const currentRun = sink.startRun(new Date())
     runId = currentRun
     const dbInit = performance.now() - started
 
     const planStarted = performance.now()
-    const { jobs, skipped } = await planJobs(config, sink, options.force ?? false, logger)
+    const { jobs, skipped } = await planJobs(config, sink, { force: options.force ?? false, runId: currentRun }, logger)
     busy.read += performance.now() - planStarted
     const choice = chooseMode({
       requested: config.mode,
@@ -139,7 +142,12 @@ function openSink(path: string, config: ResolvedConfig): SqliteSink {
 
 type PlannedJob = { job: SourceJob } | { report: SourceReport }
 
-async function planJobs(config: ResolvedConfig, sink: SqliteSink, force: boolean, logger: Logger): Promise<{ jobs: PlannedJob[]; skipped: SourceReport[] }> {
+async function planJobs(
+  config: ResolvedConfig,
+  sink: SqliteSink,
+  { force, runId }: { force: boolean; runId: number },
+  logger: Logger,
+): Promise<{ jobs: PlannedJob[]; skipped: SourceReport[] }> {
   const jobs: PlannedJob[] = []
   const skipped: SourceReport[] = []
   for (const source of config.sources) {
@@ -148,11 +156,15 @@ async function planJobs(config: ResolvedConfig, sink: SqliteSink, force: boolean
       const contentHash = await contentHashOf(file)
       const fingerprint = mappingFingerprint(source)
       const state = sink.sourceState(source.name)
-      if (!force && state?.contentHash === contentHash && state.fingerprint === fingerprint) {
+      const resumable = file.format === 'ndjson' && !file.gzip
+      const resumeFrom = resumePoint(sink.checkpoint(source.name), { contentHash, fingerprint, bytes: file.bytes, resumable })
+      if (!force && state?.contentHash === contentHash && state.fingerprint === fingerprint && resumeFrom === START) {
         logger.info({ source: source.name }, 'cache unchanged since the last sync: skipped')
-        skipped.push({ name: source.name, table: source.table, file: file.path, records: emptyCounts(), ms: 0, state: 'unchanged' })
+        skipped.push({ name: source.name, table: source.table, file: file.path, resumedRecords: 0, records: emptyCounts(), ms: 0, state: 'unchanged' })
         continue
       }
+      if (resumeFrom !== START)
+        logger.info({ source: source.name, records: resumeFrom.records, byteOffset: resumeFrom.byteOffset }, 'resuming after the committed part')
       // Rows written under another mapping cannot be trusted by their hash: rewrite them all once.
       const rewrite = state !== undefined && state.fingerprint !== fingerprint
       const writer = sink.createSourceWriter(source, { rewrite })
@@ -168,6 +180,13 @@ async function planJobs(config: ResolvedConfig, sink: SqliteSink, force: boolean
           hadLiveRows,
           rewrite,
           maxRejects: source.maxRejects ?? config.maxRejects,
+          resumable,
+          resumeFrom,
+          commits: new ChunkCommitter(sink, source.name, {
+            identity: resumable ? { contentHash, fingerprint } : undefined,
+            runId,
+            resumed: resumeFrom !== START,
+          }),
         },
       })
     } catch (err) {
@@ -190,12 +209,29 @@ async function rewriteWhereDuplicateKeys(choice: ModeChoice, jobs: SourceJob[], 
     const known = run.deletion.known
     if (!job.writer.displaced.some((hash) => known.isSeen(hash))) continue
     ctx.logger.warn({ source: job.source.name }, 'duplicate keys in the cache file: applying it again in file order')
-    const again: SourceJob = { ...job, rewrite: true, writer: sink.createSourceWriter(job.source, { rewrite: true }) }
+    const again: SourceJob = {
+      ...job,
+      rewrite: true,
+      writer: sink.createSourceWriter(job.source, { rewrite: true }),
+      resumeFrom: START,
+      commits: new ChunkCommitter(sink, job.source.name, { identity: undefined, runId: undefined, resumed: true, recordRejects: false }),
+    }
     const [redo] = await runMode(choice, [again], ctx)
     if (redo === undefined) continue
     // The counts stay those of the first pass (what changed); deletions are decided by the second.
     runs[i] = { ...run, error: redo.error, complete: redo.complete, deletion: redo.deletion }
   }
+}
+
+/**
+ * Where a source's sync starts: after the committed part of an earlier run, when its checkpoint is for
+ * this very file (content hash) under this very mapping; otherwise at the start, with the stale
+ * checkpoint to be replaced by this run's first commit.
+ */
+function resumePoint(saved: Checkpoint | undefined, file: { contentHash: string; fingerprint: string; bytes: number; resumable: boolean }): FilePosition {
+  if (saved === undefined || !file.resumable) return START
+  if (saved.contentHash !== file.contentHash || saved.fingerprint !== file.fingerprint || saved.byteOffset > file.bytes) return START
+  return { byteOffset: saved.byteOffset, records: saved.records, lines: saved.lines }
 }
 
 async function runMode(choice: ModeChoice, jobs: SourceJob[], ctx: ModeContext): Promise<SourceRun[]> {
@@ -216,6 +252,7 @@ export function failedReport(source: ResolvedSource, err: unknown, file?: string
     name: source.name,
     table: source.table,
     file,
+    resumedRecords: 0,
     records: emptyCounts(),
     ms: 0,
     state: 'failed',

@@ -83,9 +83,10 @@ export class SourceWriter {
 
   /**
    * Writes every row of a worker's staging file: one `UPDATE … FROM` for the keys that exist, one
-   * `INSERT … SELECT` for the new ones, in one transaction of their own (SQLite cannot ATTACH inside one).
+   * `INSERT … SELECT` for the new ones, in one transaction of their own (SQLite cannot ATTACH inside one),
+   * which `transact` opens: the caller adds its own writes (rejects, a checkpoint) to it.
    */
-  mergeStaging(path: string): WriteCounts {
+  mergeStaging(path: string, transact: (merge: () => WriteCounts) => WriteCounts = (merge) => this.#db.transaction(merge)()): WriteCounts {
     this.#db.prepare('ATTACH DATABASE ? AS staging').run(path)
     try {
       const columns = this.#source.columns
@@ -99,11 +100,11 @@ export class SourceWriter {
       const insert = this.#db.prepare(`${this.#insertHead()} SELECT ${[...staged, '"_hash"'].join(', ')} FROM staging.rows ORDER BY rowid`)
       const join = this.#keyIndexes.map((i) => `t.${quoteIdent((columns[i] as { name: string }).name)} = s.c${i}`).join(' AND ')
       const old = this.#db.prepare(`SELECT t."_hash" FROM ${this.#table} AS t JOIN staging.rows AS s ON ${join} WHERE t."_hash" IS NOT s."_hash"`).pluck()
-      return this.#db.transaction(() => {
+      return transact(() => {
         if (this.trackDisplaced) for (const hash of old.iterate()) if (Buffer.isBuffer(hash)) this.displaced.push(hash)
         const updated = update.run().changes
         return { updated, inserted: insert.run().changes }
-      })()
+      })
     } finally {
       this.#db.exec('DETACH DATABASE staging')
     }

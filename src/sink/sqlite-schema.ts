@@ -106,4 +106,14 @@ CREATE TABLE IF NOT EXISTS sync_sources (
   synced_at TEXT,
   run_id INTEGER
 );
+CREATE TABLE IF NOT EXISTS sync_checkpoints (
+  source TEXT PRIMARY KEY,
+  content_hash TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  byte_offset INTEGER NOT NULL,
+  records_done INTEGER NOT NULL,
+  lines_done INTEGER NOT NULL,
+  run_id INTEGER,
+  saved_at TEXT NOT NULL
+);
 `

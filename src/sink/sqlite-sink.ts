@@ -12,6 +12,20 @@ export interface SourceState {
   syncedAt: string | null
 }
 
+/**
+ * How far an unfinished sync of a source got: everything before `byteOffset` of the cache file whose
+ * content hash this is was committed, with the very transaction that saved this checkpoint.
+ */
+export interface Checkpoint {
+  contentHash: string
+  fingerprint: string
+  byteOffset: number
+  /** Records (non-blank lines) before `byteOffset`. */
+  records: number
+  /** Lines before `byteOffset`, so that rejects after a resume keep their line numbers. */
+  lines: number
+}
+
 export interface RejectRecord {
   line: number
   reason: string
@@ -35,9 +49,10 @@ export interface RunRecord {
 
 const MAX_RAW_REJECT = 10_000
 
-/** The SQLite sink: one database file, the synced tables and cachesync's own `sync_` tables. */
 /** Pages of WAL (4 KiB each) that trigger an automatic checkpoint; SQLite's default is 1000. */
 const WAL_CHECKPOINT_PAGES = 10_000
+
+/** The SQLite sink: one database file, the synced tables and cachesync's own `sync_` tables. */
 
 export class SqliteSink {
   readonly path: string
@@ -125,13 +140,53 @@ export class SqliteSink {
       .run(source.name, source.table, state.contentHash, state.fingerprint, new Date().toISOString(), state.runId ?? null)
   }
 
-  /** The rejects of a source describe its current cache file: the previous run's are replaced. */
-  replaceRejects(runId: number | undefined, source: string, rejects: readonly RejectRecord[]): void {
+  /** Forgets a source's rejects: they describe a cache file that is being synced afresh. */
+  clearRejects(source: string): void {
     this.#db.prepare('DELETE FROM sync_rejects WHERE source = ?').run(source)
+  }
+
+  addRejects(runId: number | undefined, source: string, rejects: readonly RejectRecord[]): void {
+    if (rejects.length === 0) return
     const insert = this.#db.prepare('INSERT INTO sync_rejects (run_id, source, line, reason, raw) VALUES (?, ?, ?, ?, ?)')
     for (const reject of rejects) {
       insert.run(runId ?? 0, source, reject.line, reject.reason, reject.raw.length > MAX_RAW_REJECT ? `${reject.raw.slice(0, MAX_RAW_REJECT)}…` : reject.raw)
     }
+  }
+
+  checkpoint(source: string): Checkpoint | undefined {
+    return this.#db
+      .prepare(
+        `SELECT content_hash AS contentHash, fingerprint, byte_offset AS byteOffset, records_done AS records, lines_done AS lines
+         FROM sync_checkpoints WHERE source = ?`,
+      )
+      .get(source) as Checkpoint | undefined
+  }
+
+  saveCheckpoint(source: string, checkpoint: Checkpoint, runId: number | undefined): void {
+    this.#db
+      .prepare(
+        `INSERT OR REPLACE INTO sync_checkpoints (source, content_hash, fingerprint, byte_offset, records_done, lines_done, run_id, saved_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        source,
+        checkpoint.contentHash,
+        checkpoint.fingerprint,
+        checkpoint.byteOffset,
+        checkpoint.records,
+        checkpoint.lines,
+        runId ?? null,
+        new Date().toISOString(),
+      )
+  }
+
+  clearCheckpoint(source: string): void {
+    this.#db.prepare('DELETE FROM sync_checkpoints WHERE source = ?').run(source)
+  }
+
+  /** Runs left `running` by a process that died (this one holds the lock, so no other is running). */
+  markInterruptedRuns(): number {
+    return this.#db.prepare("UPDATE sync_runs SET outcome = 'interrupted' WHERE outcome = 'running'").run().changes
   }
 
   startRun(startedAt: Date): number {

@@ -22,6 +22,8 @@ export interface TransformTask {
   readonly known: SharedHashSet64 | undefined
   /** Parse and write known records too (the mapping changed). */
   readonly rewrite: boolean
+  /** Only hash the lines and mark them seen in `known`: the range was committed by an earlier run. */
+  readonly markOnly: boolean
 }
 
 export interface TaskTimings {

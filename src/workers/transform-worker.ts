@@ -4,6 +4,7 @@ import { RecordProcessor } from '../engine/record-processor.js'
 import { StagingFile } from '../sink/staging-file.js'
 import { serializeError } from '../util/errors.js'
 import { HashSet64 } from '../util/hash-set64.js'
+import { rowHash } from '../util/row-hash.js'
 import type { TransformResult, TransformTask } from './transform-task.js'
 
 /** Rows buffered before a staging insert: timing each batch, not each row, keeps the clock cheap. */
@@ -18,6 +19,7 @@ const reader = new ReusableBuffer()
 
 /** Piscina's entry: parse, map and hash one range of a cache file into a staging file. */
 export default function transform(task: TransformTask): TransformResult {
+  if (task.markOnly) return markSeen(task)
   const staging = new StagingFile(task.stagingPath, task.mapping.columns.length, task.keyIndexes)
   try {
     const timings = { read: 0, transform: 0, write: 0 }
@@ -59,6 +61,19 @@ export default function transform(task: TransformTask): TransformResult {
     return { ok: true, counts: processor.counts, lines, rejects: processor.rejects, timings }
   } catch (err) {
     staging.discard()
+    return { ok: false, error: serializeError(err) }
+  }
+}
+
+/** Hashes the lines of a range an earlier run committed and marks them seen in the shared set. */
+function markSeen(task: TransformTask): TransformResult {
+  try {
+    const started = performance.now()
+    const known = task.known === undefined ? undefined : new HashSet64(task.known)
+    const lines = known === undefined ? 0 : forEachLine(readBytes(task.file, task.range, task.gzip, reader), (bytes) => known.markSeen(rowHash(bytes)))
+    const counts = { read: 0, known: 0, mapped: 0, rejected: 0 }
+    return { ok: true, counts, lines, rejects: [], timings: { read: 0, transform: performance.now() - started, write: 0 } }
+  } catch (err) {
     return { ok: false, error: serializeError(err) }
   }
 }

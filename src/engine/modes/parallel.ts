@@ -4,7 +4,7 @@ import { type ByteRange, splitOnLines } from '../../cache/cache-files.js'
 import { CachesyncError } from '../../util/errors.js'
 import type { HashSet64 } from '../../util/hash-set64.js'
 import type { TransformResult, TransformTask } from '../../workers/transform-task.js'
-import { addWritten, emptyRun, type ModeContext, type SourceJob, type SourceRun, timed } from '../source-job.js'
+import { addWritten, commitChunk, emptyRun, type ModeContext, type SourceJob, type SourceRun, timed } from '../source-job.js'
 
 type TaskResult = Extract<TransformResult, { ok: true }>
 
@@ -14,7 +14,7 @@ const TASK_BYTES = 16 * 1024 * 1024
 /**
  * Parallel mode: every source's file is cut into line-aligned ranges that the worker pool parses, maps
  * and hashes into staging files; the single writer merges each staging file with one `INSERT … SELECT`,
- * in file order, while the workers go on with the next ranges.
+ * in file order and with its checkpoint, while the workers go on with the next ranges.
  */
 export async function runParallel(jobs: readonly SourceJob[], ctx: ModeContext): Promise<SourceRun[]> {
   const pool = ctx.pool
@@ -27,26 +27,34 @@ export async function runParallel(jobs: readonly SourceJob[], ctx: ModeContext):
   const snapshots: (HashSet64 | undefined)[] = []
   const plans: TransformTask[][] = []
   const pending: Promise<TaskResult>[][] = []
+  const marking: Promise<unknown>[] = []
   for (const i of order) {
     const job = jobs[i] as SourceJob
-    snapshots[i] = job.hadLiveRows ? timed(ctx.busy, 'read', () => job.writer.loadLiveHashes({ shared: true })) : undefined
-    plans[i] = planTasks(job, pool.threads, snapshots[i], ctx.stagingDir)
+    const known = job.hadLiveRows ? timed(ctx.busy, 'read', () => job.writer.loadLiveHashes({ shared: true })) : undefined
+    snapshots[i] = known
+    plans[i] = planTasks(job, pool.threads, known, ctx.stagingDir)
     // Dispatched at once (piscina queues them), so the workers never wait for the writer. A failure is
     // handled when its turn to merge comes; until then it must not count as unhandled.
-    pending[i] = plans[i].map((task) => {
-      const result = pool.run(task)
-      result.catch(() => {})
-      return result
-    })
+    pending[i] = plans[i].map((task) => quiet(pool.run(task)))
+    // On a resume, the part an earlier run committed is only hashed, so that its rows count as seen.
+    if (known !== undefined && job.resumeFrom.byteOffset > 0) {
+      for (const range of splitOnLines(job.file.path, { start: 0, end: job.resumeFrom.byteOffset }, pool.threads)) {
+        marking[i] = Promise.all([marking[i], quiet(pool.run(markOnlyTask(job, range, known)))])
+      }
+    }
   }
-  return Promise.all(jobs.map((job, i) => mergeInOrder(job, plans[i] as TransformTask[], pending[i] as Promise<TaskResult>[], snapshots[i], ctx)))
+  return Promise.all(jobs.map((job, i) => mergeInOrder(job, plans[i] as TransformTask[], pending[i] as Promise<TaskResult>[], marking[i], snapshots[i], ctx)))
+}
+
+function quiet<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {})
+  return promise
 }
 
 function planTasks(job: SourceJob, threads: number, known: HashSet64 | undefined, stagingDir: string): TransformTask[] {
+  const rest = { start: job.resumeFrom.byteOffset, end: job.file.bytes }
   const ranges: ByteRange[] =
-    job.file.format === 'json' || job.file.gzip
-      ? [{ start: 0, end: job.file.bytes }]
-      : splitOnLines(job.file.path, job.file.bytes, Math.max(threads, Math.ceil(job.file.bytes / TASK_BYTES)))
+    !job.resumable || rest.end <= rest.start ? [rest] : splitOnLines(job.file.path, rest, Math.max(threads, Math.ceil((rest.end - rest.start) / TASK_BYTES)))
   return ranges.map((range, i) => ({
     source: job.source.name,
     mapping: job.mapping,
@@ -58,19 +66,26 @@ function planTasks(job: SourceJob, threads: number, known: HashSet64 | undefined
     range,
     stagingPath: join(stagingDir, `${job.source.name}.${i}.sqlite`),
     known: known?.memory,
+    markOnly: false,
   }))
+}
+
+function markOnlyTask(job: SourceJob, range: ByteRange, known: HashSet64): TransformTask {
+  const [task] = planTasks({ ...job, resumeFrom: { byteOffset: 0, records: 0, lines: 0 } }, 1, known, '')
+  return { ...(task as TransformTask), range, stagingPath: '', markOnly: true }
 }
 
 async function mergeInOrder(
   job: SourceJob,
   tasks: readonly TransformTask[],
   pending: readonly Promise<TaskResult>[],
+  marking: Promise<unknown> | undefined,
   known: HashSet64 | undefined,
   ctx: ModeContext,
 ): Promise<SourceRun> {
   const run = emptyRun()
-  let linesBefore = 0
-  let bytesDone = 0
+  const from = job.resumeFrom
+  let linesBefore = from.lines
   for (let i = 0; i < tasks.length; i++) {
     const task = tasks[i] as TransformTask
     let result: TaskResult
@@ -92,15 +107,20 @@ async function mergeInOrder(
         run.error = tooManyRejects(job, run)
         continue
       }
+      const at = { byteOffset: task.range.end, records: from.records + run.counts.read, lines: linesBefore }
       addWritten(
         run,
-        timed(ctx.busy, 'write', () => job.writer.mergeStaging(task.stagingPath)),
+        timed(ctx.busy, 'write', () => job.writer.mergeStaging(task.stagingPath, (merge) => commitChunk(job, run, merge, at))),
       )
-      bytesDone += task.range.end - task.range.start
-      ctx.onProgress?.({ source: job.source.name, bytesDone, bytesTotal: job.file.bytes, records: run.counts.read })
+      ctx.onProgress?.({ source: job.source.name, bytesDone: task.range.end, bytesTotal: job.file.bytes, records: at.records })
     } finally {
       rmSync(task.stagingPath, { force: true })
     }
+  }
+  try {
+    await marking
+  } catch (err) {
+    run.error ??= err as Error
   }
   run.complete = run.error === undefined
   run.deletion = known === undefined ? { kind: 'none' } : { kind: 'unseen', known }

@@ -1,12 +1,15 @@
 import { forEachLine, readBytes, readJsonRecords } from '../../cache/line-reader.js'
 import { RecordProcessor } from '../../engine/record-processor.js'
+import { rowHash } from '../../util/row-hash.js'
+import type { FilePosition } from '../chunk-committer.js'
 import { RowBatcher } from '../row-batcher.js'
-import { addWritten, emptyRun, type ModeContext, type SourceJob, type SourceRun, timed } from '../source-job.js'
+import { addWritten, commitChunk, emptyRun, type ModeContext, type SourceJob, type SourceRun, timed } from '../source-job.js'
 import { tooManyRejects } from './parallel.js'
 
 /**
  * Sequential mode: one source at a time, its whole file in memory, parsed and written on this thread in
- * transactions of `chunk` rows. The simplest path, and the reference the others are checked against.
+ * transactions of `chunk` rows, each with its checkpoint. The simplest path, and the reference the
+ * others are checked against.
  */
 export async function runSequential(jobs: readonly SourceJob[], ctx: ModeContext): Promise<SourceRun[]> {
   const runs: SourceRun[] = []
@@ -18,18 +21,20 @@ function syncWholeFile(job: SourceJob, ctx: ModeContext): SourceRun {
   const run = emptyRun()
   try {
     const known = job.hadLiveRows ? timed(ctx.busy, 'read', () => job.writer.loadLiveHashes()) : undefined
-    const batcher = new RowBatcher(ctx.chunk, (rows, hashes) => {
-      if (job.maxRejects !== undefined && processor.counts.rejected > job.maxRejects)
-        throw tooManyRejects(job, { ...run, counts: processor.counts, rejects: processor.rejects })
-      const started = performance.now()
+    const batcher = new RowBatcher()
+    const processor = new RecordProcessor(job.mapping, known, batcher.add, { skipKnown: !job.rewrite })
+    run.counts = processor.counts
+    run.rejects = processor.rejects
+    const from = job.resumeFrom
+    const commit = (at: FilePosition): void => {
+      if (job.maxRejects !== undefined && processor.counts.rejected > job.maxRejects) throw tooManyRejects(job, run)
+      const { rows, hashes } = batcher.take()
       addWritten(
         run,
-        ctx.sink.transaction(() => job.writer.upsert(rows, hashes)),
+        timed(ctx.busy, 'write', () => commitChunk(job, run, () => job.writer.upsert(rows, hashes), at)),
       )
-      ctx.busy.write += performance.now() - started
-      ctx.onProgress?.({ source: job.source.name, bytesDone: 0, bytesTotal: job.file.bytes, records: processor.counts.read })
-    })
-    const processor = new RecordProcessor(job.mapping, known, batcher.add, { skipKnown: !job.rewrite })
+      ctx.onProgress?.({ source: job.source.name, bytesDone: at.byteOffset, bytesTotal: job.file.bytes, records: at.records })
+    }
     const file = job.file
     const writeAtStart = ctx.busy.write
     let started = performance.now()
@@ -37,17 +42,25 @@ function syncWholeFile(job: SourceJob, ctx: ModeContext): SourceRun {
       const records = readJsonRecords(file.path, file.gzip, job.mapping.recordsPath)
       ctx.busy.read += performance.now() - started
       started = performance.now()
-      records.forEach((record, i) => processor.processRecord(record, i + 1))
+      records.forEach((record, i) => {
+        processor.processRecord(record, i + 1)
+        if (batcher.pending >= ctx.chunk) commit({ byteOffset: 0, records: i + 1, lines: i + 1 })
+      })
+      if (batcher.pending > 0) commit({ byteOffset: file.bytes, records: records.length, lines: records.length })
     } else {
       const bytes = readBytes(file.path, { start: 0, end: file.bytes }, file.gzip)
       ctx.busy.read += performance.now() - started
       started = performance.now()
-      forEachLine(bytes, (text, index) => processor.processLine(text, index + 1))
+      // On a resume, the committed part is only hashed, so that its rows count as seen.
+      if (known !== undefined) forEachLine(bytes.subarray(0, from.byteOffset), (line) => known.markSeen(rowHash(line)))
+      const lines = forEachLine(bytes.subarray(from.byteOffset), (line, index, after) => {
+        processor.processLine(line, from.lines + index + 1)
+        if (batcher.pending < ctx.chunk) return
+        commit({ byteOffset: from.byteOffset + after, records: from.records + processor.counts.read, lines: from.lines + index + 1 })
+      })
+      if (batcher.pending > 0) commit({ byteOffset: file.bytes, records: from.records + processor.counts.read, lines: from.lines + lines })
     }
-    batcher.flush()
     ctx.busy.transform += performance.now() - started - (ctx.busy.write - writeAtStart)
-    run.counts = processor.counts
-    run.rejects = processor.rejects
     if (job.maxRejects !== undefined && run.counts.rejected > job.maxRejects) throw tooManyRejects(job, run)
     run.complete = true
     run.deletion = known === undefined ? { kind: 'none' } : { kind: 'unseen', known }

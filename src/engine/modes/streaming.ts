@@ -1,13 +1,16 @@
 import { type RecordBatch, streamJsonRecords, streamLines } from '../../cache/stream-records.js'
+import type { HashSet64 } from '../../util/hash-set64.js'
+import { rowHash } from '../../util/row-hash.js'
+import type { FilePosition } from '../chunk-committer.js'
 import { RecordProcessor } from '../record-processor.js'
 import { RowBatcher } from '../row-batcher.js'
-import { addWritten, emptyRun, type ModeContext, type SourceJob, type SourceRun, timed } from '../source-job.js'
+import { addWritten, commitChunk, emptyRun, type ModeContext, type SourceJob, type SourceRun, timed } from '../source-job.js'
 import { tooManyRejects } from './parallel.js'
 
 /**
  * Streaming mode: chunks of `chunk` records are read, mapped and written one after another, each chunk
- * one transaction; memory is set by the chunk, not by the file — but for the live rows' hashes (about
- * 18 bytes a row) that let unchanged records skip parsing and writing.
+ * one transaction with its checkpoint; memory is set by the chunk, not by the file — but for the live
+ * rows' hashes (about 34 bytes a row) that let unchanged records skip parsing and writing.
  */
 export async function runStreaming(jobs: readonly SourceJob[], ctx: ModeContext): Promise<SourceRun[]> {
   const runs: SourceRun[] = []
@@ -18,34 +21,41 @@ export async function runStreaming(jobs: readonly SourceJob[], ctx: ModeContext)
 async function streamSource(job: SourceJob, ctx: ModeContext): Promise<SourceRun> {
   const run = emptyRun()
   const known = job.hadLiveRows ? timed(ctx.busy, 'read', () => job.writer.loadLiveHashes()) : undefined
+  const batcher = new RowBatcher()
+  const processor = new RecordProcessor(job.mapping, known, batcher.add, { skipKnown: !job.rewrite })
+  run.counts = processor.counts
+  run.rejects = processor.rejects
+  const from = job.resumeFrom
   // A transaction holds `chunk` rows, not `chunk` lines: on a re-sync most lines are unchanged, and a
   // commit for every few rows would cost more than the rows.
-  const batcher = new RowBatcher(ctx.chunk, (rows, hashes) => {
+  const commit = (at: FilePosition): void => {
+    const { rows, hashes } = batcher.take()
     addWritten(
       run,
-      timed(ctx.busy, 'write', () => ctx.sink.transaction(() => job.writer.upsert(rows, hashes))),
+      timed(ctx.busy, 'write', () => commitChunk(job, run, () => job.writer.upsert(rows, hashes), at)),
     )
-  })
-  const processor = new RecordProcessor(job.mapping, known, batcher.add, { skipKnown: !job.rewrite })
+  }
   // An NDJSON line stands alone, so its chunks commit as they go. A JSON document is valid only whole:
   // its chunks are savepoints in one transaction, so a file cut short leaves the table as it was.
   const wholeFile = job.file.format === 'json'
   if (wholeFile) ctx.sink.db.exec('BEGIN')
   try {
-    const batches = job.file.format === 'json' ? streamJsonRecords(job.file, job.mapping.recordsPath, ctx.chunk) : streamLines(job.file, ctx.chunk)
+    if (known !== undefined && from.byteOffset > 0) await timed(ctx.busy, 'read', () => markCommittedSeen(job, from, known))
+    const batches = wholeFile
+      ? streamJsonRecords(job.file, job.mapping.recordsPath, ctx.chunk)
+      : streamLines(job.file, ctx.chunk, { start: from.byteOffset, firstLine: from.lines + 1 })
+    let position = from
     let readStarted = performance.now()
     for await (const batch of batches) {
       ctx.busy.read += performance.now() - readStarted
       timed(ctx.busy, 'transform', () => processBatch(processor, batch))
-      if (job.maxRejects !== undefined && processor.counts.rejected > job.maxRejects) {
-        run.counts = processor.counts
-        run.rejects = processor.rejects
-        throw tooManyRejects(job, run)
-      }
-      ctx.onProgress?.({ source: job.source.name, bytesDone: batch.bytes, bytesTotal: job.file.bytes, records: processor.counts.read })
+      if (job.maxRejects !== undefined && processor.counts.rejected > job.maxRejects) throw tooManyRejects(job, run)
+      position = { byteOffset: batch.endOffset, records: from.records + processor.counts.read, lines: batch.firstLine - 1 + batch.items.length }
+      if (batcher.pending >= ctx.chunk) commit(position)
+      ctx.onProgress?.({ source: job.source.name, bytesDone: batch.endOffset, bytesTotal: job.file.bytes, records: position.records })
       readStarted = performance.now()
     }
-    batcher.flush()
+    if (batcher.pending > 0) commit(position)
     if (wholeFile) ctx.sink.db.exec('COMMIT')
     run.complete = true
     run.deletion = known === undefined ? { kind: 'none' } : { kind: 'unseen', known }
@@ -56,12 +66,20 @@ async function streamSource(job: SourceJob, ctx: ModeContext): Promise<SourceRun
     }
     run.error = err as Error
   }
-  run.counts = processor.counts
-  run.rejects = processor.rejects
   return run
 }
 
 function processBatch(processor: RecordProcessor, batch: RecordBatch): void {
   if (batch.kind === 'lines') batch.items.forEach((bytes, i) => processor.processLine(bytes, batch.firstLine + i))
   else batch.items.forEach((record, i) => processor.processRecord(record, batch.firstLine + i))
+}
+
+/**
+ * On a resume the records an earlier run committed are not read again, but the rows they match must
+ * count as seen, or they would look vanished: their lines are hashed (not parsed) and marked.
+ */
+export async function markCommittedSeen(job: SourceJob, upTo: FilePosition, known: HashSet64): Promise<void> {
+  for await (const batch of streamLines(job.file, 10_000, { start: 0, end: upTo.byteOffset, firstLine: 1 })) {
+    for (const bytes of batch.items as Buffer[]) known.markSeen(rowHash(bytes))
+  }
 }
