@@ -131,7 +131,11 @@ export function extractRecords(body: Readable, options: ExtractOptions): Promise
         fail(err)
       }
     })
-    tokens.on('error', (err) => fail(toParseError(err)))
+    let received = 0
+    body.on('data', (chunk: Buffer) => {
+      received += chunk.length
+    })
+    tokens.on('error', (err) => fail(received === 0 && isParserError(err) ? new CachesyncError('ERR_PARSE', 'the body is empty') : toParseError(err)))
     tokens.on('end', () => {
       if (!found) {
         const where = target.length === 0 ? 'a top-level array' : `an array at "${target.join('.')}"`
@@ -164,11 +168,11 @@ function scalar(token: Token): unknown {
   }
 }
 
+function isParserError(err: unknown): boolean {
+  return (err as { code?: unknown })?.code === undefined && /^Parser (cannot parse input|has expected)/.test((err as Error)?.message ?? '')
+}
+
 /** stream-json's own errors mean the body is not JSON; transport errors (a cut connection) pass as they are. */
 function toParseError(err: unknown): unknown {
-  const message = (err as Error)?.message ?? ''
-  if ((err as { code?: unknown })?.code === undefined && /^Parser (cannot parse input|has expected)/.test(message)) {
-    return new CachesyncError('ERR_PARSE', `the body is not valid JSON: ${message}`, { cause: err })
-  }
-  return err
+  return isParserError(err) ? new CachesyncError('ERR_PARSE', `the body is not valid JSON: ${(err as Error).message}`, { cause: err }) : err
 }

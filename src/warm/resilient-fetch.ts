@@ -39,10 +39,13 @@ export async function fetchWithRetries<T>(
 ): Promise<T> {
   const { retry, breakers } = guards
   for (let n = 1; ; n++) {
-    breakers.enter(host)
+    let entered = false
     try {
       const value = await guards.limiter.run(async () => {
         await guards.pacer.wait(host, guards.signal)
+        // Checked when the request is about to go, not when it was queued: earlier ones may have opened it.
+        breakers.enter(host)
+        entered = true
         return attempt()
       })
       breakers.succeeded(host)
@@ -51,11 +54,13 @@ export async function fetchWithRetries<T>(
       const err = guards.signal?.aborted
         ? new CachesyncError('ERR_ABORTED', `fetching ${url} was cancelled`, { cause: raw })
         : describeTransportError(raw, url, guards.timeouts)
+      if (!entered) throw err
       if (isHostFailure(err)) breakers.failed(host)
       else if (err instanceof HttpStatusError) breakers.succeeded(host)
       else breakers.released(host)
       if (!isRetryable(err)) throw err
       if (n >= retry.attempts) throw gaveUp(err, n)
+      if (breakers.stateOf(host) === 'open') throw gaveUp(err, n, `; the circuit for ${host} is now open`)
       const asked = err instanceof HttpStatusError ? err.retryAfterMs : undefined
       if (asked !== undefined && asked > retry.maxRetryAfterMs) {
         throw new CachesyncError(
@@ -71,6 +76,7 @@ export async function fetchWithRetries<T>(
   }
 }
 
-function gaveUp(err: CachesyncError, attempts: number): CachesyncError {
-  return attempts === 1 ? err : new CachesyncError(err.code, `${err.message} (gave up after ${attempts} attempts)`, { cause: err })
+function gaveUp(err: CachesyncError, attempts: number, why = ''): CachesyncError {
+  if (attempts === 1 && why === '') return err
+  return new CachesyncError(err.code, `${err.message} (gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}${why})`, { cause: err })
 }

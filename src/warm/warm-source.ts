@@ -77,7 +77,9 @@ export async function warmSource(source: ResolvedSource, http: ResolvedHttp, ctx
     secretParams = auth.queryParam === undefined ? [] : [auth.queryParam.name]
     const state = await readCacheState(target)
     const maxAgeMs = ctx.maxAgeMs ?? http.maxAgeMs ?? ctx.defaultMaxAgeMs
-    if (maxAgeMs !== undefined && state.meta !== undefined && state.checkedAt !== undefined && ctx.now() - state.checkedAt < maxAgeMs) {
+    const age = state.checkedAt === undefined ? undefined : ctx.now() - state.checkedAt
+    // A check stamped in the future (a clock set back) proves nothing: such a cache is not fresh.
+    if (maxAgeMs !== undefined && state.meta !== undefined && age !== undefined && age >= 0 && age < maxAgeMs) {
       return finish('fresh', state.meta.records ?? 0, state.meta.bytes ?? 0)
     }
     // A paginated source has no one validator for all its pages: conditional requests are for single bodies.
