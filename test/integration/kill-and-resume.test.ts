@@ -240,10 +240,12 @@ describe('SIGKILL at random moments, then resume: the end state is that of an un
     let db = plan.startDb(round)
     let runsBefore = runCount(db)
     let resuming = false
+    // The machine's load changes while the test runs: an uninterrupted run of a round renews the span.
+    let spanMs = plan.spanMs
     while (tally.kills < plan.kills || resuming) {
       const before = rowCounts(db, DMR_TABLES)
       const args = syncArgs(plan.mode, db, plan.cacheDir)
-      const run: KilledRun = tally.kills < plan.kills ? await runKilledAfter(args, plan.random() * plan.spanMs) : { ...(await runTimed(args)), killed: false }
+      const run: KilledRun = tally.kills < plan.kills ? await runKilledAfter(args, plan.random() * spanMs) : { ...(await runTimed(args)), killed: false }
       tally.runs++
       if (resuming) tally.resumes++
       if (run.killed) {
@@ -264,6 +266,7 @@ describe('SIGKILL at random moments, then resume: the end state is that of an un
         tally.redone += redo.redone
       }
       tally.completions++
+      if (!resuming) spanMs = run.ms
       resuming = false
       if (tally.kills < plan.kills) {
         db = plan.startDb(++round)
