@@ -84,7 +84,9 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
       onProgress: options.onProgress,
     }
     const runs = await runMode(choice, runnable, ctx)
+    throwIfDatabaseFailed(runs)
     await rewriteWhereDuplicateKeys(choice, runnable, runs, ctx, sink)
+    throwIfDatabaseFailed(runs)
     const activeSink = sink
     const reports: SourceReport[] = [
       ...jobs.map((planned) => {
@@ -301,6 +303,26 @@ function apportion(phases: PhaseTimes, busy: BusyTimes): void {
   phases.read = sum === 0 ? 0 : (middle * busy.read) / sum
   phases.transform = sum === 0 ? 0 : (middle * busy.transform) / sum
   phases.write = sum === 0 ? middle : (middle * busy.write) / sum
+}
+
+/**
+ * A full disk, a read-only file or an I/O error is the database's failure, not a source's: the other
+ * sources cannot fare better, so the run stops and is reported failed, naming the database.
+ */
+function throwIfDatabaseFailed(runs: readonly SourceRun[]): void {
+  for (const run of runs) {
+    const code = (run.error as { code?: unknown } | undefined)?.code
+    if (typeof code !== 'string') continue
+    if (
+      code === 'SQLITE_FULL' ||
+      code.startsWith('SQLITE_READONLY') ||
+      code.startsWith('SQLITE_IOERR') ||
+      code === 'ERR_DISK_FULL' ||
+      code === 'ERR_READONLY'
+    ) {
+      throw run.error
+    }
+  }
 }
 
 function markRunFailed(sink: SqliteSink, runId: number, err: unknown): void {

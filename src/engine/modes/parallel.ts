@@ -28,20 +28,26 @@ export async function runParallel(jobs: readonly SourceJob[], ctx: ModeContext):
   const plans: TransformTask[][] = []
   const pending: Promise<TaskResult>[][] = []
   const marking: Promise<unknown>[] = []
-  for (const i of order) {
-    const job = jobs[i] as SourceJob
-    const known = job.hadLiveRows ? timed(ctx.busy, 'read', () => job.writer.loadLiveHashes({ shared: true })) : undefined
-    snapshots[i] = known
-    plans[i] = planTasks(job, pool.threads, known, ctx.stagingDir)
-    // Dispatched at once (piscina queues them), so the workers never wait for the writer. A failure is
-    // handled when its turn to merge comes; until then it must not count as unhandled.
-    pending[i] = plans[i].map((task) => quiet(pool.run(task)))
-    // On a resume, the part an earlier run committed is only hashed, so that its rows count as seen.
-    if (known !== undefined && job.resumeFrom.byteOffset > 0) {
-      for (const range of splitOnLines(job.file.path, { start: 0, end: job.resumeFrom.byteOffset }, pool.threads)) {
-        marking[i] = Promise.all([marking[i], quiet(pool.run(markOnlyTask(job, range, known)))])
+  try {
+    for (const i of order) {
+      const job = jobs[i] as SourceJob
+      const known = job.hadLiveRows ? timed(ctx.busy, 'read', () => job.writer.loadLiveHashes({ shared: true })) : undefined
+      snapshots[i] = known
+      plans[i] = planTasks(job, pool.threads, known, ctx.stagingDir)
+      // Dispatched at once (piscina queues them), so the workers never wait for the writer. A failure is
+      // handled when its turn to merge comes; until then it must not count as unhandled.
+      pending[i] = plans[i].map((task) => quiet(pool.run(task)))
+      // On a resume, the part an earlier run committed is only hashed, so that its rows count as seen.
+      if (known !== undefined && job.resumeFrom.byteOffset > 0) {
+        for (const range of splitOnLines(job.file.path, { start: 0, end: job.resumeFrom.byteOffset }, pool.threads)) {
+          marking[i] = Promise.all([marking[i], quiet(pool.run(markOnlyTask(job, range, known)))])
+        }
       }
     }
+  } catch (err) {
+    // The pool must not be torn down under tasks still running: wait for what was dispatched.
+    await Promise.allSettled([...pending.flat(), ...marking])
+    throw err
   }
   return Promise.all(jobs.map((job, i) => mergeInOrder(job, plans[i] as TransformTask[], pending[i] as Promise<TaskResult>[], marking[i], snapshots[i], ctx)))
 }
