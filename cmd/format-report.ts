@@ -5,6 +5,7 @@ const PHASES = [
   ['read', 'read'],
   ['transform', 'transform'],
   ['write', 'write'],
+  ['maintenance', 'maintenance'],
   ['finalize', 'finalize'],
 ] as const
 

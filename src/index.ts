@@ -7,6 +7,8 @@ export type { DemoApi, DemoApiOptions, DemoRequest } from './demo-api/demo-api.j
 export { startDemoApi } from './demo-api/demo-api.js'
 export type { DemoFault } from './demo-api/demo-faults.js'
 export { chooseMode, formatBytes } from './engine/choose-mode.js'
+export type { MaintenanceMode } from './engine/maintenance.js'
+export { MAINTENANCE_MODES } from './engine/maintenance.js'
 export { probeMemory } from './engine/memory-probe.js'
 export type { ProgressEvent } from './engine/source-job.js'
 export type { SyncOptions } from './engine/sync.js'

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs'
-import { runSync, type SyncReport } from '../../src/index.js'
+import { MAINTENANCE_MODES, type MaintenanceMode, runSync, type SyncReport } from '../../src/index.js'
 import { formatSyncReport } from '../format-report.js'
 import { createProgress } from '../progress.js'
 import { cliLogger, loadConfig, withConfigOptions } from '../shared-options.js'
@@ -17,6 +17,8 @@ interface SyncArgs {
   dryRun: boolean
   force: boolean
   progress: boolean
+  vacuum: MaintenanceMode
+  backupBefore: boolean
 }
 
 export function syncCommand(setExit: (code: number) => void): CommandModule<object, SyncArgs> {
@@ -31,6 +33,12 @@ export function syncCommand(setExit: (code: number) => void): CommandModule<obje
         .option('max-rejects', { type: 'number', describe: 'fail a source past this many rejected records; env CACHESYNC_MAX_REJECTS' })
         .option('dry-run', { type: 'boolean', default: false, describe: 'report what would change; write nothing' })
         .option('force', { type: 'boolean', default: false, describe: 'sync sources whose cache file did not change' })
+        .option('vacuum', {
+          choices: MAINTENANCE_MODES,
+          default: 'auto' as const,
+          describe: 'after the run: ANALYZE, VACUUM (full) or nothing; auto analyzes when many rows changed',
+        })
+        .option('backup-before', { type: 'boolean', default: false, describe: 'take a verified backup (see `cachesync backup`) before writing' })
         .option('progress', { type: 'boolean', default: true, describe: 'show progress (a bar on a terminal, log lines otherwise)' }) as never,
     handler: async (args) => {
       const config = loadConfig(args, { mode: args.mode, chunk: args.chunk, workers: args.workers, maxRejects: args.maxRejects })
@@ -38,7 +46,14 @@ export function syncCommand(setExit: (code: number) => void): CommandModule<obje
       const progress = await createProgress(logger, args.progress)
       let report: SyncReport
       try {
-        report = await runSync(config, { dryRun: args.dryRun, force: args.force, logger, onProgress: progress.onProgress })
+        report = await runSync(config, {
+          dryRun: args.dryRun,
+          force: args.force,
+          vacuum: args.vacuum,
+          backupBefore: args.backupBefore,
+          logger,
+          onProgress: progress.onProgress,
+        })
       } finally {
         progress.stop()
       }
@@ -64,6 +79,8 @@ export function toJson(report: SyncReport): object {
     recordsPerSec: report.recordsPerSec,
     peakRssMb: report.peakRssMb,
     runId: report.runId ?? null,
+    maintenance: report.maintenance,
+    backup: report.backup === undefined ? null : { path: report.backup.path, ms: Math.round(report.backup.ms) },
     sources: report.sources.map((s) => ({
       name: s.name,
       table: s.table,

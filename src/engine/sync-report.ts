@@ -14,6 +14,8 @@ export interface PhaseTimes {
   read: number
   transform: number
   write: number
+  /** ANALYZE or VACUUM after the run (`--vacuum`). */
+  maintenance: number
   finalize: number
   total: number
 }
@@ -49,6 +51,10 @@ export interface SyncReport {
   recordsPerSec: number
   peakRssMb: number
   runId: number | undefined
+  /** What `--vacuum` did after the run. */
+  maintenance: 'none' | 'analyze' | 'vacuum'
+  /** The backup `--backup-before` took. */
+  backup: { path: string; ms: number } | undefined
   sources: SourceReport[]
 }
 

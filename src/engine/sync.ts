@@ -1,8 +1,9 @@
-import { mkdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { dirname } from 'node:path'
 import { contentHashOf, locateCacheFile } from '../cache/cache-files.js'
 import type { ResolvedConfig, ResolvedSource } from '../config/resolve-config.js'
+import { type BackupOptions, backupDatabase } from '../sink/backup.js'
 import { DbLock } from '../sink/db-lock.js'
 import { type Checkpoint, SqliteSink, translateSqliteError } from '../sink/sqlite-sink.js'
 import { type Logger, silentLogger } from '../util/logger.js'
@@ -11,6 +12,7 @@ import { chooseMode, type ModeChoice } from './choose-mode.js'
 import { ChunkCommitter, type FilePosition, START } from './chunk-committer.js'
 import { copyForDryRun } from './dry-run-copy.js'
 import { finishSource } from './finish-source.js'
+import { type MaintenanceMode, runMaintenance } from './maintenance.js'
 import { probeMemory } from './memory-probe.js'
 import { runParallel } from './modes/parallel.js'
 import { runSequential } from './modes/sequential.js'
@@ -32,6 +34,10 @@ export interface SyncOptions {
   onProgress?: (event: ProgressEvent) => void
   /** Where the memory limit override is read. @default process.env */
   env?: NodeJS.ProcessEnv
+  /** Maintenance after the run. @default 'auto' (ANALYZE when many rows changed) */
+  vacuum?: MaintenanceMode
+  /** Take a verified backup of the database (`cachesync backup`) before writing. @default false */
+  backupBefore?: boolean | BackupOptions
 }
 
 /** Loads the cache files into the database: the `sync` stage. */
@@ -48,6 +54,7 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
   let runId: number | undefined
   try {
     if (options.dryRun) target = await copyForDryRun(config.db)
+    const backup = options.backupBefore && !options.dryRun ? await backupBefore(config.db, options.backupBefore, logger) : undefined
     sink = openSink(target, config)
     const interrupted = sink.markInterruptedRuns()
     if (interrupted > 0) logger.warn({ runs: interrupted }, 'an earlier sync did not finish (killed?): its committed chunks are kept and resumed')
@@ -96,8 +103,15 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
       }),
       ...skipped,
     ]
+    const changed = reports.reduce((sum, r) => sum + r.records.inserted + r.records.updated + r.records.deleted, 0)
+    const read = reports.reduce((sum, r) => sum + r.records.read, 0)
+    const maintenance = options.dryRun ? { action: 'none' as const, ms: 0 } : runMaintenance(sink, options.vacuum ?? 'auto', { changed, read })
+    if (maintenance.action !== 'none') logger.info({ action: maintenance.action, ms: Math.round(maintenance.ms) }, 'maintenance done')
     const finalizeStarted = performance.now()
     const report = buildReport(choice, workers, reports, busy, { dbInit, total: 0, finalize: 0, started }, options.dryRun ?? false, currentRun)
+    report.phases.maintenance = maintenance.ms
+    report.maintenance = maintenance.action
+    report.backup = backup
     report.phases.finalize = performance.now() - finalizeStarted
     report.phases.total = performance.now() - started
     apportion(report.phases, busy)
@@ -113,7 +127,7 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
       recordsPerSec: report.recordsPerSec,
       peakRssMb: report.peakRssMb,
       error: report.sources.flatMap((s) => (s.state === 'failed' ? [`${s.name}: ${s.error}`] : [])).join('\n') || undefined,
-      report: { sources: report.sources, busy: report.busy },
+      report: { sources: report.sources, busy: report.busy, maintenance: report.maintenance, backup: report.backup },
     })
     report.phases.finalize = performance.now() - finalizeStarted
     report.phases.total = performance.now() - started
@@ -274,7 +288,7 @@ function buildReport(
 ): SyncReport {
   const records = emptyCounts()
   for (const source of sources) addCounts(records, source.records)
-  const phases: PhaseTimes = { dbInit: times.dbInit, read: 0, transform: 0, write: 0, finalize: 0, total: performance.now() - times.started }
+  const phases: PhaseTimes = { dbInit: times.dbInit, read: 0, transform: 0, write: 0, maintenance: 0, finalize: 0, total: performance.now() - times.started }
   return {
     ok: sources.every((s) => s.state !== 'failed'),
     mode: choice.mode,
@@ -292,13 +306,15 @@ function buildReport(
     recordsPerSec: 0,
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     runId: dryRun ? undefined : runId,
+    maintenance: 'none',
+    backup: undefined,
     sources,
   }
 }
 
-/** Shares the wall time between db init and finalize among read, transform and write by busy time. */
+/** Shares the wall time between db init and maintenance among read, transform and write by busy time. */
 function apportion(phases: PhaseTimes, busy: BusyTimes): void {
-  const middle = Math.max(0, phases.total - phases.dbInit - phases.finalize)
+  const middle = Math.max(0, phases.total - phases.dbInit - phases.maintenance - phases.finalize)
   const sum = busy.read + busy.transform + busy.write
   phases.read = sum === 0 ? 0 : (middle * busy.read) / sum
   phases.transform = sum === 0 ? 0 : (middle * busy.transform) / sum
@@ -323,6 +339,17 @@ function throwIfDatabaseFailed(runs: readonly SourceRun[]): void {
       throw run.error
     }
   }
+}
+
+/** The backup before a sync writes; a database that does not exist yet has nothing to back up. */
+async function backupBefore(db: string, options: true | BackupOptions, logger: Logger): Promise<{ path: string; ms: number } | undefined> {
+  if (!existsSync(db)) {
+    logger.info({ db }, 'no database yet: nothing to back up')
+    return undefined
+  }
+  const done = await backupDatabase(db, options === true ? {} : options)
+  logger.info({ path: done.path, ms: Math.round(done.ms), pruned: done.pruned.length }, 'backup taken')
+  return { path: done.path, ms: done.ms }
 }
 
 function markRunFailed(sink: SqliteSink, runId: number, err: unknown): void {

@@ -45,11 +45,6 @@ function unmount(mount: Mount | undefined): void {
   if (mount?.mounted) execFileSync('umount', [mount.dir], { stdio: 'pipe' })
 }
 
-/** Product bugs found by this file (see the test report). */
-const DISK_FULL_IN_A_SOURCE =
-  "sequential and streaming modes: SQLITE_FULL while writing a source's rows fails that source with SQLite's bare 'database or disk is full' " +
-  "(logged, not naming the database), the other sources go on and the run is recorded 'partial', not failed"
-
 const freeBytes = (dir: string): number => {
   const fs = statfsSync(dir)
   return fs.bavail * fs.bsize
