@@ -19,9 +19,11 @@ export interface ConfigArgs {
   logLevel?: string | undefined
 }
 
-/** Flags > environment > file > defaults, resolved once. */
-export function loadConfig(args: ConfigArgs, flags: ConfigOptions = {}): ResolvedConfig {
+/** Flags > environment > file > defaults, resolved once; `ignoreEnv` names variables a command read itself. */
+export function loadConfig(args: ConfigArgs, flags: ConfigOptions = {}, options: { ignoreEnv?: readonly string[] } = {}): ResolvedConfig {
+  const ignored = new Set(options.ignoreEnv ?? [])
   return resolveConfig({
+    env: Object.fromEntries(Object.entries(process.env).filter(([key]) => !ignored.has(key))),
     configFile: args.config,
     flags: { db: args.db, cacheDir: args.cacheDir, ...flags },
     defaultWorkers: availableParallelism(),

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs'
-import { MAINTENANCE_MODES, type MaintenanceMode, runSync, type SyncReport } from '../../src/index.js'
+import { ConfigError, MAINTENANCE_MODES, type MaintenanceMode, runSync, type SyncReport } from '../../src/index.js'
 import { formatSyncReport } from '../format-report.js'
 import { createProgress } from '../progress.js'
 import { cliLogger, loadConfig, withConfigOptions } from '../shared-options.js'
@@ -11,7 +11,8 @@ interface SyncArgs {
   json: boolean
   logLevel?: string
   mode?: 'auto' | 'parallel' | 'sequential' | 'streaming'
-  chunk?: number
+  chunk?: string
+  memoryThresholdMb?: number
   workers?: number
   maxRejects?: number
   dryRun: boolean
@@ -28,7 +29,11 @@ export function syncCommand(setExit: (code: number) => void): CommandModule<obje
     builder: (y) =>
       withConfigOptions(y)
         .option('mode', { choices: ['auto', 'parallel', 'sequential', 'streaming'] as const, describe: 'how to load; env CACHESYNC_MODE [default: auto]' })
-        .option('chunk', { type: 'number', describe: 'records per transaction / streamed chunk; env CACHESYNC_CHUNK [default: chosen by mode]' })
+        .option('chunk', {
+          type: 'string',
+          describe: 'records per transaction / streamed chunk, or auto (sized to ~250 ms each); env CACHESYNC_CHUNK [default: chosen by mode]',
+        })
+        .option('memory-threshold-mb', { type: 'number', describe: 'RSS past which the sync backs off; env CACHESYNC_MEMORY_THRESHOLD_MB [default: 500]' })
         .option('workers', { type: 'number', describe: 'worker threads in parallel mode; env CACHESYNC_WORKERS [default: cores]' })
         .option('max-rejects', { type: 'number', describe: 'fail a source past this many rejected records; env CACHESYNC_MAX_REJECTS' })
         .option('dry-run', { type: 'boolean', default: false, describe: 'report what would change; write nothing' })
@@ -41,7 +46,12 @@ export function syncCommand(setExit: (code: number) => void): CommandModule<obje
         .option('backup-before', { type: 'boolean', default: false, describe: 'take a verified backup (see `cachesync backup`) before writing' })
         .option('progress', { type: 'boolean', default: true, describe: 'show progress (a bar on a terminal, log lines otherwise)' }) as never,
     handler: async (args) => {
-      const config = loadConfig(args, { mode: args.mode, chunk: args.chunk, workers: args.workers, maxRejects: args.maxRejects })
+      const chunk = parseChunk(args.chunk ?? process.env.CACHESYNC_CHUNK)
+      const config = loadConfig(
+        args,
+        { mode: args.mode, chunk: chunk.size, workers: args.workers, maxRejects: args.maxRejects },
+        { ignoreEnv: chunk.adaptive ? ['CACHESYNC_CHUNK'] : [] },
+      )
       const logger = cliLogger(args)
       const progress = await createProgress(logger, args.progress)
       let report: SyncReport
@@ -51,6 +61,8 @@ export function syncCommand(setExit: (code: number) => void): CommandModule<obje
           force: args.force,
           vacuum: args.vacuum,
           backupBefore: args.backupBefore,
+          adaptiveChunk: chunk.adaptive,
+          ...(args.memoryThresholdMb === undefined ? {} : { memoryThresholdMb: args.memoryThresholdMb }),
           logger,
           onProgress: progress.onProgress,
         })
@@ -80,6 +92,8 @@ export function toJson(report: SyncReport): object {
     peakRssMb: report.peakRssMb,
     runId: report.runId ?? null,
     maintenance: report.maintenance,
+    chunkSizes: report.chunkSizes,
+    memory: report.memory,
     backup: report.backup === undefined ? null : { path: report.backup.path, ms: Math.round(report.backup.ms) },
     sources: report.sources.map((s) => ({
       name: s.name,
@@ -91,6 +105,15 @@ export function toJson(report: SyncReport): object {
       ...(s.state === 'failed' ? { error: s.error, code: s.code } : {}),
     })),
   }
+}
+
+/** `--chunk N` or `--chunk auto`; anything else is a usage error. */
+function parseChunk(raw: string | undefined): { size: number | undefined; adaptive: boolean } {
+  if (raw === undefined || raw === '') return { size: undefined, adaptive: false }
+  if (raw === 'auto') return { size: undefined, adaptive: true }
+  const size = Number(raw)
+  if (!Number.isInteger(size) || size <= 0) throw new ConfigError(`--chunk must be a positive integer or auto, got ${JSON.stringify(raw)}`)
+  return { size, adaptive: false }
 }
 
 function roundAll<T extends object>(values: T): T {

@@ -47,10 +47,11 @@ class PositionCounter extends Transform {
 }
 
 /**
- * Streams an NDJSON file (or a range of it) as batches of `size` lines (bytes); memory is bounded by the
- * batch, not the file.
+ * Streams an NDJSON file (or a range of it) as batches of `size` lines (bytes), asked again for every
+ * batch when a function; memory is bounded by the batch, not the file.
  */
-export async function* streamLines(file: CacheFile, size: number, range?: LineRange): AsyncGenerator<RecordBatch> {
+export async function* streamLines(file: CacheFile, size: number | (() => number), range?: LineRange): AsyncGenerator<RecordBatch> {
+  const batchSize = typeof size === 'number' ? () => size : size
   let carry: Buffer | undefined
   let items: Buffer[] = []
   let line = range?.firstLine ?? 1
@@ -71,7 +72,7 @@ export async function* streamLines(file: CacheFile, size: number, range?: LineRa
       start = end + 1
       endOffset = pieceOffset + start
       line++
-      if (items.length >= size) {
+      if (items.length >= batchSize()) {
         yield { kind: 'lines', items, firstLine, bytes, endOffset }
         items = []
         firstLine = line

@@ -6,6 +6,8 @@ import type { HashSet64 } from '../util/hash-set64.js'
 import type { Logger } from '../util/logger.js'
 import type { WorkerPool } from '../workers/pool.js'
 import type { ChunkCommitter, FilePosition } from './chunk-committer.js'
+import type { ChunkSizer } from './chunk-sizer.js'
+import type { MemoryGuard } from './memory-guard.js'
 import type { MappingSpec } from './record-mapper.js'
 import type { ProcessorCounts, Reject } from './record-processor.js'
 
@@ -64,7 +66,9 @@ export interface ProgressEvent {
 
 export interface ModeContext {
   readonly sink: SqliteSink
-  readonly chunk: number
+  /** Records a chunk: fixed, or adapted as the run goes (`--chunk auto`), halved under memory pressure. */
+  readonly chunks: ChunkSizer
+  readonly memory: MemoryGuard
   readonly logger: Logger
   readonly busy: BusyTimes
   readonly pool: WorkerPool | undefined

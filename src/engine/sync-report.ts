@@ -1,3 +1,5 @@
+import type { MemoryRecord } from './memory-guard.js'
+
 /** Records by what happened to them. */
 export interface RecordCounts {
   read: number
@@ -55,6 +57,9 @@ export interface SyncReport {
   maintenance: 'none' | 'analyze' | 'vacuum'
   /** The backup `--backup-before` took. */
   backup: { path: string; ms: number } | undefined
+  /** Every chunk size used, in order: one unless `--chunk auto` adapted it or memory pressure halved it. */
+  chunkSizes: number[]
+  memory: MemoryRecord
   sources: SourceReport[]
 }
 

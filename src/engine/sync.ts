@@ -6,13 +6,16 @@ import type { ResolvedConfig, ResolvedSource } from '../config/resolve-config.js
 import { type BackupOptions, backupDatabase } from '../sink/backup.js'
 import { DbLock } from '../sink/db-lock.js'
 import { type Checkpoint, SqliteSink, translateSqliteError } from '../sink/sqlite-sink.js'
+import { ConfigError } from '../util/errors.js'
 import { type Logger, silentLogger } from '../util/logger.js'
 import { createWorkerPool, type WorkerPool } from '../workers/pool.js'
 import { chooseMode, type ModeChoice } from './choose-mode.js'
 import { ChunkCommitter, type FilePosition, START } from './chunk-committer.js'
+import { ChunkSizer } from './chunk-sizer.js'
 import { copyForDryRun } from './dry-run-copy.js'
 import { finishSource } from './finish-source.js'
 import { type MaintenanceMode, runMaintenance } from './maintenance.js'
+import { DEFAULT_MEMORY_THRESHOLD_MB, MemoryGuard } from './memory-guard.js'
 import { probeMemory } from './memory-probe.js'
 import { runParallel } from './modes/parallel.js'
 import { runSequential } from './modes/sequential.js'
@@ -38,6 +41,10 @@ export interface SyncOptions {
   vacuum?: MaintenanceMode
   /** Take a verified backup of the database (`cachesync backup`) before writing. @default false */
   backupBefore?: boolean | BackupOptions
+  /** Size transactions to about 250 ms each as the run goes (`--chunk auto`). @default false */
+  adaptiveChunk?: boolean
+  /** RSS past which the sync backs off. @default env CACHESYNC_MEMORY_THRESHOLD_MB, else 500 */
+  memoryThresholdMb?: number
 }
 
 /** Loads the cache files into the database: the `sync` stage. */
@@ -52,6 +59,7 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
   let sink: SqliteSink | undefined
   let pool: WorkerPool | undefined
   let runId: number | undefined
+  const memory = new MemoryGuard(options.memoryThresholdMb ?? memoryThresholdFromEnv(options.env ?? process.env), logger).start()
   try {
     if (options.dryRun) target = await copyForDryRun(config.db)
     const backup = options.backupBefore && !options.dryRun ? await backupBefore(config.db, options.backupBefore, logger) : undefined
@@ -72,7 +80,8 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
       cacheBytes: jobs.reduce((sum, job) => sum + ('job' in job ? job.job.file.bytes : 0), 0),
       largestFileBytes: Math.max(0, ...jobs.map((job) => ('job' in job ? job.job.file.bytes : 0))),
     })
-    logger.info({ mode: choice.mode, chunk: choice.chunk, reason: choice.reason }, 'mode chosen')
+    const chunks = new ChunkSizer(choice.chunk, { adaptive: options.adaptiveChunk ?? false })
+    logger.info({ mode: choice.mode, chunk: options.adaptiveChunk ? `auto from ${chunks.size}` : choice.chunk, reason: choice.reason }, 'mode chosen')
     sink.setCacheSize(choice.mode === 'streaming' ? STREAMING_CACHE_KIB : WHOLE_FILE_CACHE_KIB)
     const runnable = jobs.flatMap((j) => ('job' in j ? [j.job] : []))
     const workers = choice.mode === 'parallel' ? Math.min(config.workers, availableParallelism() * 2) : 0
@@ -82,7 +91,8 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
     }
     const ctx: ModeContext = {
       sink,
-      chunk: choice.chunk,
+      chunks,
+      memory,
       logger,
       busy,
       pool,
@@ -110,6 +120,8 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
     const finalizeStarted = performance.now()
     const report = buildReport(choice, workers, reports, busy, { dbInit, total: 0, finalize: 0, started }, options.dryRun ?? false, currentRun)
     report.phases.maintenance = maintenance.ms
+    report.chunkSizes = chunks.sizes
+    report.memory = memory.stop()
     report.maintenance = maintenance.action
     report.backup = backup
     report.phases.finalize = performance.now() - finalizeStarted
@@ -127,7 +139,14 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
       recordsPerSec: report.recordsPerSec,
       peakRssMb: report.peakRssMb,
       error: report.sources.flatMap((s) => (s.state === 'failed' ? [`${s.name}: ${s.error}`] : [])).join('\n') || undefined,
-      report: { sources: report.sources, busy: report.busy, maintenance: report.maintenance, backup: report.backup },
+      report: {
+        sources: report.sources,
+        busy: report.busy,
+        maintenance: report.maintenance,
+        backup: report.backup,
+        chunkSizes: report.chunkSizes,
+        memory: report.memory,
+      },
     })
     report.phases.finalize = performance.now() - finalizeStarted
     report.phases.total = performance.now() - started
@@ -137,6 +156,7 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
     if (sink !== undefined && runId !== undefined) markRunFailed(sink, runId, err)
     throw translateSqliteError(err, target)
   } finally {
+    memory.stop()
     await pool?.destroy()
     sink?.close()
     rmSync(stagingDir, { recursive: true, force: true })
@@ -308,6 +328,8 @@ function buildReport(
     runId: dryRun ? undefined : runId,
     maintenance: 'none',
     backup: undefined,
+    chunkSizes: [choice.chunk],
+    memory: { thresholdMb: 0, peakRssMb: 0, peakHeapMb: 0, backOffs: [] },
     sources,
   }
 }
@@ -339,6 +361,14 @@ function throwIfDatabaseFailed(runs: readonly SourceRun[]): void {
       throw run.error
     }
   }
+}
+
+function memoryThresholdFromEnv(env: NodeJS.ProcessEnv): number {
+  const raw = env.CACHESYNC_MEMORY_THRESHOLD_MB
+  if (raw === undefined || raw === '') return DEFAULT_MEMORY_THRESHOLD_MB
+  const mb = Number(raw)
+  if (!Number.isFinite(mb) || mb <= 0) throw new ConfigError(`CACHESYNC_MEMORY_THRESHOLD_MB must be a positive number of megabytes, got ${JSON.stringify(raw)}`)
+  return mb
 }
 
 /** The backup before a sync writes; a database that does not exist yet has nothing to back up. */

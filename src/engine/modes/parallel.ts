@@ -28,6 +28,16 @@ export async function runParallel(jobs: readonly SourceJob[], ctx: ModeContext):
   const plans: TransformTask[][] = []
   const pending: Promise<TaskResult>[][] = []
   const marking: Promise<unknown>[] = []
+  // Tasks in flight: one running and one waiting per worker, or one in all under memory pressure.
+  const gate = new TaskGate(() => (ctx.memory.overThreshold ? 1 : pool.threads * 2))
+  const inFlightBefore = pool.threads * 2
+  let backedOff = false
+  const onMerged = (): void => {
+    if (ctx.memory.sample() && !backedOff) {
+      backedOff = true
+      ctx.memory.backedOff(`parallel tasks in flight ${inFlightBefore} → 1`)
+    }
+  }
   try {
     for (const i of order) {
       const job = jobs[i] as SourceJob
@@ -36,11 +46,11 @@ export async function runParallel(jobs: readonly SourceJob[], ctx: ModeContext):
       plans[i] = planTasks(job, pool.threads, known, ctx.stagingDir)
       // Dispatched at once (piscina queues them), so the workers never wait for the writer. A failure is
       // handled when its turn to merge comes; until then it must not count as unhandled.
-      pending[i] = plans[i].map((task) => quiet(pool.run(task)))
+      pending[i] = plans[i].map((task) => quiet(gate.run(() => pool.run(task))))
       // On a resume, the part an earlier run committed is only hashed, so that its rows count as seen.
       if (known !== undefined && job.resumeFrom.byteOffset > 0) {
         for (const range of splitOnLines(job.file.path, { start: 0, end: job.resumeFrom.byteOffset }, pool.threads)) {
-          marking[i] = Promise.all([marking[i], quiet(pool.run(markOnlyTask(job, range, known)))])
+          marking[i] = Promise.all([marking[i], quiet(gate.run(() => pool.run(markOnlyTask(job, range, known))))])
         }
       }
     }
@@ -49,7 +59,39 @@ export async function runParallel(jobs: readonly SourceJob[], ctx: ModeContext):
     await Promise.allSettled([...pending.flat(), ...marking])
     throw err
   }
-  return Promise.all(jobs.map((job, i) => mergeInOrder(job, plans[i] as TransformTask[], pending[i] as Promise<TaskResult>[], marking[i], snapshots[i], ctx)))
+  return Promise.all(
+    jobs.map((job, i) => mergeInOrder(job, plans[i] as TransformTask[], pending[i] as Promise<TaskResult>[], marking[i], snapshots[i], ctx, onMerged)),
+  )
+}
+
+/** Starts tasks in the order given, at most `limit()` at a time (asked again as each one ends). */
+class TaskGate {
+  readonly #limit: () => number
+  readonly #waiting: (() => void)[] = []
+  #running = 0
+
+  constructor(limit: () => number) {
+    this.#limit = limit
+  }
+
+  run<T>(start: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#waiting.push(() => {
+        this.#running++
+        start()
+          .then(resolve, reject)
+          .finally(() => {
+            this.#running--
+            this.#next()
+          })
+      })
+      this.#next()
+    })
+  }
+
+  #next(): void {
+    while (this.#running < Math.max(1, this.#limit()) && this.#waiting.length > 0) this.#waiting.shift()?.()
+  }
 }
 
 function quiet<T>(promise: Promise<T>): Promise<T> {
@@ -88,6 +130,7 @@ async function mergeInOrder(
   marking: Promise<unknown> | undefined,
   known: HashSet64 | undefined,
   ctx: ModeContext,
+  onMerged: () => void,
 ): Promise<SourceRun> {
   const run = emptyRun()
   const from = job.resumeFrom
@@ -119,6 +162,7 @@ async function mergeInOrder(
         timed(ctx.busy, 'write', () => job.writer.mergeStaging(task.stagingPath, (merge) => commitChunk(job, run, merge, at))),
       )
       ctx.onProgress?.({ source: job.source.name, bytesDone: task.range.end, bytesTotal: job.file.bytes, records: at.records })
+      onMerged()
     } finally {
       rmSync(task.stagingPath, { force: true })
     }

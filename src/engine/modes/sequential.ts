@@ -44,7 +44,7 @@ function syncWholeFile(job: SourceJob, ctx: ModeContext): SourceRun {
       started = performance.now()
       records.forEach((record, i) => {
         processor.processRecord(record, i + 1)
-        if (batcher.pending >= ctx.chunk) commit({ byteOffset: 0, records: i + 1, lines: i + 1 })
+        if (batcher.pending >= ctx.chunks.size) commit({ byteOffset: 0, records: i + 1, lines: i + 1 })
       })
       if (batcher.pending > 0) commit({ byteOffset: file.bytes, records: records.length, lines: records.length })
     } else {
@@ -53,10 +53,16 @@ function syncWholeFile(job: SourceJob, ctx: ModeContext): SourceRun {
       started = performance.now()
       // On a resume, the committed part is only hashed, so that its rows count as seen.
       if (known !== undefined) forEachLine(bytes.subarray(0, from.byteOffset), (line) => known.markSeen(rowHash(line)))
+      let chunkStarted = performance.now()
+      let recordsAtChunk = 0
       const lines = forEachLine(bytes.subarray(from.byteOffset), (line, index, after) => {
         processor.processLine(line, from.lines + index + 1)
-        if (batcher.pending < ctx.chunk) return
+        if (batcher.pending < ctx.chunks.size) return
         commit({ byteOffset: from.byteOffset + after, records: from.records + processor.counts.read, lines: from.lines + index + 1 })
+        ctx.chunks.record(processor.counts.read - recordsAtChunk, performance.now() - chunkStarted)
+        chunkStarted = performance.now()
+        recordsAtChunk = processor.counts.read
+        ctx.memory.sample()
       })
       if (batcher.pending > 0) commit({ byteOffset: file.bytes, records: from.records + processor.counts.read, lines: from.lines + lines })
     }

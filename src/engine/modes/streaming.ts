@@ -42,16 +42,28 @@ async function streamSource(job: SourceJob, ctx: ModeContext): Promise<SourceRun
   try {
     if (known !== undefined && from.byteOffset > 0) await timed(ctx.busy, 'read', () => markCommittedSeen(job, from, known))
     const batches = wholeFile
-      ? streamJsonRecords(job.file, job.mapping.recordsPath, ctx.chunk)
-      : streamLines(job.file, ctx.chunk, { start: from.byteOffset, firstLine: from.lines + 1 })
+      ? streamJsonRecords(job.file, job.mapping.recordsPath, ctx.chunks.size)
+      : streamLines(job.file, () => ctx.chunks.size, { start: from.byteOffset, firstLine: from.lines + 1 })
     let position = from
     let readStarted = performance.now()
+    let chunkStarted = readStarted
+    let recordsAtChunk = 0
     for await (const batch of batches) {
       ctx.busy.read += performance.now() - readStarted
       timed(ctx.busy, 'transform', () => processBatch(processor, batch))
       if (job.maxRejects !== undefined && processor.counts.rejected > job.maxRejects) throw tooManyRejects(job, run)
       position = { byteOffset: batch.endOffset, records: from.records + processor.counts.read, lines: batch.firstLine - 1 + batch.items.length }
-      if (batcher.pending >= ctx.chunk) commit(position)
+      if (batcher.pending >= ctx.chunks.size) {
+        commit(position)
+        ctx.chunks.record(processor.counts.read - recordsAtChunk, performance.now() - chunkStarted)
+        chunkStarted = performance.now()
+        recordsAtChunk = processor.counts.read
+      }
+      if (ctx.memory.sample() && ctx.chunks.size > 0) {
+        const before = ctx.chunks.size
+        ctx.chunks.backOff()
+        if (ctx.chunks.size < before) ctx.memory.backedOff(`streaming chunk ${before} → ${ctx.chunks.size}`)
+      }
       ctx.onProgress?.({ source: job.source.name, bytesDone: batch.endOffset, bytesTotal: job.file.bytes, records: position.records })
       readStarted = performance.now()
     }
