@@ -103,11 +103,14 @@ export function resolveHttp(spec: SourceSpec, baseUrl: string | undefined): Reso
 
 /**
  * Replaces the scheme, host and port of `url` with those of `baseUrl`; a path in `baseUrl` (a mirror under
- * `/radioid`) is put before the source's path.
+ * `/radioid`) is put before the source's path, and credentials in `baseUrl` (`https://user:pw@mirror`) replace
+ * the source's.
  */
 export function rebase(url: string, baseUrl: string): string {
   const source = new URL(url)
   const base = new URL(baseUrl)
   const prefix = base.pathname.replace(/\/+$/, '')
-  return `${base.protocol}//${base.host}${prefix}${source.pathname}${source.search}`
+  const from = base.username !== '' || base.password !== '' ? base : source
+  const userInfo = from.username !== '' || from.password !== '' ? `${from.username}${from.password === '' ? '' : `:${from.password}`}@` : ''
+  return `${base.protocol}//${userInfo}${base.host}${prefix}${source.pathname}${source.search}`
 }

@@ -27,6 +27,15 @@ export function prepareAuth(source: string, auth: Readonly<AuthSpec> | undefined
   return { headers: {}, queryParam: { name: auth.name as string, value: secret }, secrets: [...secrets, encodeURIComponent(secret)] }
 }
 
+/** Credentials written into a URL (`https://user:pass@host/…`) as a Basic Authorization header, never sent in the URL. */
+export function userInfoAuth(url: URL): PreparedAuth | undefined {
+  if (url.username === '' && url.password === '') return undefined
+  const user = decodeURIComponent(url.username)
+  const password = decodeURIComponent(url.password)
+  const value = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
+  return { headers: { authorization: value }, queryParam: undefined, secrets: [value, url.password, password].filter((s) => s !== '') }
+}
+
 const SECRET_PARAM = /(^|[_-])(key|api[_-]?key|token|secret|password|passwd|sig|signature|auth|access[_-]?token)$/i
 
 /**

@@ -11,7 +11,7 @@ import { extractRecords, type RecordSink } from './json-records.js'
 import { createPaginator } from './pagination.js'
 import { type FetchGuards, fetchWithRetries } from './resilient-fetch.js'
 import { parseRetryAfter } from './retry-policy.js'
-import { maskUrl, prepareAuth, scrubSecrets } from './source-auth.js'
+import { maskUrl, prepareAuth, scrubSecrets, userInfoAuth } from './source-auth.js'
 import type { WarmProgressEvent, WarmSourceReport } from './warm-report.js'
 
 /** Everything a source's fetch shares with the others of the run. */
@@ -73,7 +73,8 @@ export async function warmSource(source: ResolvedSource, http: ResolvedHttp, ctx
   let writer: CacheFileWriter | undefined
   try {
     const auth = prepareAuth(source.name, http.auth, ctx.env)
-    secrets = auth.secrets
+    const inUrl = userInfoAuth(firstUrl)
+    secrets = [...auth.secrets, ...(inUrl?.secrets ?? [])]
     secretParams = auth.queryParam === undefined ? [] : [auth.queryParam.name]
     const state = await readCacheState(target)
     const maxAgeMs = ctx.maxAgeMs ?? http.maxAgeMs ?? ctx.defaultMaxAgeMs
@@ -84,7 +85,7 @@ export async function warmSource(source: ResolvedSource, http: ResolvedHttp, ctx
     }
     // A paginated source has no one validator for all its pages: conditional requests are for single bodies.
     const conditional = http.pagination === undefined && state.meta !== undefined ? validators(state.meta) : {}
-    const headers = { ...http.headers, ...auth.headers, ...conditional }
+    const headers = { ...http.headers, ...inUrl?.headers, ...auth.headers, ...conditional }
     const followRedirects = http.auth === undefined || http.auth.type === 'bearer'
     const host = firstUrl.host
     writer = await CacheFileWriter.open(target)
@@ -98,6 +99,8 @@ export async function warmSource(source: ResolvedSource, http: ResolvedHttp, ctx
       if (visited.has(url.href)) throw new CachesyncError('ERR_SOURCE', `pagination loops: ${shown(url)} was already fetched`)
       visited.add(url.href)
       const requestUrl = new URL(url)
+      requestUrl.username = ''
+      requestUrl.password = ''
       if (auth.queryParam !== undefined) requestUrl.searchParams.set(auth.queryParam.name, auth.queryParam.value)
       const pageUrl: URL = url
       const page = await fetchWithRetries(

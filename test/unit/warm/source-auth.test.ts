@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { maskUrl, prepareAuth, scrubSecrets } from '../../../src/warm/source-auth.js'
+import { maskUrl, prepareAuth, scrubSecrets, userInfoAuth } from '../../../src/warm/source-auth.js'
 
 describe('maskUrl', () => {
   it('masks user info and the values of secret-looking and auth query parameters, keeping the rest', () => {
@@ -31,5 +31,14 @@ describe('prepareAuth', () => {
 describe('scrubSecrets', () => {
   it('replaces every occurrence', () => {
     expect(scrubSecrets('a s3cret b s3cret', ['s3cret'])).toBe('a *** b ***')
+  })
+})
+
+describe('userInfoAuth', () => {
+  it('turns user:password in a URL into a Basic header, the password counted as a secret', () => {
+    const auth = userInfoAuth(new URL('https://mirror%40x:p%40ss@h.example/dump.json'))
+    expect(auth?.headers).toEqual({ authorization: `Basic ${Buffer.from('mirror@x:p@ss').toString('base64')}` })
+    expect(auth?.secrets).toContain('p@ss')
+    expect(userInfoAuth(new URL('https://h.example/'))).toBeUndefined()
   })
 })
