@@ -6,7 +6,6 @@ import { generateDmrCache } from '../../src/index.js'
 import { MODES } from '../helpers/config.js'
 import { checksumAll, DMR_TABLES, fileSha256, scalar } from '../helpers/database.js'
 import { integrityCheck, newestRun, rowsMatchingNone, tableKeys } from '../helpers/db-checks.js'
-import { itUnless } from '../helpers/known-bug.js'
 import { runCliAs, unprivilegedRunner } from '../helpers/run-as.js'
 import { runCli, STACK_LINE } from '../helpers/run-cli.js'
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js'
@@ -68,67 +67,64 @@ describe('a full disk', () => {
   })
 
   for (const mode of MODES) {
-    itUnless(undefined)(
-      `${mode}: exit 1, says the disk is full and names the database; the database stays sound with its rows; a later sync recovers`,
-      async () => {
-        const dir = join(mount.dir, mode)
-        mkdirSync(dir)
-        const db = join(dir, 'sync.db')
-        const args = (cacheDir: string): string[] => ['sync', '--mode', mode, '--db', db, '--cache-dir', cacheDir, '--json']
-        const first = await runCli(args(join(tmp, 'base')))
-        expect(first.code, first.stderr).toBe(0)
-        // References off the small disk: the database before, and after an unhindered sync of the big set.
-        const before = join(tmp, `${mode}-before.db`)
-        const after = join(tmp, `${mode}-after.db`)
-        copyFileSync(db, before)
-        copyFileSync(db, after)
-        const unhindered = await runCli(['sync', '--mode', mode, '--db', after, '--cache-dir', join(tmp, 'big')])
-        expect(unhindered.code, unhindered.stderr).toBe(0)
-        const keysBefore = new Map(DMR_TABLES.map((table) => [table, tableKeys(db, table)]))
-        const runBefore = newestRun(db)?.id ?? 0
+    it(`${mode}: exit 1, says the disk is full and names the database; the database stays sound with its rows; a later sync recovers`, async () => {
+      const dir = join(mount.dir, mode)
+      mkdirSync(dir)
+      const db = join(dir, 'sync.db')
+      const args = (cacheDir: string): string[] => ['sync', '--mode', mode, '--db', db, '--cache-dir', cacheDir, '--json']
+      const first = await runCli(args(join(tmp, 'base')))
+      expect(first.code, first.stderr).toBe(0)
+      // References off the small disk: the database before, and after an unhindered sync of the big set.
+      const before = join(tmp, `${mode}-before.db`)
+      const after = join(tmp, `${mode}-after.db`)
+      copyFileSync(db, before)
+      copyFileSync(db, after)
+      const unhindered = await runCli(['sync', '--mode', mode, '--db', after, '--cache-dir', join(tmp, 'big')])
+      expect(unhindered.code, unhindered.stderr).toBe(0)
+      const keysBefore = new Map(DMR_TABLES.map((table) => [table, tableKeys(db, table)]))
+      const runBefore = newestRun(db)?.id ?? 0
 
-        const filler = join(mount.dir, `${mode}.filler`)
-        try {
-          let env: Record<string, string> = {}
-          if (mount.mounted) writeFileSync(filler, Buffer.alloc(Math.max(0, freeBytes(mount.dir) - LEFT_FREE)))
-          else env = { CACHESYNC_TEST_MAX_PAGE_COUNT: String(scalar<number>(db, 'PRAGMA page_count') + 64) }
-          const full = await runCli(args(join(tmp, 'big')), env)
+      const filler = join(mount.dir, `${mode}.filler`)
+      try {
+        let env: Record<string, string> = {}
+        if (mount.mounted) writeFileSync(filler, Buffer.alloc(Math.max(0, freeBytes(mount.dir) - LEFT_FREE)))
+        else env = { CACHESYNC_TEST_MAX_PAGE_COUNT: String(scalar<number>(db, 'PRAGMA page_count') + 64) }
+        const full = await runCli(args(join(tmp, 'big')), env)
 
-          expect(full.code, full.stderr).toBe(1)
-          expect.soft(full.stderr).toMatch(/disk (is )?full/i)
-          expect.soft(full.stderr).toContain(db)
-          expect.soft(full.stderr).not.toMatch(STACK_LINE)
-          expect.soft(full.stderr).not.toMatch(/this is a bug/)
+        expect(full.code, full.stderr).toBe(1)
+        expect.soft(full.stderr).toMatch(/disk (is )?full/i)
+        expect.soft(full.stderr).toContain(db)
+        expect.soft(full.stderr).not.toMatch(STACK_LINE)
+        expect.soft(full.stderr).not.toMatch(/this is a bug/)
 
-          expect(integrityCheck(db)).toEqual(['ok'])
-          const unhinderedSums = checksumAll(after)
-          for (const table of DMR_TABLES) {
-            // Every row is the old one or the new one.
-            expect(rowsMatchingNone(db, table, [before, after]), table).toBe(0)
-            // A source that completed before the disk filled may have deleted rows; the others delete nothing.
-            if (checksumAll(db, [table])[table]?.sha256 === unhinderedSums[table]?.sha256) continue
-            const live = new Set(tableKeys(db, table, '"_deleted_at" IS NULL'))
-            expect(
-              (keysBefore.get(table) as string[]).filter((key) => !live.has(key)),
-              `${table}: rows the failed run deleted`,
-            ).toEqual([])
-          }
-          const run = newestRun(db)
-          expect.soft(run?.id, 'the failed sync left a run row').toBeGreaterThan(runBefore)
-          expect.soft(run?.outcome, 'the failed sync is recorded as failed').toBe('failed')
-          expect.soft(run?.error ?? '').toMatch(/full/i)
-        } finally {
-          // The next test needs the room, whatever happened here.
-          rmSync(filler, { force: true })
+        expect(integrityCheck(db)).toEqual(['ok'])
+        const unhinderedSums = checksumAll(after)
+        for (const table of DMR_TABLES) {
+          // Every row is the old one or the new one.
+          expect(rowsMatchingNone(db, table, [before, after]), table).toBe(0)
+          // A source that completed before the disk filled may have deleted rows; the others delete nothing.
+          if (checksumAll(db, [table])[table]?.sha256 === unhinderedSums[table]?.sha256) continue
+          const live = new Set(tableKeys(db, table, '"_deleted_at" IS NULL'))
+          expect(
+            (keysBefore.get(table) as string[]).filter((key) => !live.has(key)),
+            `${table}: rows the failed run deleted`,
+          ).toEqual([])
         }
+        const run = newestRun(db)
+        expect.soft(run?.id, 'the failed sync left a run row').toBeGreaterThan(runBefore)
+        expect.soft(run?.outcome, 'the failed sync is recorded as failed').toBe('failed')
+        expect.soft(run?.error ?? '').toMatch(/full/i)
+      } finally {
+        // The next test needs the room, whatever happened here.
+        rmSync(filler, { force: true })
+      }
 
-        // With room again, the next sync completes and equals the unhindered one.
-        const again = await runCli(args(join(tmp, 'big')))
-        expect(again.code, again.stderr).toBe(0)
-        expect(checksumAll(db)).toEqual(checksumAll(after))
-        expect(readdirSync(dir).filter((name) => name.includes('staging') || name.includes('dry-run'))).toEqual([])
-      },
-    )
+      // With room again, the next sync completes and equals the unhindered one.
+      const again = await runCli(args(join(tmp, 'big')))
+      expect(again.code, again.stderr).toBe(0)
+      expect(checksumAll(db)).toEqual(checksumAll(after))
+      expect(readdirSync(dir).filter((name) => name.includes('staging') || name.includes('dry-run'))).toEqual([])
+    })
   }
 })
 
