@@ -19,7 +19,18 @@ export interface LoggerOptions {
 /** A pino logger writing to stderr: JSON, or pretty on a terminal. Secrets are redacted by path. */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? process.env.CACHESYNC_LOG_LEVEL ?? 'info'
-  const redact = { paths: ['*.apiKey', '*.authorization', '*.headers.authorization', 'headers.authorization', 'apiKey'], censor: '[redacted]' }
+  // The warm stage logs masked URLs and never a header or a secret; these paths catch a mistake that would.
+  const secretFields = ['apiKey', 'authorization', 'password', 'token', 'secret']
+  const paths = [
+    ...secretFields.flatMap((field) => [field, `*.${field}`]),
+    'headers.authorization',
+    '*.headers.authorization',
+    'headers["x-api-key"]',
+    '*.headers["x-api-key"]',
+    'auth.value',
+    '*.auth.value',
+  ]
+  const redact = { paths, censor: '[redacted]' }
   if (options.pretty) {
     return pino({ level, redact }, pino.transport({ target: 'pino-pretty', options: { destination: 2, colorize: true, ignore: 'pid,hostname' } }))
   }
