@@ -46,7 +46,8 @@ export function syncCommand(setExit: (code: number) => void): CommandModule<obje
         .option('backup-before', { type: 'boolean', default: false, describe: 'take a verified backup (see `cachesync backup`) before writing' })
         .option('progress', { type: 'boolean', default: true, describe: 'show progress (a bar on a terminal, log lines otherwise)' }) as never,
     handler: async (args) => {
-      const chunk = parseChunk(args.chunk ?? process.env.CACHESYNC_CHUNK)
+      // CACHESYNC_CHUNK=auto is read here; a number (or a mistake) there is the configuration's to check.
+      const chunk = parseChunk(args.chunk ?? (process.env.CACHESYNC_CHUNK === 'auto' ? 'auto' : undefined))
       const config = loadConfig(
         args,
         { mode: args.mode, chunk: chunk.size, workers: args.workers, maxRejects: args.maxRejects },
