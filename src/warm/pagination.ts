@@ -33,7 +33,8 @@ export function createPaginator(pagination: Readonly<Pagination> | undefined): P
       return {
         capturePath: undefined,
         first: (url) => withParams(url, { [limitKey]: limit, [skipKey]: 0 }),
-        next: (page) => (page.records < limit ? undefined : withParams(page.url, { [skipKey]: Number(page.url.searchParams.get(skipKey)) + limit })),
+        // More than the limit: the API ignores the parameters and sent everything.
+        next: (page) => (page.records !== limit ? undefined : withParams(page.url, { [skipKey]: Number(page.url.searchParams.get(skipKey)) + limit })),
       }
     }
     case 'page': {
@@ -43,7 +44,7 @@ export function createPaginator(pagination: Readonly<Pagination> | undefined): P
       return {
         capturePath: undefined,
         first: (url) => withParams(url, { [pageKey]: pagination.firstPage ?? 1, [perPageKey]: perPage }),
-        next: (page) => (page.records < perPage ? undefined : withParams(page.url, { [pageKey]: Number(page.url.searchParams.get(pageKey)) + 1 })),
+        next: (page) => (page.records !== perPage ? undefined : withParams(page.url, { [pageKey]: Number(page.url.searchParams.get(pageKey)) + 1 })),
       }
     }
     case 'cursor': {

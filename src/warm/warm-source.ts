@@ -92,6 +92,7 @@ export async function warmSource(source: ResolvedSource, http: ResolvedHttp, ctx
     const sink = progressSink(writer, () =>
       ctx.onProgress?.({ source: source.name, pages: progress.pages, records: writer?.records ?? 0, bytes: writer?.bytes ?? 0 }),
     )
+    let previousPage: string | undefined
     const visited = new Set<string>()
     let validatorsOfBody: { etag?: string; lastModified?: string } = {}
     ctx.logger.info({ source: source.name, url: base.url }, 'fetching')
@@ -109,6 +110,7 @@ export async function warmSource(source: ResolvedSource, http: ResolvedHttp, ctx
         shown(pageUrl),
         async () => {
           const mark = await (writer as CacheFileWriter).mark()
+          sink.pageStart()
           const response = await ctx.client.get(requestUrl, { headers, signal: ctx.guards.signal, followRedirects })
           if (response.status === 304 && progress.pages === 0 && Object.keys(conditional).length > 0) {
             await response.discard()
@@ -141,6 +143,12 @@ export async function warmSource(source: ResolvedSource, http: ResolvedHttp, ctx
         await writeCacheMeta(target, { ...state.meta, checkedAt: new Date(ctx.now()).toISOString() })
         return finish('not-modified', state.meta?.records ?? 0, state.meta?.bytes ?? 0)
       }
+      // An API that ignores the paging parameters sends the same page again and again: stop it there.
+      const signature = `${page.records}:${sink.firstLine}`
+      if (page.records > 0 && signature === previousPage) {
+        throw new CachesyncError('ERR_SOURCE', `pagination does not advance: ${shown(pageUrl)} returned the same records as the page before it`)
+      }
+      previousPage = signature
       progress.pages++
       if (progress.pages === 1) validatorsOfBody = { ...optional('etag', page.etag), ...optional('lastModified', page.lastModified) }
       ctx.onProgress?.({ source: source.name, pages: progress.pages, records: writer.records, bytes: writer.bytes })
@@ -173,10 +181,25 @@ function optional<K extends string>(key: K, value: string | undefined): { [P in 
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string }
 }
 
-/** The writer as the records' sink, telling the progress each time a buffer goes to disk. */
-function progressSink(writer: CacheFileWriter, report: () => void): RecordSink {
+/** The writer as the records' sink, telling the progress each time a buffer goes to disk, and remembering each page's first record. */
+function progressSink(writer: CacheFileWriter, report: () => void): RecordSink & { pageStart(): void; readonly firstLine: string | undefined } {
+  let firstLine: string | undefined
+  let atPageStart = true
   return {
-    writeLine: (json) => writer.writeLine(json),
+    pageStart() {
+      atPageStart = true
+      firstLine = undefined
+    },
+    get firstLine() {
+      return firstLine
+    },
+    writeLine: (json) => {
+      if (atPageStart) {
+        firstLine = json
+        atPageStart = false
+      }
+      writer.writeLine(json)
+    },
     get full() {
       return writer.full
     },

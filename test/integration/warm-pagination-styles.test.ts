@@ -35,6 +35,12 @@ beforeAll(async () => {
         const link = from + 10 < RECORDS.length ? { link: `<${server.url}/link?from=${from + 10}>; rel="next", <${server.url}/link?from=20>; rel="last"` } : {}
         return send({ items: RECORDS.slice(from, from + 10) }, link)
       }
+      case '/ignores-paging':
+        // An API that knows no paging: everything, whatever is asked.
+        return send({ items: RECORDS })
+      case '/first-page-forever':
+        // Honours the limit but not the offset.
+        return send({ items: RECORDS.slice(0, q('limit')) })
       case '/empty-ends':
         // Every page is full; only an empty page says it is over.
         return send({ items: q('offset') < 20 ? RECORDS.slice(q('offset'), q('offset') + 10) : [] })
@@ -92,6 +98,22 @@ describe('pagination styles', () => {
     const { source, requested } = await warmOne('empty', '/empty-ends', { style: 'offset', limitMax: 10 })
     expect(source).toMatchObject({ outcome: 'fetched', records: 20, pages: 3 })
     expect(requested.at(-1)).toBe('/empty-ends?limit=10&offset=20')
+  })
+
+  it('an API that ignores the paging parameters and sends everything: one page, all the records', async () => {
+    const { source, requested } = await warmOne('ignores', '/ignores-paging', { style: 'offset', limitMax: 10 })
+    expect(source).toMatchObject({ outcome: 'fetched', records: 25, pages: 1 })
+    expect(requested).toHaveLength(1)
+  })
+
+  it('an API that sends the same page again and again fails the source instead of looping', async () => {
+    const { source, requested } = await warmOne('loops', '/first-page-forever', { style: 'offset', limitMax: 10 })
+    expect(source).toMatchObject({ outcome: 'failed', code: 'ERR_SOURCE' })
+    expect(source).toHaveProperty(
+      'error',
+      `pagination does not advance: ${server.url}/first-page-forever?limit=10&offset=10 returned the same records as the page before it`,
+    )
+    expect(requested).toHaveLength(2)
   })
 
   it('the demo API: RadioID dumps in one body each, BrandMeister devices by offset/limit, gzip decompressed', async () => {

@@ -19,6 +19,8 @@ describe('paginators', () => {
     expect(second.href).toBe('http://h/v2/device?x=1&take=2&skip=2')
     expect(p.next(page(second, 1))).toBeUndefined()
     expect(p.next(page(second, 0))).toBeUndefined()
+    // More than asked for: the API ignores the parameters and sent everything at once.
+    expect(p.next(page(first, 3))).toBeUndefined()
   })
 
   it('page/per-page from the first page number', () => {
