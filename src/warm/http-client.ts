@@ -96,6 +96,8 @@ function decompressed(body: Readable, encoding: string | undefined): Readable {
             ? createBrotliDecompress()
             : undefined
     if (decoder === undefined) {
+      // Destroying an undici body emits an abort error: nobody is left to hear it.
+      body.on('error', () => {})
       body.destroy()
       throw new UnsupportedEncodingError(coding)
     }

@@ -57,6 +57,7 @@ export function describeTransportError(err: unknown, url: string, timeouts: { he
   if (TIMEOUT_CODES.has(code)) return new CachesyncError('ERR_TIMEOUT', `timed out fetching ${url}: ${message}`, { cause: err })
   if (code === 'UND_ERR_ABORTED' || (err as Error)?.name === 'AbortError')
     return new CachesyncError('ERR_ABORTED', `fetching ${url} was cancelled`, { cause: err })
+  if (code === 'ERR_UNSUPPORTED_ENCODING') return new CachesyncError('ERR_SOURCE', `${url}: ${message}`, { cause: err })
   if (NETWORK_CODES.has(code)) return new CachesyncError('ERR_NETWORK', `network error fetching ${url}: ${message} (${code})`, { cause: err })
   return new CachesyncError('ERR_INTERNAL', `fetching ${url} failed: ${message}${code === '' ? '' : ` (${code})`}`, { cause: err })
 }

@@ -41,6 +41,15 @@ describe('what is retried', () => {
     expect(isRetryable(slow)).toBe(true)
   })
 
+  it('a body in a coding that was not asked for is the fault of the source, not retried', () => {
+    const err = describeTransportError(Object.assign(new Error('unsupported Content-Encoding compress'), { code: 'ERR_UNSUPPORTED_ENCODING' }), 'http://h/x', {
+      headersMs: 1,
+      bodyMs: 2,
+    })
+    expect(err).toMatchObject({ code: 'ERR_SOURCE', message: 'http://h/x: unsupported Content-Encoding compress' })
+    expect(isRetryable(err)).toBe(false)
+  })
+
   it('does not retry a body that is not JSON', () => {
     expect(isRetryable(Object.assign(new Error('bad'), { code: 'ERR_PARSE' }))).toBe(false)
   })
