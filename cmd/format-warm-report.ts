@@ -19,7 +19,7 @@ export function formatWarmReport(report: WarmReport): string {
   const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ')
   const lines = [line(header), ...rows.map(line)]
   for (const s of report.sources) {
-    if (s.outcome === 'failed') lines.push(`  ✗ ${s.name}: ${s.error} — its previous cache file is kept`)
+    if (s.outcome === 'failed') lines.push(`  ✗ ${s.name}: ${s.error} — its cache file, if any, is left as it was`)
   }
   return lines.join('\n')
 }

@@ -32,7 +32,9 @@ export function demoCommand(setExit: (code: number) => void): CommandModule<obje
       const say = (text: string): void => {
         if (!args.json) process.stdout.write(`${text}\n`)
       }
-      const logger = cliLogger(args)
+      // Info lines would tear through the progress lines on a terminal: there they are asked for explicitly.
+      const quietOnTty = process.stderr.isTTY === true && process.env.CACHESYNC_LOG_LEVEL === undefined
+      const logger = cliLogger({ ...args, logLevel: args.logLevel ?? (quietOnTty ? 'warn' : undefined) })
       const api = await startDemoApi({ records: args.records, seed: 1 })
       try {
         say(`Demo API with ${args.records.toLocaleString('en-US')} DMR records on ${api.url} (RadioID and BrandMeister paths).`)

@@ -37,7 +37,9 @@ export function warmCommand(setExit: (code: number) => void): CommandModule<obje
         throw new CachesyncError('ERR_USAGE', `--max-age ${JSON.stringify(args.maxAge)}: must be a duration such as 90s, 30m, 1h or 1d`)
       }
       const config = loadConfig(args, { baseUrl: args.baseUrl, ...(args.concurrency === undefined ? {} : { warm: { concurrency: args.concurrency } }) })
-      const logger = cliLogger(args)
+      // Info lines would tear through the progress lines on a terminal: there they are asked for explicitly.
+      const quietOnTty = args.progress && process.stderr.isTTY === true && process.env.CACHESYNC_LOG_LEVEL === undefined
+      const logger = cliLogger({ ...args, logLevel: args.logLevel ?? (quietOnTty ? 'warn' : undefined) })
       const progress = await createWarmProgress(logger, args.progress)
       const abort = new AbortController()
       const onSignal = (): void => abort.abort(new CachesyncError('ERR_ABORTED', 'interrupted'))

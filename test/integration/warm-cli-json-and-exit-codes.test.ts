@@ -55,7 +55,7 @@ describe('cachesync warm', () => {
     expect(result.stdout).toMatch(/^users +fetched +1,011 /m)
     expect(result.stdout).toMatch(/^broken +failed +0 /m)
     expect(result.stdout).toMatch(/^total +1 FAILED +/m)
-    expect(result.stdout).toContain(`✗ broken: HTTP 500 from ${api.url}/static/users.json?fault=500 — its previous cache file is kept`)
+    expect(result.stdout).toContain(`✗ broken: HTTP 500 from ${api.url}/static/users.json?fault=500 — its cache file, if any, is left as it was`)
     expect(result.stderr).not.toMatch(STACK_LINE)
   })
 
