@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
-import { dirname } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { contentHashOf, locateCacheFile } from '../cache/cache-files.js'
 import type { ResolvedConfig, ResolvedSource } from '../config/resolve-config.js'
 import { type BackupOptions, backupDatabase } from '../sink/backup.js'
@@ -54,6 +54,7 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
   const busy: BusyTimes = { read: 0, transform: 0, write: 0 }
   mkdirSync(dirname(config.db), { recursive: true })
   const lock = DbLock.acquire(config.db)
+  removeScratchOfDeadRuns(config.db, logger)
   const stagingDir = `${config.db}.staging-${process.pid}`
   let target = config.db
   let sink: SqliteSink | undefined
@@ -389,6 +390,37 @@ function markRunFailed(sink: SqliteSink, runId: number, err: unknown): void {
       .run(new Date().toISOString(), String((err as Error).message ?? err), runId)
   } catch {
     // The database itself may be what failed (disk full); the error is reported either way.
+  }
+}
+
+/**
+ * A killed run leaves its scratch beside the database: the staging directory of parallel mode and the
+ * copy of a dry run (`<db>.staging-<pid>`, `<db>.dry-run-<pid>*`). Holding the lock, this run removes
+ * those whose process is gone, so that they do not pile up on a box that gets OOM-killed.
+ */
+function removeScratchOfDeadRuns(db: string, logger: Logger): void {
+  const prefix = `${basename(db)}.`
+  let names: string[]
+  try {
+    names = readdirSync(dirname(db))
+  } catch {
+    return
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue
+    const match = /^(?:staging|dry-run)-(\d+)(?:-(?:wal|shm|journal))?$/.exec(name.slice(prefix.length))
+    if (match === null || isAlive(Number(match[1]))) continue
+    rmSync(join(dirname(db), name), { recursive: true, force: true })
+    logger.info({ removed: name }, 'removed the scratch of a run that was killed')
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 
