@@ -1,6 +1,7 @@
 import { forEachLine, ReusableBuffer, readBytes, readJsonRecords } from '../cache/line-reader.js'
 import type { RowValues } from '../engine/record-mapper.js'
 import { RecordProcessor } from '../engine/record-processor.js'
+import { translateSqliteError } from '../sink/sqlite-sink.js'
 import { StagingFile } from '../sink/staging-file.js'
 import { serializeError } from '../util/errors.js'
 import { HashSet64 } from '../util/hash-set64.js'
@@ -61,7 +62,8 @@ export default function transform(task: TransformTask): TransformResult {
     return { ok: true, counts: processor.counts, lines, rejects: processor.rejects, timings }
   } catch (err) {
     staging.discard()
-    return { ok: false, error: serializeError(err) }
+    // A full disk or a read-only directory under the staging file is the database's failure: say so.
+    return { ok: false, error: serializeError(translateSqliteError(err, task.stagingPath)) }
   }
 }
 

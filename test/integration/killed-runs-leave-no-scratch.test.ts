@@ -40,12 +40,21 @@ describe('scratch files of killed runs', () => {
   it('the next sync removes the staging directory of a killed parallel run and the scratch copy of a killed dry run', async () => {
     const dir = join(tmp(), 'db')
     await killOnceScratchExists(dir, ['--mode', 'parallel'])
-    expect(scratch(dir).some((name) => name.includes('.staging-')), `left: ${scratch(dir).join(', ')}`).toBe(true)
+    expect(
+      scratch(dir).some((name) => name.includes('.staging-')),
+      `left: ${scratch(dir).join(', ')}`,
+    ).toBe(true)
     // The dry run, holding the lock, already removes the staging directory of the killed parallel run.
     await killOnceScratchExists(dir, ['--mode', 'sequential', '--dry-run'])
     const left = scratch(dir)
-    expect(left.some((name) => name.includes('.staging-')), `left: ${left.join(', ')}`).toBe(false)
-    expect(left.some((name) => name.includes('.dry-run-')), `left: ${left.join(', ')}`).toBe(true)
+    expect(
+      left.some((name) => name.includes('.staging-')),
+      `left: ${left.join(', ')}`,
+    ).toBe(false)
+    expect(
+      left.some((name) => name.includes('.dry-run-')),
+      `left: ${left.join(', ')}`,
+    ).toBe(true)
 
     const next = await runCli(['sync', '--mode', 'streaming', '--db', join(dir, 'sync.db'), '--cache-dir', cacheDir()])
     expect(next.code, next.stderr).toBe(0)
