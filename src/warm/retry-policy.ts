@@ -33,6 +33,10 @@ const NETWORK_CODES = new Set([
   'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
   'ECONNREFUSED',
   'ECONNRESET',
+  'ECONNABORTED',
+  'EHOSTDOWN',
+  'ENETDOWN',
+  'EPROTO',
   'EPIPE',
   'ENOTFOUND',
   'EAI_AGAIN',
@@ -59,6 +63,9 @@ export function describeTransportError(err: unknown, url: string, timeouts: { he
     return new CachesyncError('ERR_ABORTED', `fetching ${url} was cancelled`, { cause: err })
   if (code === 'ERR_UNSUPPORTED_ENCODING') return new CachesyncError('ERR_SOURCE', `${url}: ${message}`, { cause: err })
   if (NETWORK_CODES.has(code)) return new CachesyncError('ERR_NETWORK', `network error fetching ${url}: ${message} (${code})`, { cause: err })
+  // Writing the cache file, not fetching, failed.
+  if (code === 'ENOSPC') return new CachesyncError('ERR_DISK_FULL', `no space left for the cache of ${url}: ${message}`, { cause: err })
+  if (/^E[A-Z]+$/.test(code)) return new CachesyncError('ERR_IO', `writing the cache of ${url} failed: ${message}`, { cause: err })
   return new CachesyncError('ERR_INTERNAL', `fetching ${url} failed: ${message}${code === '' ? '' : ` (${code})`}`, { cause: err })
 }
 

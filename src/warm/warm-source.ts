@@ -167,7 +167,8 @@ export async function warmSource(source: ResolvedSource, http: ResolvedHttp, ctx
   } catch (err) {
     await writer?.abort()
     const error = scrubSecrets((err as Error)?.message ?? String(err), secrets)
-    const code = String((err as { code?: unknown })?.code ?? 'ERR_INTERNAL')
+    const raw = String((err as { code?: unknown })?.code ?? '')
+    const code = raw.startsWith('ERR_') ? raw : /^E[A-Z]+$/.test(raw) ? 'ERR_IO' : 'ERR_INTERNAL'
     ctx.logger.error({ source: source.name, code, error }, 'source failed')
     return { ...base, outcome: 'failed', error, code, records: 0, bytes: 0, ...progress, ms: performance.now() - started }
   }

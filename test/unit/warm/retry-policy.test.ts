@@ -50,6 +50,14 @@ describe('what is retried', () => {
     expect(isRetryable(err)).toBe(false)
   })
 
+  it('a full disk or another file error while writing the cache is said so, and not retried', () => {
+    const full = describeTransportError(Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }), 'http://h/x', { headersMs: 1, bodyMs: 2 })
+    expect(full).toMatchObject({ code: 'ERR_DISK_FULL', message: 'no space left for the cache of http://h/x: no space left on device' })
+    const denied = describeTransportError(Object.assign(new Error('permission denied'), { code: 'EACCES' }), 'http://h/x', { headersMs: 1, bodyMs: 2 })
+    expect(denied.code).toBe('ERR_IO')
+    expect(isRetryable(full) || isRetryable(denied)).toBe(false)
+  })
+
   it('does not retry a body that is not JSON', () => {
     expect(isRetryable(Object.assign(new Error('bad'), { code: 'ERR_PARSE' }))).toBe(false)
   })
