@@ -2,7 +2,6 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ConfigError, DEFAULT_CONFIG, DMR_SOURCES, resolveConfig } from '../../../src/index.js'
-import { itUnless } from '../../helpers/known-bug.js'
 import { runCli, STACK_LINE } from '../../helpers/run-cli.js'
 import { useTempDir } from '../../helpers/temp-dir.js'
 

@@ -11,7 +11,9 @@ describe('dmrDataset (what the demo API serves)', () => {
     const cacheDir = join(dir(), `rate-${changeRate}`)
     await generateDmrCache({ records: 3000, cacheDir, seed: 5, changeRate })
     for (const source of dmrDataset({ records: 3000, seed: 5, changeRate })) {
-      const lines = readFileSync(join(cacheDir, `${source.name}.ndjson`), 'utf8').split('\n').slice(0, -1)
+      const lines = readFileSync(join(cacheDir, `${source.name}.ndjson`), 'utf8')
+        .split('\n')
+        .slice(0, -1)
       expect(source.records).toBe(lines.length)
       expect(Array.from({ length: source.records }, (_, i) => source.recordAt(i))).toEqual(lines)
     }
