@@ -5,7 +5,7 @@ import { contentHashOf, locateCacheFile } from '../cache/cache-files.js'
 import type { ResolvedConfig, ResolvedSource } from '../config/resolve-config.js'
 import { type BackupOptions, backupDatabase } from '../sink/backup.js'
 import { DbLock } from '../sink/db-lock.js'
-import { type Checkpoint, SqliteSink, translateSqliteError } from '../sink/sqlite-sink.js'
+import { type Checkpoint, isDatabaseFailure, SqliteSink, translateSqliteError } from '../sink/sqlite-sink.js'
 import { ConfigError } from '../util/errors.js'
 import { type Logger, silentLogger } from '../util/logger.js'
 import { createWorkerPool, type WorkerPool } from '../workers/pool.js'
@@ -349,19 +349,8 @@ function apportion(phases: PhaseTimes, busy: BusyTimes): void {
  * sources cannot fare better, so the run stops and is reported failed, naming the database.
  */
 function throwIfDatabaseFailed(runs: readonly SourceRun[]): void {
-  for (const run of runs) {
-    const code = (run.error as { code?: unknown } | undefined)?.code
-    if (typeof code !== 'string') continue
-    if (
-      code === 'SQLITE_FULL' ||
-      code.startsWith('SQLITE_READONLY') ||
-      code.startsWith('SQLITE_IOERR') ||
-      code === 'ERR_DISK_FULL' ||
-      code === 'ERR_READONLY'
-    ) {
-      throw run.error
-    }
-  }
+  const failed = runs.find((run) => isDatabaseFailure(run.error))
+  if (failed !== undefined) throw failed.error
 }
 
 function memoryThresholdFromEnv(env: NodeJS.ProcessEnv): number {

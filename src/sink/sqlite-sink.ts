@@ -256,3 +256,13 @@ export function translateSqliteError(err: unknown, path: string): Error {
   }
   return err instanceof Error ? err : new Error(String(err))
 }
+
+/**
+ * True for a full disk, a read-only file or an I/O error, raw from SQLite or translated: the
+ * database's failure, not a source's.
+ */
+export function isDatabaseFailure(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code
+  if (typeof code !== 'string') return false
+  return code === 'SQLITE_FULL' || code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_IOERR') || code === 'ERR_DISK_FULL' || code === 'ERR_READONLY'
+}

@@ -102,8 +102,19 @@ function quiet<T>(promise: Promise<T>): Promise<T> {
 function planTasks(job: SourceJob, threads: number, known: HashSet64 | undefined, stagingDir: string): TransformTask[] {
   const rest = { start: job.resumeFrom.byteOffset, end: job.file.bytes }
   const ranges: ByteRange[] =
-    !job.resumable || rest.end <= rest.start ? [rest] : splitOnLines(job.file.path, rest, Math.max(threads, Math.ceil((rest.end - rest.start) / TASK_BYTES)))
-  return ranges.map((range, i) => ({
+    !job.resumable || rest.end <= rest.start
+      ? [rest]
+      : splitOnLines(job.file.path, rest, Math.max(threads, Math.ceil((rest.end - rest.start) / TASK_BYTES)))
+  return ranges.map((range, i) => taskFor(job, range, known, { stagingPath: join(stagingDir, `${job.source.name}.${i}.sqlite`), markOnly: false }))
+}
+
+/** A task that only hashes a committed range and marks its lines seen: no staging file. */
+function markOnlyTask(job: SourceJob, range: ByteRange, known: HashSet64): TransformTask {
+  return taskFor(job, range, known, { stagingPath: '', markOnly: true })
+}
+
+function taskFor(job: SourceJob, range: ByteRange, known: HashSet64 | undefined, how: { stagingPath: string; markOnly: boolean }): TransformTask {
+  return {
     source: job.source.name,
     mapping: job.mapping,
     keyIndexes: job.writer.keyIndexes,
@@ -112,15 +123,9 @@ function planTasks(job: SourceJob, threads: number, known: HashSet64 | undefined
     format: job.file.format,
     gzip: job.file.gzip,
     range,
-    stagingPath: join(stagingDir, `${job.source.name}.${i}.sqlite`),
     known: known?.memory,
-    markOnly: false,
-  }))
-}
-
-function markOnlyTask(job: SourceJob, range: ByteRange, known: HashSet64): TransformTask {
-  const [task] = planTasks({ ...job, resumeFrom: { byteOffset: 0, records: 0, lines: 0 } }, 1, known, '')
-  return { ...(task as TransformTask), range, stagingPath: '', markOnly: true }
+    ...how,
+  }
 }
 
 async function mergeInOrder(

@@ -2,10 +2,9 @@ import { type RecordBatch, streamJsonRecords, streamLines } from '../../cache/st
 import type { HashSet64 } from '../../util/hash-set64.js'
 import { rowHash } from '../../util/row-hash.js'
 import type { FilePosition } from '../chunk-committer.js'
-import { RecordProcessor } from '../record-processor.js'
-import { RowBatcher } from '../row-batcher.js'
-import { addWritten, commitChunk, emptyRun, type ModeContext, type SourceJob, type SourceRun, timed } from '../source-job.js'
-import { tooManyRejects } from './parallel.js'
+import type { RecordProcessor } from '../record-processor.js'
+import { emptyRun, type ModeContext, type SourceJob, type SourceRun, timed } from '../source-job.js'
+import { ChunkedWriter } from './chunked-writer.js'
 
 /**
  * Streaming mode: chunks of `chunk` records are read, mapped and written one after another, each chunk
@@ -19,66 +18,60 @@ export async function runStreaming(jobs: readonly SourceJob[], ctx: ModeContext)
 }
 
 async function streamSource(job: SourceJob, ctx: ModeContext): Promise<SourceRun> {
-  const run = emptyRun()
-  const known = job.hadLiveRows ? timed(ctx.busy, 'read', () => job.writer.loadLiveHashes()) : undefined
-  const batcher = new RowBatcher()
-  const processor = new RecordProcessor(job.mapping, known, batcher.add, { skipKnown: !job.rewrite })
-  run.counts = processor.counts
-  run.rejects = processor.rejects
-  const from = job.resumeFrom
-  // A transaction holds `chunk` rows, not `chunk` lines: on a re-sync most lines are unchanged, and a
-  // commit for every few rows would cost more than the rows.
-  const commit = (at: FilePosition): void => {
-    const { rows, hashes } = batcher.take()
-    addWritten(
-      run,
-      timed(ctx.busy, 'write', () => commitChunk(job, run, () => job.writer.upsert(rows, hashes), at)),
-    )
+  let writer: ChunkedWriter
+  try {
+    writer = new ChunkedWriter(job, ctx)
+  } catch (err) {
+    return { ...emptyRun(), error: err as Error }
   }
   // An NDJSON line stands alone, so its chunks commit as they go. A JSON document is valid only whole:
   // its chunks are savepoints in one transaction, so a file cut short leaves the table as it was.
   const wholeFile = job.file.format === 'json'
   if (wholeFile) ctx.sink.db.exec('BEGIN')
   try {
-    if (known !== undefined && from.byteOffset > 0) await timed(ctx.busy, 'read', () => markCommittedSeen(job, from, known))
-    const batches = wholeFile
-      ? streamJsonRecords(job.file, job.mapping.recordsPath, ctx.chunks.size)
-      : streamLines(job.file, () => ctx.chunks.size, { start: from.byteOffset, firstLine: from.lines + 1 })
-    let position = from
-    let readStarted = performance.now()
-    let chunkStarted = readStarted
-    let recordsAtChunk = 0
-    for await (const batch of batches) {
-      ctx.busy.read += performance.now() - readStarted
-      timed(ctx.busy, 'transform', () => processBatch(processor, batch))
-      if (job.maxRejects !== undefined && processor.counts.rejected > job.maxRejects) throw tooManyRejects(job, run)
-      position = { byteOffset: batch.endOffset, records: from.records + processor.counts.read, lines: batch.firstLine - 1 + batch.items.length }
-      if (batcher.pending >= ctx.chunks.size) {
-        commit(position)
-        ctx.chunks.record(processor.counts.read - recordsAtChunk, performance.now() - chunkStarted)
-        chunkStarted = performance.now()
-        recordsAtChunk = processor.counts.read
-      }
-      if (ctx.memory.sample() && ctx.chunks.size > 0) {
-        const before = ctx.chunks.size
-        ctx.chunks.backOff()
-        if (ctx.chunks.size < before) ctx.memory.backedOff(`streaming chunk ${before} → ${ctx.chunks.size}`)
-      }
-      ctx.onProgress?.({ source: job.source.name, bytesDone: batch.endOffset, bytesTotal: job.file.bytes, records: position.records })
-      readStarted = performance.now()
-    }
-    if (batcher.pending > 0) commit(position)
+    await streamAndWrite(job, ctx, writer)
     if (wholeFile) ctx.sink.db.exec('COMMIT')
-    run.complete = true
-    run.deletion = known === undefined ? { kind: 'none' } : { kind: 'unseen', known }
+    writer.complete()
   } catch (err) {
     if (wholeFile && ctx.sink.db.inTransaction) {
       ctx.sink.db.exec('ROLLBACK')
-      run.written = { inserted: 0, updated: 0 }
+      writer.run.written = { inserted: 0, updated: 0 }
     }
-    run.error = err as Error
+    writer.run.error = err as Error
   }
-  return run
+  return writer.run
+}
+
+async function streamAndWrite(job: SourceJob, ctx: ModeContext, writer: ChunkedWriter): Promise<void> {
+  const { processor, known } = writer
+  const from = job.resumeFrom
+  if (known !== undefined && from.byteOffset > 0) await timed(ctx.busy, 'read', () => markCommittedSeen(job, from, known))
+  const batches =
+    job.file.format === 'json'
+      ? streamJsonRecords(job.file, job.mapping.recordsPath, ctx.chunks.size)
+      : streamLines(job.file, () => ctx.chunks.size, { start: from.byteOffset, firstLine: from.lines + 1 })
+  let position = from
+  let readStarted = performance.now()
+  for await (const batch of batches) {
+    ctx.busy.read += performance.now() - readStarted
+    timed(ctx.busy, 'transform', () => processBatch(processor, batch))
+    writer.checkRejects()
+    position = { byteOffset: batch.endOffset, records: writer.records, lines: batch.firstLine - 1 + batch.items.length }
+    // A transaction holds `chunk` rows, not `chunk` lines: on a re-sync most lines are unchanged, and a
+    // commit for every few rows would cost more than the rows.
+    if (writer.chunkFull) writer.commit(position)
+    if (ctx.memory.sample()) backOff(ctx)
+    ctx.onProgress?.({ source: job.source.name, bytesDone: batch.endOffset, bytesTotal: job.file.bytes, records: position.records })
+    readStarted = performance.now()
+  }
+  writer.commitRest(position)
+}
+
+/** Memory is over the threshold: smaller chunks from the next batch on. */
+function backOff(ctx: ModeContext): void {
+  const before = ctx.chunks.size
+  ctx.chunks.backOff()
+  if (ctx.chunks.size < before) ctx.memory.backedOff(`streaming chunk ${before} → ${ctx.chunks.size}`)
 }
 
 function processBatch(processor: RecordProcessor, batch: RecordBatch): void {
@@ -90,7 +83,7 @@ function processBatch(processor: RecordProcessor, batch: RecordBatch): void {
  * On a resume the records an earlier run committed are not read again, but the rows they match must
  * count as seen, or they would look vanished: their lines are hashed (not parsed) and marked.
  */
-export async function markCommittedSeen(job: SourceJob, upTo: FilePosition, known: HashSet64): Promise<void> {
+async function markCommittedSeen(job: SourceJob, upTo: FilePosition, known: HashSet64): Promise<void> {
   for await (const batch of streamLines(job.file, 10_000, { start: 0, end: upTo.byteOffset, firstLine: 1 })) {
     for (const bytes of batch.items as Buffer[]) known.markSeen(rowHash(bytes))
   }

@@ -1,0 +1,76 @@
+import type { HashSet64 } from '../../util/hash-set64.js'
+import type { FilePosition } from '../chunk-committer.js'
+import { RecordProcessor } from '../record-processor.js'
+import { RowBatcher } from '../row-batcher.js'
+import { addWritten, commitChunk, emptyRun, type ModeContext, type SourceJob, type SourceRun, timed } from '../source-job.js'
+import { tooManyRejects } from './parallel.js'
+
+/**
+ * What the single-thread modes (sequential, streaming) share: records are mapped into rows on this
+ * thread and committed a chunk at a time, each commit with its checkpoint, the chunk sizer told how
+ * long each chunk took. The modes differ only in how they read the file.
+ */
+export class ChunkedWriter {
+  readonly run: SourceRun = emptyRun()
+  /** The live rows' hashes before this run; none when the table had no live row. */
+  readonly known: HashSet64 | undefined
+  readonly processor: RecordProcessor
+  readonly #job: SourceJob
+  readonly #ctx: ModeContext
+  readonly #batcher = new RowBatcher()
+  readonly #onCommit: ((at: FilePosition) => void) | undefined
+  #chunkStarted = performance.now()
+  #recordsAtChunk = 0
+
+  constructor(job: SourceJob, ctx: ModeContext, options: { onCommit?: (at: FilePosition) => void } = {}) {
+    this.#job = job
+    this.#ctx = ctx
+    this.#onCommit = options.onCommit
+    this.known = job.hadLiveRows ? timed(ctx.busy, 'read', () => job.writer.loadLiveHashes()) : undefined
+    this.processor = new RecordProcessor(job.mapping, this.known, this.#batcher.add, { skipKnown: !job.rewrite })
+    this.run.counts = this.processor.counts
+    this.run.rejects = this.processor.rejects
+  }
+
+  /** Records done in the file, those an earlier run committed included. */
+  get records(): number {
+    return this.#job.resumeFrom.records + this.processor.counts.read
+  }
+
+  /** True once the rows collected fill a chunk: time to `commit`. */
+  get chunkFull(): boolean {
+    return this.#batcher.pending >= this.#ctx.chunks.size
+  }
+
+  /** Commits the rows collected; `at` is where the file stands after them. */
+  commit(at: FilePosition): void {
+    this.checkRejects()
+    const { rows, hashes } = this.#batcher.take()
+    const job = this.#job
+    addWritten(
+      this.run,
+      timed(this.#ctx.busy, 'write', () => commitChunk(job, this.run, () => job.writer.upsert(rows, hashes), at)),
+    )
+    this.#ctx.chunks.record(this.processor.counts.read - this.#recordsAtChunk, performance.now() - this.#chunkStarted)
+    this.#chunkStarted = performance.now()
+    this.#recordsAtChunk = this.processor.counts.read
+    this.#ctx.memory.sample()
+    this.#onCommit?.(at)
+  }
+
+  /** Commits the rows left after the last record, if any. */
+  commitRest(at: FilePosition): void {
+    if (this.#batcher.pending > 0) this.commit(at)
+  }
+
+  /** Fails the source past `--max-rejects`. */
+  checkRejects(): void {
+    if (this.#job.maxRejects !== undefined && this.processor.counts.rejected > this.#job.maxRejects) throw tooManyRejects(this.#job, this.run)
+  }
+
+  /** Every record was read and written: the rows no record matched may now go. */
+  complete(): void {
+    this.run.complete = true
+    this.run.deletion = this.known === undefined ? { kind: 'none' } : { kind: 'unseen', known: this.known }
+  }
+}
