@@ -8,12 +8,12 @@
  */
 import { spawnSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
-import { availableParallelism, cpus, totalmem } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { generateDmrCache } from '../src/index.js'
 import { sqliteVersion } from '../src/sink/sqlite-driver.js'
+import { machine, median } from './bench-support.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const cli = join(root, 'bin', 'cachesync.js')
@@ -65,19 +65,13 @@ function freshDb(name: string): string {
   return db
 }
 
-function median(samples: Sample[]): Sample & { minWall: number; maxWall: number } {
-  const sorted = [...samples].sort((a, b) => a.wallMs - b.wallMs)
-  const mid = sorted[Math.floor(sorted.length / 2)] as Sample
-  return { ...mid, minWall: (sorted[0] as Sample).wallMs, maxWall: (sorted[sorted.length - 1] as Sample).wallMs }
-}
-
 async function main(): Promise<void> {
   mkdirSync(join(work, 'db'), { recursive: true })
   const base = join(work, `cache-${records}`)
   const changed = join(work, `cache-${records}-changed`)
   if (!existsSync(join(base, 'users.ndjson'))) await generateDmrCache({ records, cacheDir: base, seed: 1 })
   if (!existsSync(join(changed, 'users.ndjson'))) await generateDmrCache({ records, cacheDir: changed, seed: 1, changeRate: 0.01 })
-  const results: Record<string, ReturnType<typeof median>> = {}
+  const results: Record<string, ReturnType<typeof median<Sample>>> = {}
   const all: Record<string, Sample[]> = {}
   const measure = (name: string, once: () => Sample): void => {
     all[name] = Array.from({ length: repeat }, once)
@@ -117,28 +111,17 @@ async function main(): Promise<void> {
   writeFileSync(join(values.out as string, `sync-modes-${stamp}.md`), `${markdown}\n`)
   writeFileSync(
     join(values.out as string, `sync-modes-${stamp}.json`),
-    `${JSON.stringify({ machine: machine(), records, repeat, results, samples: all }, null, 2)}\n`,
+    `${JSON.stringify({ machine: { ...machine(), sqlite: sqliteVersion() }, records, repeat, results, samples: all }, null, 2)}\n`,
   )
 }
 
-function machine(): object {
-  return {
-    cores: availableParallelism(),
-    cpu: cpus()[0]?.model,
-    memoryGiB: Math.round(totalmem() / 2 ** 30),
-    node: process.version,
-    sqlite: sqliteVersion(),
-    date: new Date().toISOString(),
-  }
-}
-
-function report(results: Record<string, ReturnType<typeof median>>): string {
+function report(results: Record<string, ReturnType<typeof median<Sample>>>): string {
   const plain = results['plain loader'] as Sample
   const rows = Object.entries(results).map(([name, r]) => {
     const ratio = name.startsWith('re-sync') ? '' : `${(r.recordsPerSec / plain.recordsPerSec).toFixed(2)}×`
     return `| ${name} | ${(r.wallMs / 1000).toFixed(2)} s (${(r.minWall / 1000).toFixed(2)}–${(r.maxWall / 1000).toFixed(2)}) | ${r.rssMb} MB | ${Math.round(r.recordsPerSec).toLocaleString('en-US')} | ${ratio} |`
   })
-  const m = machine() as Record<string, unknown>
+  const m = { ...machine(), sqlite: sqliteVersion() }
   return [
     `${records.toLocaleString('en-US')} records, median of ${repeat}, whole process timed from outside; ${m.cores} cores, ${m.cpu}, Node ${m.node}, SQLite ${m.sqlite}, ${m.date}`,
     '',

@@ -12,10 +12,11 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
-import { availableParallelism, cpus, totalmem } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { machine, median } from './bench-support.js'
+
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const cli = join(root, 'bin', 'cachesync.js')
@@ -103,16 +104,10 @@ function runNaive(url: string, file: string): Sample {
   return { wallMs, rssMb: report.peakRssMb, records: report.records, bytes: report.bytes, outcomes: 'fetched' }
 }
 
-function median(samples: Sample[]): Sample & { minWall: number; maxWall: number } {
-  const sorted = [...samples].sort((a, b) => a.wallMs - b.wallMs)
-  const mid = sorted[Math.floor(sorted.length / 2)] as Sample
-  return { ...mid, minWall: (sorted[0] as Sample).wallMs, maxWall: (sorted[sorted.length - 1] as Sample).wallMs }
-}
-
 async function main(): Promise<void> {
   rmSync(work, { recursive: true, force: true })
   mkdirSync(work, { recursive: true })
-  const results: Record<string, ReturnType<typeof median>> = {}
+  const results: Record<string, ReturnType<typeof median<Sample>>> = {}
   const all: Record<string, Sample[]> = {}
   const measure = (name: string, once: (i: number) => Sample): void => {
     all[name] = Array.from({ length: repeat }, (_, i) => once(i))
@@ -156,22 +151,12 @@ async function main(): Promise<void> {
   rmSync(work, { recursive: true, force: true })
 }
 
-function machine(): object {
-  return {
-    cores: availableParallelism(),
-    cpu: cpus()[0]?.model,
-    memoryGiB: Math.round(totalmem() / 2 ** 30),
-    node: process.version,
-    date: new Date().toISOString(),
-  }
-}
-
-function report(results: Record<string, ReturnType<typeof median>>): string {
+function report(results: Record<string, ReturnType<typeof median<Sample>>>): string {
   const rows = Object.entries(results).map(([name, r]) => {
     const perSec = r.records / (r.wallMs / 1000)
     return `| ${name} | ${(r.wallMs / 1000).toFixed(2)} s (${(r.minWall / 1000).toFixed(2)}–${(r.maxWall / 1000).toFixed(2)}) | ${r.records.toLocaleString('en-US')} | ${(r.bytes / 1e6).toFixed(0)} MB | ${Math.round(perSec).toLocaleString('en-US')} | ${(r.bytes / 1e6 / (r.wallMs / 1000)).toFixed(1)} MB/s | ${r.rssMb} MB |`
   })
-  const m = machine() as Record<string, unknown>
+  const m = machine()
   return [
     `Median of ${repeat}, each run a fresh process timed from outside (start-up included), the demo API in its own process on the same machine; ${m.cores} cores, ${m.cpu}, Node ${m.node}, ${m.date}`,
     '',
