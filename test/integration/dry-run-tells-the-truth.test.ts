@@ -8,6 +8,7 @@ import { checksumAll, DMR_TABLES, fileSha256, query } from '../helpers/database.
 import { integrityCheck, newestRun, rowCounts } from '../helpers/db-checks.js'
 import { waitWhileRunning } from '../helpers/kill.js'
 import { finished, runCli, spawnCli } from '../helpers/run-cli.js'
+import type { CountsJson, ReportJson } from '../helpers/sync-json.js'
 import { useTempDir } from '../helpers/temp-dir.js'
 
 /**
@@ -20,27 +21,17 @@ import { useTempDir } from '../helpers/temp-dir.js'
 const RECORDS = 20_000
 const SEED = 77
 
-type Counts = { read: number; inserted: number; updated: number; unchanged: number; deleted: number; rejected: number }
-
-interface ReportJson {
-  ok: boolean
-  dryRun: boolean
-  runId: number | null
-  records: Counts
-  sources: { name: string; state: string; records: Counts }[]
-}
-
 async function syncJson(args: string[]): Promise<ReportJson> {
   const cli = await runCli(['sync', ...args, '--json'])
   expect(cli.code, cli.stderr).toBe(0)
   return JSON.parse(cli.stdout) as ReportJson
 }
 
-const perSource = (report: ReportJson): [string, string, Counts][] => report.sources.map((s) => [s.name, s.state, s.records])
+const perSource = (report: ReportJson): [string, string, CountsJson][] => report.sources.map((s) => [s.name, s.state, s.records])
 
 /** The counts the real run recorded in its own `sync_runs` row. */
-function recordedCounts(db: string, runId: number): Counts | undefined {
-  return query<Counts>(db, 'SELECT records_read AS read, inserted, updated, unchanged, deleted, rejected FROM sync_runs WHERE id = ?', runId)[0]
+function recordedCounts(db: string, runId: number): CountsJson | undefined {
+  return query<CountsJson>(db, 'SELECT records_read AS read, inserted, updated, unchanged, deleted, rejected FROM sync_runs WHERE id = ?', runId)[0]
 }
 
 describe.each(MODES)('`sync --dry-run --json` tells the truth (%s mode)', (mode: Mode) => {

@@ -8,6 +8,7 @@ import { checksumAll, DMR_TABLES } from '../helpers/database.js'
 import { integrityCheck, keysInFileOrder, newestRun, recordsInFile, rowCounts, rowsMatchingNone, tableKeys, tableNames } from '../helpers/db-checks.js'
 import { type KilledRun, runKilledAfter, runTimed } from '../helpers/kill.js'
 import { createRandom } from '../helpers/seeded-random.js'
+import type { ReportJson, SourceJson } from '../helpers/sync-json.js'
 import { useTempDir } from '../helpers/temp-dir.js'
 
 /**
@@ -31,18 +32,6 @@ const MODE_ARGS: Record<Mode, readonly string[]> = {
 }
 
 type Sums = ReturnType<typeof checksumAll>
-
-interface SourceJson {
-  name: string
-  state: string
-  records: { read: number; inserted: number; updated: number; unchanged: number; deleted: number; rejected: number }
-  resumedRecords?: unknown
-}
-
-interface ReportJson {
-  ok: boolean
-  sources: SourceJson[]
-}
 
 interface Tally {
   runs: number

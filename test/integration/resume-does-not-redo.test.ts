@@ -7,6 +7,7 @@ import { checksumAll, DMR_TABLES } from '../helpers/database.js'
 import { integrityCheck, keysInFileOrder, newestRun, recordsInFile, rowCounts, rowsMatchingNone, tableKeys } from '../helpers/db-checks.js'
 import { waitWhileRunning } from '../helpers/kill.js'
 import { finished, runCli, spawnCli } from '../helpers/run-cli.js'
+import type { ReportJson, SourceJson } from '../helpers/sync-json.js'
 import { useTempDir } from '../helpers/temp-dir.js'
 
 /**
@@ -19,19 +20,6 @@ import { useTempDir } from '../helpers/temp-dir.js'
 const RECORDS = 50_000
 const CHUNK = '1000'
 const SEED = 31
-
-interface SourceJson {
-  name: string
-  state: string
-  records: { read: number; inserted: number; updated: number; unchanged: number; deleted: number; rejected: number }
-  resumedRecords?: unknown
-}
-
-interface ReportJson {
-  ok: boolean
-  records: SourceJson['records']
-  sources: SourceJson[]
-}
 
 const streamingSync = (db: string, cacheDir: string): string[] => [
   'sync',
