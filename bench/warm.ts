@@ -17,7 +17,6 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { machine, median } from './bench-support.js'
 
-
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const cli = join(root, 'bin', 'cachesync.js')
 

@@ -8,7 +8,7 @@ import { checksumAll, DMR_TABLES } from '../helpers/database.js'
 import { integrityCheck, keysInFileOrder, newestRun, recordsInFile, rowCounts, rowsMatchingNone, tableKeys, tableNames } from '../helpers/db-checks.js'
 import { type KilledRun, runKilledAfter, runTimed } from '../helpers/kill.js'
 import { createRandom } from '../helpers/seeded-random.js'
-import type { ReportJson, SourceJson } from '../helpers/sync-json.js'
+import type { ReportJson } from '../helpers/sync-json.js'
 import { useTempDir } from '../helpers/temp-dir.js'
 
 /**

@@ -102,9 +102,7 @@ function quiet<T>(promise: Promise<T>): Promise<T> {
 function planTasks(job: SourceJob, threads: number, known: HashSet64 | undefined, stagingDir: string): TransformTask[] {
   const rest = { start: job.resumeFrom.byteOffset, end: job.file.bytes }
   const ranges: ByteRange[] =
-    !job.resumable || rest.end <= rest.start
-      ? [rest]
-      : splitOnLines(job.file.path, rest, Math.max(threads, Math.ceil((rest.end - rest.start) / TASK_BYTES)))
+    !job.resumable || rest.end <= rest.start ? [rest] : splitOnLines(job.file.path, rest, Math.max(threads, Math.ceil((rest.end - rest.start) / TASK_BYTES)))
   return ranges.map((range, i) => taskFor(job, range, known, { stagingPath: join(stagingDir, `${job.source.name}.${i}.sqlite`), markOnly: false }))
 }
 
