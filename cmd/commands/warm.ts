@@ -14,6 +14,7 @@ interface WarmArgs {
   concurrency?: number
   baseUrl?: string
   progress: boolean
+  allowShrink: boolean
 }
 
 export function warmCommand(setExit: (code: number) => void): CommandModule<object, WarmArgs> {
@@ -28,6 +29,11 @@ export function warmCommand(setExit: (code: number) => void): CommandModule<obje
         .option('source', { type: 'string', array: true, describe: 'warm only these sources (repeat, or list them)' })
         .option('concurrency', { type: 'number', describe: 'requests in flight at once; env CACHESYNC_CONCURRENCY [default: 4]' })
         .option('base-url', { type: 'string', describe: 'replace the scheme, host and port of every source URL; env CACHESYNC_BASE_URL' })
+        .option('allow-shrink', {
+          type: 'boolean',
+          default: false,
+          describe: "accept a fetch with fewer records than the source's minRecords, or dropping more than its maxShrink [default: 50 %]",
+        })
         .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout at the end' })
         .option('log-level', { type: 'string', describe: 'fatal, error, warn, info, debug or silent; env CACHESYNC_LOG_LEVEL' })
         .option('progress', { type: 'boolean', default: true, describe: 'show progress (a line per source on a terminal, log lines otherwise)' }) as never,
@@ -49,6 +55,7 @@ export function warmCommand(setExit: (code: number) => void): CommandModule<obje
         report = await runWarm(config, {
           ...(args.source === undefined ? {} : { sources: args.source.flatMap((s) => s.split(',')).filter((s) => s !== '') }),
           ...(maxAgeMs === undefined ? {} : { maxAgeMs }),
+          allowShrink: args.allowShrink,
           logger,
           onProgress: progress.onProgress,
           signal: abort.signal,

@@ -44,6 +44,7 @@ const columnSpec = z.unknown().transform((value, ctx): ColumnType | z.infer<type
 
 const positiveInt = z.number().int('must be an integer').positive('must be a positive integer')
 const nonNegativeInt = z.number().int('must be an integer').nonnegative('must be 0 or more')
+const fraction = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1')
 
 /** A duration: `500ms`, `90s`, `30m`, `1h`, `1d` (or combined, `1h30m`), or a number of milliseconds. */
 const duration = z.union([z.number(), z.string()]).transform((value, ctx): number => {
@@ -147,6 +148,10 @@ export const sourceSchema = z.strictObject({
   headers: headersSchema.optional(),
   /** A cache file younger than this is not fetched again. @default the warm setting */
   maxAge: duration.optional(),
+  /** A fetch with fewer records is refused and the old cache kept. @default 1 when the cache holds records */
+  minRecords: nonNegativeInt.optional(),
+  /** The largest fraction of its cached records a fetch may drop before it is refused. @default the warm setting */
+  maxShrink: fraction.optional(),
   /** Cache file, relative to the cache directory. @default `<name>.ndjson` (or .json, .jsonl, .gz) */
   file: z.string().min(1).optional(),
   format: z.enum(['ndjson', 'json']).optional(),
@@ -169,6 +174,8 @@ const warmSchema = z.strictObject({
   concurrency: positiveInt.optional(),
   /** A cache file younger than this is not fetched. @default none: every source is checked */
   maxAge: duration.optional(),
+  /** The largest fraction of a source's cached records a fetch may drop; more is refused, the old cache kept. @default 0.5 */
+  maxShrink: fraction.optional(),
   /** Requests a second to any one host. @default no cap */
   requestsPerSecond: z.number().positive('must be a positive number').optional(),
   /** Time to wait for the response headers. @default 30s */
@@ -186,7 +193,7 @@ const warmSchema = z.strictObject({
       /** @default 2 */
       factor: z.number().min(1, 'must be 1 or more').optional(),
       /** Up to this fraction is added to each delay at random. @default 0.1 */
-      jitter: z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').optional(),
+      jitter: fraction.optional(),
       /** A Retry-After longer than this fails the request instead of waiting. @default 5m */
       maxRetryAfter: duration.optional(),
     })

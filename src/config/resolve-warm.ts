@@ -5,6 +5,8 @@ export interface ResolvedWarmSettings {
   readonly concurrency: number
   /** A cache file younger than this is not fetched; undefined checks every source. */
   readonly maxAgeMs: number | undefined
+  /** The largest fraction of a source's cached records a fetch may drop. */
+  readonly maxShrink: number
   /** Requests a second to any one host; undefined for no cap. */
   readonly requestsPerSecond: number | undefined
   readonly headersTimeoutMs: number
@@ -38,12 +40,19 @@ export interface ResolvedHttp {
   readonly auth: Readonly<AuthSpec> | undefined
   readonly headers: Readonly<Record<string, string>>
   readonly maxAgeMs: number | undefined
+  readonly minRecords: number | undefined
+  /** Undefined for the warm setting. */
+  readonly maxShrink: number | undefined
 }
 
-/** The archiver guide's retry policy and a breaker that opens after five straight failures, for a minute. */
+/**
+ * The archiver guide's retry policy, a breaker that opens after five straight failures, for a minute, and a fetch
+ * that drops more than half of a source's records refused.
+ */
 export const DEFAULT_WARM: ResolvedWarmSettings = Object.freeze({
   concurrency: 4,
   maxAgeMs: undefined,
+  maxShrink: 0.5,
   requestsPerSecond: undefined,
   headersTimeoutMs: 30_000,
   bodyTimeoutMs: 60_000,
@@ -58,6 +67,7 @@ export function resolveWarmSettings(settings: WarmSettings | undefined): Resolve
   return {
     concurrency: settings?.concurrency ?? d.concurrency,
     maxAgeMs: settings?.maxAge ?? d.maxAgeMs,
+    maxShrink: settings?.maxShrink ?? d.maxShrink,
     requestsPerSecond: settings?.requestsPerSecond ?? d.requestsPerSecond,
     headersTimeoutMs: settings?.headersTimeout ?? d.headersTimeoutMs,
     bodyTimeoutMs: settings?.bodyTimeout ?? d.bodyTimeoutMs,
@@ -98,6 +108,8 @@ export function resolveHttp(spec: SourceSpec, baseUrl: string | undefined): Reso
     auth: spec.auth,
     headers: spec.headers ?? {},
     maxAgeMs: spec.maxAge,
+    minRecords: spec.minRecords,
+    maxShrink: spec.maxShrink,
   }
 }
 

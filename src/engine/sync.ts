@@ -52,6 +52,7 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
   const logger = options.logger ?? silentLogger
   const started = performance.now()
   const busy: BusyTimes = { read: 0, transform: 0, write: 0 }
+  refuseUnmappedSources(config)
   mkdirSync(dirname(config.db), { recursive: true })
   const lock = DbLock.acquire(config.db)
   removeScratchOfDeadRuns(config.db, logger)
@@ -164,6 +165,16 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
     if (options.dryRun && target !== config.db) removeDatabaseFiles(target)
     lock.release()
   }
+}
+
+/** A source without columns can be warmed, but there is nothing to make a table of. */
+function refuseUnmappedSources(config: ResolvedConfig): void {
+  const unmapped = config.sources.filter((source) => source.columns.length === 0)
+  if (unmapped.length === 0) return
+  throw new ConfigError(
+    'Invalid configuration for sync:',
+    unmapped.map((s) => `source ${s.name}: columns: sync needs a column mapping, with at least the key ${s.key.join(', ')}`),
+  )
 }
 
 function openSink(path: string, config: ResolvedConfig): SqliteSink {

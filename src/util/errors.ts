@@ -14,6 +14,7 @@ export type CachesyncErrorCode =
   | 'ERR_TIMEOUT'
   | 'ERR_CIRCUIT_OPEN'
   | 'ERR_ABORTED'
+  | 'ERR_SHRINK'
   | 'ERR_INTERNAL'
 
 /** The one base class of cachesync's errors: a message for a user and a stable `code`. */

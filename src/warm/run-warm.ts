@@ -20,6 +20,8 @@ export interface WarmOptions {
   sources?: readonly string[]
   /** A cache file younger than this is not fetched; overrides the configuration. */
   maxAgeMs?: number
+  /** Accept a fetch that shrinks a source beyond its maxShrink or minRecords: the operator knows it is real. */
+  allowShrink?: boolean
   logger?: Logger
   onProgress?: (event: WarmProgressEvent) => void
   /** Cancels the run: requests in flight are aborted, their temp files removed, old caches kept. */
@@ -83,6 +85,8 @@ export async function runWarm(config: ResolvedConfig, options: WarmOptions = {})
       },
       maxAgeMs: options.maxAgeMs,
       defaultMaxAgeMs: settings.maxAgeMs,
+      defaultMaxShrink: settings.maxShrink,
+      allowShrink: options.allowShrink === true,
       now,
       env: options.env ?? process.env,
       logger: options.logger ?? silentLogger,

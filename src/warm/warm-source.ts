@@ -11,6 +11,7 @@ import { extractRecords, type RecordSink } from './json-records.js'
 import { createPaginator } from './pagination.js'
 import { type FetchGuards, fetchWithRetries } from './resilient-fetch.js'
 import { parseRetryAfter } from './retry-policy.js'
+import { countCachedRecords, shrinkRefusal } from './shrink-guard.js'
 import { maskUrl, prepareAuth, scrubSecrets, userInfoAuth } from './source-auth.js'
 import type { WarmProgressEvent, WarmSourceReport } from './warm-report.js'
 
@@ -23,6 +24,10 @@ export interface WarmContext {
   readonly maxAgeMs: number | undefined
   /** The warm settings' max age, for sources without their own. */
   readonly defaultMaxAgeMs: number | undefined
+  /** The warm settings' max shrink, for sources without their own. */
+  readonly defaultMaxShrink: number
+  /** Skips the shrink guard (`--allow-shrink`). */
+  readonly allowShrink: boolean
   readonly now: () => number
   readonly env: NodeJS.ProcessEnv
   readonly logger: Logger
@@ -154,6 +159,7 @@ export async function warmSource(source: ResolvedSource, http: ResolvedHttp, ctx
       ctx.onProgress?.({ source: source.name, pages: progress.pages, records: writer.records, bytes: writer.bytes })
       url = paginator.next({ url: pageUrl, records: page.records, captured: page.captured, link: page.link })
     }
+    if (!ctx.allowShrink) await refuseShrink(source.name, target, state.meta, writer.records, http, ctx.defaultMaxShrink)
     const at = new Date(ctx.now()).toISOString()
     const written = await writer.commit({
       fetchedAt: at,
@@ -172,6 +178,17 @@ export async function warmSource(source: ResolvedSource, http: ResolvedHttp, ctx
     ctx.logger.error({ source: source.name, code, error }, 'source failed')
     return { ...base, outcome: 'failed', error, code, records: 0, bytes: 0, ...progress, ms: performance.now() - started }
   }
+}
+
+/** Throws when a fetch of `fetched` records may not replace the cache, keeping the sync from wiping the table. */
+async function refuseShrink(name: string, target: string, meta: CacheMeta | undefined, fetched: number, http: ResolvedHttp, defaultMaxShrink: number) {
+  const cached = meta?.records ?? (await countCachedRecords(target))
+  const reason = shrinkRefusal(cached, fetched, { minRecords: http.minRecords, maxShrink: http.maxShrink ?? defaultMaxShrink })
+  if (reason === undefined) return
+  throw new CachesyncError(
+    'ERR_SHRINK',
+    `${reason}; kept the old cache. If upstream really shrank, run \`cachesync warm --allow-shrink --source ${name}\` once`,
+  )
 }
 
 function validators(meta: CacheMeta): Record<string, string> {
