@@ -10,11 +10,11 @@
  * reads the marks after the workers' results arrived (piscina's hand-over orders the writes).
  */
 export class HashSet64 {
-  readonly #hi: Uint32Array
-  readonly #lo: Uint32Array
-  /** The member's rowid, as two unsigned halves (rowids are signed 64-bit). */
-  readonly #rowHi: Uint32Array
-  readonly #rowLo: Uint32Array
+  /**
+   * Four words a slot, side by side so that a probe touches one cache line: the hash's two halves, then
+   * the member's rowid as two unsigned halves (rowids are signed 64-bit).
+   */
+  readonly #slots: Uint32Array
   /** 0 empty, 1 member, 2 member seen. */
   readonly #state: Uint8Array
   readonly #mask: number
@@ -29,13 +29,9 @@ export class HashSet64 {
       let capacity = 16
       while (capacity < from * 2) capacity *= 2
       const Memory = options.shared ? SharedArrayBuffer : ArrayBuffer
-      const words = (): Uint32Array => new Uint32Array(new Memory(capacity * 4))
-      from = { hi: words(), lo: words(), rowHi: words(), rowLo: words(), state: new Uint8Array(new Memory(capacity)), size: 0 }
+      from = { slots: new Uint32Array(new Memory(capacity * SLOT_WORDS * 4)), state: new Uint8Array(new Memory(capacity)), size: 0 }
     }
-    this.#hi = from.hi
-    this.#lo = from.lo
-    this.#rowHi = from.rowHi
-    this.#rowLo = from.rowLo
+    this.#slots = from.slots
     this.#state = from.state
     this.#mask = from.state.length - 1
     this.#size = from.size
@@ -44,15 +40,14 @@ export class HashSet64 {
   /** A set of the rows packed 16 bytes each in `packed`: the 8-byte hash, then the rowid big-endian. */
   static fromPacked(packed: Buffer, options: { shared?: boolean } = {}): HashSet64 {
     const set = new HashSet64(packed.length / PACKED_ROW_BYTES, options)
-    for (let at = 0; at + PACKED_ROW_BYTES <= packed.length; at += PACKED_ROW_BYTES)
-      set.add(packed, at, packed.readUInt32BE(at + 8), packed.readUInt32BE(at + 12))
+    for (let at = 0; at + PACKED_ROW_BYTES <= packed.length; at += PACKED_ROW_BYTES) set.add(packed, at, readU32BE(packed, at + 8), readU32BE(packed, at + 12))
     return set
   }
 
   /** The arrays of a set made with `shared: true`, to post to a worker thread (they are not copied). */
   get memory(): SharedHashSet64 {
     if (!(this.#state.buffer instanceof SharedArrayBuffer)) throw new Error('HashSet64: not in shared memory')
-    return { hi: this.#hi, lo: this.#lo, rowHi: this.#rowHi, rowLo: this.#rowLo, state: this.#state, size: this.#size }
+    return { slots: this.#slots, state: this.#state, size: this.#size }
   }
 
   get size(): number {
@@ -63,15 +58,18 @@ export class HashSet64 {
   add(hash: Uint8Array, offset = 0, rowHi = 0, rowLo = 0): void {
     const hi = readU32(hash, offset)
     const lo = readU32(hash, offset + 4)
+    const slots = this.#slots
     let slot = lo & this.#mask
     while (this.#state[slot] !== 0) {
-      if (this.#hi[slot] === hi && this.#lo[slot] === lo) return
+      const at = slot * SLOT_WORDS
+      if (slots[at] === hi && slots[at + 1] === lo) return
       slot = (slot + 1) & this.#mask
     }
-    this.#hi[slot] = hi
-    this.#lo[slot] = lo
-    this.#rowHi[slot] = rowHi
-    this.#rowLo[slot] = rowLo
+    const at = slot * SLOT_WORDS
+    slots[at] = hi
+    slots[at + 1] = lo
+    slots[at + 2] = rowHi
+    slots[at + 3] = rowLo
     this.#state[slot] = 1
     this.#size++
   }
@@ -93,12 +91,14 @@ export class HashSet64 {
   /** The members never marked seen: the rows that vanished upstream, unless this run rewrote them. */
   unseen(): { hash: Buffer; rowid: bigint }[] {
     const out: { hash: Buffer; rowid: bigint }[] = []
+    const slots = this.#slots
     for (let slot = 0; slot < this.#state.length; slot++) {
       if (this.#state[slot] !== 1) continue
+      const at = slot * SLOT_WORDS
       const hash = Buffer.allocUnsafe(8)
-      hash.writeUInt32LE(this.#hi[slot] as number, 0)
-      hash.writeUInt32LE(this.#lo[slot] as number, 4)
-      out.push({ hash, rowid: BigInt.asIntN(64, (BigInt(this.#rowHi[slot] as number) << 32n) | BigInt(this.#rowLo[slot] as number)) })
+      hash.writeUInt32LE(slots[at] as number, 0)
+      hash.writeUInt32LE(slots[at + 1] as number, 4)
+      out.push({ hash, rowid: BigInt.asIntN(64, (BigInt(slots[at + 2] as number) << 32n) | BigInt(slots[at + 3] as number)) })
     }
     return out
   }
@@ -106,28 +106,33 @@ export class HashSet64 {
   #find(hash: Uint8Array, offset: number): number {
     const hi = readU32(hash, offset)
     const lo = readU32(hash, offset + 4)
+    const slots = this.#slots
     let slot = lo & this.#mask
     while (this.#state[slot] !== 0) {
-      if (this.#hi[slot] === hi && this.#lo[slot] === lo) return slot
+      const at = slot * SLOT_WORDS
+      if (slots[at] === hi && slots[at + 1] === lo) return slot
       slot = (slot + 1) & this.#mask
     }
     return -1
   }
 }
 
+const SLOT_WORDS = 4
+
 /** Bytes of one live row in a packed list: its 8-byte hash, then its rowid as 8 bytes big-endian. */
 export const PACKED_ROW_BYTES = 16
 
 /** A set's arrays in shared memory, as posted between threads. */
 export interface SharedHashSet64 {
-  readonly hi: Uint32Array
-  readonly lo: Uint32Array
-  readonly rowHi: Uint32Array
-  readonly rowLo: Uint32Array
+  readonly slots: Uint32Array
   readonly state: Uint8Array
   readonly size: number
 }
 
 function readU32(bytes: Uint8Array, at: number): number {
   return ((bytes[at] as number) | ((bytes[at + 1] as number) << 8) | ((bytes[at + 2] as number) << 16) | ((bytes[at + 3] as number) << 24)) >>> 0
+}
+
+function readU32BE(bytes: Uint8Array, at: number): number {
+  return (((bytes[at] as number) << 24) | ((bytes[at + 1] as number) << 16) | ((bytes[at + 2] as number) << 8) | (bytes[at + 3] as number)) >>> 0
 }
