@@ -5,7 +5,7 @@ import { type ResolvedColumn, resolveConfig } from '../../../src/index.js'
 type Spec = Partial<ResolvedColumn> & Pick<ResolvedColumn, 'name' | 'type'>
 
 function column(spec: Spec): ResolvedColumn {
-  return { from: [spec.name], required: false, normalize: undefined, ...spec }
+  return { from: [spec.name], required: false, normalize: undefined, invalid: 'reject', ...spec }
 }
 
 /** Maps one record through the given columns. */
