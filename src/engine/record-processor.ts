@@ -1,5 +1,5 @@
-import type { HashSet64 } from '../util/hash-set64.js'
-import { rowHash } from '../util/row-hash.js'
+import type { LiveRowSet } from '../util/hash-set-union.js'
+import { probeRowHash, rowHash } from '../util/row-hash.js'
 import { createRecordMapper, type MappingSpec, type MapResult, type RowValues } from './record-mapper.js'
 
 export interface Reject {
@@ -33,7 +33,7 @@ export class RecordProcessor {
   readonly counts: ProcessorCounts = { read: 0, known: 0, mapped: 0, rejected: 0 }
   readonly rejects: Reject[] = []
   readonly #map: (record: unknown) => MapResult
-  readonly #known: HashSet64 | undefined
+  readonly #known: LiveRowSet | undefined
   readonly #onRow: RowConsumer
   readonly #skipKnown: boolean
 
@@ -41,7 +41,7 @@ export class RecordProcessor {
    * `known`: the hashes of the live rows. A record with one is marked seen in it and, unless `skipKnown`
    * is false (the rows must be rewritten), neither parsed nor written.
    */
-  constructor(spec: MappingSpec, known: HashSet64 | undefined, onRow: RowConsumer, options: { skipKnown?: boolean } = {}) {
+  constructor(spec: MappingSpec, known: LiveRowSet | undefined, onRow: RowConsumer, options: { skipKnown?: boolean } = {}) {
     this.#map = createRecordMapper(spec)
     this.#known = known
     this.#onRow = onRow
@@ -54,8 +54,9 @@ export class RecordProcessor {
       if (isBlank(bytes)) return
     }
     this.counts.read++
-    const hash = rowHash(bytes)
-    if (this.#isKnown(hash)) return
+    const probe = probeRowHash(bytes)
+    if (this.#isKnown(probe)) return
+    const hash = Buffer.from(probe)
     const text = bytes.toString('utf8')
     let record: unknown
     try {
@@ -76,7 +77,7 @@ export class RecordProcessor {
     this.#emit(record, hash, line, text)
   }
 
-  #isKnown(hash: Buffer): boolean {
+  #isKnown(hash: Uint8Array): boolean {
     if (this.#known === undefined || !this.#known.markSeen(hash)) return false
     if (!this.#skipKnown) return false
     this.counts.known++

@@ -2,7 +2,7 @@ import type { CacheFile } from '../cache/cache-files.js'
 import type { ResolvedSource } from '../config/resolve-config.js'
 import type { SourceWriter, WriteCounts } from '../sink/source-writer.js'
 import type { SqliteSink } from '../sink/sqlite-sink.js'
-import type { HashSet64 } from '../util/hash-set64.js'
+import type { LiveRowSet } from '../util/hash-set-union.js'
 import type { Logger } from '../util/logger.js'
 import type { WorkerPool } from '../workers/pool.js'
 import type { ChunkCommitter, FilePosition } from './chunk-committer.js'
@@ -34,7 +34,7 @@ export interface SourceJob {
  * Which rows vanished upstream: the live rows before this run (`known`) whose hash no record of the file
  * matched. None when the table had no live row.
  */
-export type Deletion = { kind: 'none' } | { kind: 'unseen'; known: HashSet64 }
+export type Deletion = { kind: 'none' } | { kind: 'unseen'; known: LiveRowSet }
 
 /** What a mode did with one source: the coordinator turns it into counts, deletes and a report. */
 export interface SourceRun {

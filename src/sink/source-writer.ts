@@ -2,7 +2,7 @@ import type { ResolvedSource } from '../config/resolve-config.js'
 import type { RowValues } from '../engine/record-mapper.js'
 import { HashSet64 } from '../util/hash-set64.js'
 import type { SqliteDatabase, SqliteStatement } from './sqlite-driver.js'
-import { quoteIdent, readLiveRows } from './sqlite-schema.js'
+import { quoteIdent, type RowidRange, readLiveRows, splitRowids } from './sqlite-schema.js'
 
 export interface WriteCounts {
   inserted: number
@@ -116,6 +116,11 @@ export class SourceWriter {
    */
   loadLiveHashes(options: { shared?: boolean } = {}): HashSet64 {
     return HashSet64.fromPacked(readLiveRows(this.#db, this.#source.table), options)
+  }
+
+  /** The table's rowids cut into `parts` ranges, for reading its live rows on several threads. */
+  splitRowids(parts: number): RowidRange[] {
+    return splitRowids(this.#db, this.#source.table, parts)
   }
 
   /**

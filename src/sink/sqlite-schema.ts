@@ -1,5 +1,7 @@
 import type { ColumnType } from '../config/config-schema.js'
 import type { ResolvedColumn, ResolvedSource } from '../config/resolve-config.js'
+import { PACKED_ROW_BYTES } from '../util/hash-set64.js'
+import { ROW_HASH_BYTES } from '../util/row-hash.js'
 import type { SqliteDatabase } from './sqlite-driver.js'
 
 const SQL_TYPES: Readonly<Record<ColumnType, string>> = {
@@ -37,16 +39,87 @@ export function legacyHashIndexName(table: string): string {
 }
 
 /**
- * The live rows as hash and rowid, packed 16 bytes each (see `PACKED_ROW_BYTES`): SQLite concatenates
- * them in one pass over the table into one BLOB, because fetching a million rows one by one costs a
- * second in the driver. The rowid is what deletes the rows that vanished without an index on the hash.
+ * The live rows as hash and rowid, packed 16 bytes each (see `PACKED_ROW_BYTES`). SQLite concatenates
+ * them in one pass over the table into one value, because fetching a million rows one by one costs a
+ * second in the driver: each row as its 8 hash bytes and its rowid in decimal, rows separated by a
+ * comma — decimal because SQLite prints an integer far faster than `unhex(printf('%016x', …))` does
+ * (0.24 s against 0.40 s for a million rows here), and the hash's fixed width keeps it unambiguous. The
+ * rowid is what deletes the rows that vanished without an index on the hash.
  */
-export function readLiveRows(db: SqliteDatabase, table: string): Buffer {
-  const packed = db
-    .prepare(`SELECT CAST(group_concat("_hash" || unhex(printf('%016x', rowid)), '') AS BLOB) FROM ${quoteIdent(table)} WHERE "_deleted_at" IS NULL`)
+export function readLiveRows(db: SqliteDatabase, table: string, range: RowidRange = {}): Buffer {
+  const bounds = [range.from === undefined ? '' : ' AND rowid >= ?', range.to === undefined ? '' : ' AND rowid < ?'].join('')
+  const listed = db
+    .prepare(`SELECT CAST(group_concat("_hash" || rowid, ',') AS BLOB) FROM ${quoteIdent(table)} WHERE "_deleted_at" IS NULL${bounds}`)
     .pluck()
-    .get()
-  return Buffer.isBuffer(packed) ? packed : Buffer.alloc(0)
+    .get(...[range.from, range.to].filter((bound) => bound !== undefined))
+  return Buffer.isBuffer(listed) ? packHashRowids(listed) : Buffer.alloc(0)
+}
+
+const COMMA = 0x2c
+const MINUS = 0x2d
+const ZERO = 0x30
+const TWO_32 = 2 ** 32
+
+/** `hash(8 bytes) rowid(decimal)` rows, comma-separated, to 16-byte rows: the hash, then the rowid big-endian. */
+function packHashRowids(listed: Buffer): Buffer {
+  let rows = listed.length > 0 ? 1 : 0
+  // A comma inside a hash would be miscounted, so count separators only where a row can end.
+  for (let at = 0; at < listed.length; ) {
+    let end = at + ROW_HASH_BYTES
+    while (end < listed.length && listed[end] !== COMMA) end++
+    if (end < listed.length) rows++
+    at = end + 1
+  }
+  const packed = Buffer.allocUnsafe(rows * PACKED_ROW_BYTES)
+  let out = 0
+  for (let at = 0; at < listed.length; out += PACKED_ROW_BYTES) {
+    // Byte by byte: Buffer#copy costs more per call than eight assignments.
+    for (let i = 0; i < ROW_HASH_BYTES; i++) packed[out + i] = listed[at + i] as number
+    let end = at + ROW_HASH_BYTES
+    const negative = listed[end] === MINUS
+    let value = 0
+    for (let digit = negative ? end + 1 : end; digit < listed.length && listed[digit] !== COMMA; digit++)
+      value = value * 10 + ((listed[digit] as number) - ZERO)
+    while (end < listed.length && listed[end] !== COMMA) end++
+    if (negative || value > Number.MAX_SAFE_INTEGER) {
+      packed.writeBigInt64BE(BigInt(listed.toString('latin1', at + ROW_HASH_BYTES, end)), out + ROW_HASH_BYTES)
+    } else {
+      writeU32BE(packed, out + ROW_HASH_BYTES, Math.floor(value / TWO_32))
+      writeU32BE(packed, out + ROW_HASH_BYTES + 4, value % TWO_32)
+    }
+    at = end + 1
+  }
+  return packed
+}
+
+function writeU32BE(bytes: Uint8Array, at: number, value: number): void {
+  bytes[at] = value >>> 24
+  bytes[at + 1] = (value >>> 16) & 0xff
+  bytes[at + 2] = (value >>> 8) & 0xff
+  bytes[at + 3] = value & 0xff
+}
+
+/** Rows whose rowid is at least `from` and below `to`; a missing bound is open. */
+export interface RowidRange {
+  readonly from?: number
+  readonly to?: number
+}
+
+/**
+ * Cuts a table's rowids into `parts` adjacent ranges of equal width, the first and last open: together
+ * they hold every row, each row in one.
+ */
+export function splitRowids(db: SqliteDatabase, table: string, parts: number): RowidRange[] {
+  // Two subqueries: SQLite answers a lone min() or max() from the b-tree's edge, but both in one query scan.
+  const name = quoteIdent(table)
+  const { low, high } = db.prepare(`SELECT (SELECT min(rowid) FROM ${name}) AS low, (SELECT max(rowid) FROM ${name}) AS high`).get() as {
+    low: number | null
+    high: number | null
+  }
+  if (parts <= 1 || low === null || high === null || high - low < parts) return [{}]
+  const width = (high - low) / parts
+  const cuts = Array.from({ length: parts - 1 }, (_, i) => Math.floor(low + width * (i + 1)))
+  return Array.from({ length: parts }, (_, i) => ({ ...(i > 0 ? { from: cuts[i - 1] as number } : {}), ...(i < parts - 1 ? { to: cuts[i] as number } : {}) }))
 }
 
 export function createTableSql(source: ResolvedSource): string {

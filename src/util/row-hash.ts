@@ -28,6 +28,19 @@ export function rowHash(data: string | Uint8Array): Buffer {
   return out
 }
 
+const probe = new Uint8Array(ROW_HASH_BYTES)
+const probeView = new DataView(probe.buffer)
+
+/**
+ * `rowHash` into one buffer that the next call overwrites, allocating nothing: for looking a line up
+ * (most lines of a re-sync are only that); copy it to keep it. A million lines make a million
+ * short-lived buffers and BigInt conversions otherwise, a fifth of a re-sync worker's time.
+ */
+export function probeRowHash(data: Uint8Array): Uint8Array {
+  probeView.setBigUint64(0, h64Raw(data), false)
+  return probe
+}
+
 /** A short text fingerprint (for identities such as a mapping), not a row hash. */
 export function textFingerprint(text: string): string {
   return hash('sha256', text, 'base64url').slice(0, 22)

@@ -1,13 +1,16 @@
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { deserializeError } from '../util/errors.js'
-import type { TransformResult, TransformTask } from './transform-task.js'
+import { HashSet64 } from '../util/hash-set64.js'
+import type { LiveRowsResult, LiveRowsTask, TransformResult, TransformTask } from './transform-task.js'
 
 /** A pool of worker threads running `transform-worker`; the only module that knows piscina. */
 export interface WorkerPool {
   readonly threads: number
   /** Runs a task; a worker's failure comes back rebuilt as a CachesyncError with its `code`. */
   run(task: TransformTask): Promise<Extract<TransformResult, { ok: true }>>
+  /** Reads a table's live rows (or a rowid range of them) into a set in shared memory, on a worker (see `readLiveRowSet`). */
+  loadLiveRows(task: LiveRowsTask): Promise<{ set: HashSet64; ms: number }>
   destroy(): Promise<void>
 }
 
@@ -27,7 +30,7 @@ export function workerFilename(): string {
 export async function createWorkerPool(options: { threads: number }): Promise<WorkerPool> {
   const threads = Math.max(1, options.threads)
   const { Piscina } = await import('piscina')
-  const piscina = new Piscina<TransformTask, TransformResult>({
+  const piscina = new Piscina<TransformTask | LiveRowsTask, TransformResult | LiveRowsResult>({
     filename: workerFilename(),
     minThreads: threads,
     maxThreads: threads,
@@ -36,9 +39,14 @@ export async function createWorkerPool(options: { threads: number }): Promise<Wo
   return {
     threads,
     async run(task) {
-      const result = await piscina.run(task)
+      const result = (await piscina.run(task)) as TransformResult
       if (!result.ok) throw deserializeError(result.error)
       return result
+    },
+    async loadLiveRows(task) {
+      const result = (await piscina.run(task, { name: 'loadLiveRows' })) as LiveRowsResult
+      if (!result.ok) throw deserializeError(result.error)
+      return { set: new HashSet64(result.known), ms: result.ms }
     },
     async destroy() {
       await piscina.destroy()

@@ -1,6 +1,7 @@
 import type { ByteRange, CacheFormat } from '../cache/cache-files.js'
 import type { MappingSpec } from '../engine/record-mapper.js'
 import type { ProcessorCounts, Reject } from '../engine/record-processor.js'
+import type { RowidRange } from '../sink/sqlite-schema.js'
 import type { SerializedError } from '../util/errors.js'
 import type { SharedHashSet64 } from '../util/hash-set64.js'
 
@@ -17,14 +18,23 @@ export interface TransformTask {
   readonly stagingPath: string
   /**
    * The live rows' hashes before this run, a set in shared memory: the worker marks the records it meets
-   * there as seen, which is how the coordinator learns which rows vanished.
+   * there as seen, which is how the coordinator learns which rows vanished. In parts: see `HashSetUnion`.
    */
-  readonly known: SharedHashSet64 | undefined
+  readonly known: readonly SharedHashSet64[] | undefined
   /** Parse and write known records too (the mapping changed). */
   readonly rewrite: boolean
   /** Only hash the lines and mark them seen in `known`: the range was committed by an earlier run. */
   readonly markOnly: boolean
 }
+
+/** Loads the live rows of a table into a set in shared memory (see `readLiveRowSet`). */
+export interface LiveRowsTask {
+  readonly dbPath: string
+  readonly table: string
+  readonly range: RowidRange
+}
+
+export type LiveRowsResult = { ok: true; known: SharedHashSet64; ms: number } | { ok: false; error: SerializedError }
 
 export interface TaskTimings {
   read: number

@@ -1,12 +1,13 @@
 import { forEachLine, ReusableBuffer, readBytes, readJsonRecords } from '../cache/line-reader.js'
 import type { RowValues } from '../engine/record-mapper.js'
 import { RecordProcessor } from '../engine/record-processor.js'
+import { readLiveRowSet } from '../sink/live-row-reader.js'
 import { translateSqliteError } from '../sink/sqlite-sink.js'
 import { StagingFile } from '../sink/staging-file.js'
 import { serializeError } from '../util/errors.js'
-import { HashSet64 } from '../util/hash-set64.js'
-import { rowHash } from '../util/row-hash.js'
-import type { TransformResult, TransformTask } from './transform-task.js'
+import { HashSetUnion } from '../util/hash-set-union.js'
+import { probeRowHash } from '../util/row-hash.js'
+import type { LiveRowsResult, LiveRowsTask, TransformResult, TransformTask } from './transform-task.js'
 
 /** Rows buffered before a staging insert: timing each batch, not each row, keeps the clock cheap. */
 const STAGING_BATCH = 1000
@@ -25,7 +26,7 @@ export default function transform(task: TransformTask): TransformResult {
   try {
     const timings = { read: 0, transform: 0, write: 0 }
     let started = performance.now()
-    const known = task.known === undefined ? undefined : new HashSet64(task.known)
+    const known = task.known === undefined ? undefined : HashSetUnion.fromMemory(task.known)
     const batch: { values: RowValues; hash: Buffer }[] = []
     const flush = (): void => {
       const started = performance.now()
@@ -71,10 +72,21 @@ export default function transform(task: TransformTask): TransformResult {
 function markSeen(task: TransformTask): TransformResult {
   try {
     const started = performance.now()
-    const known = task.known === undefined ? undefined : new HashSet64(task.known)
-    const lines = known === undefined ? 0 : forEachLine(readBytes(task.file, task.range, task.gzip, reader), (bytes) => known.markSeen(rowHash(bytes)))
+    const known = task.known === undefined ? undefined : HashSetUnion.fromMemory(task.known)
+    const lines = known === undefined ? 0 : forEachLine(readBytes(task.file, task.range, task.gzip, reader), (bytes) => known.markSeen(probeRowHash(bytes)))
     const counts = { read: 0, known: 0, mapped: 0, rejected: 0 }
     return { ok: true, counts, lines, rejects: [], timings: { read: 0, transform: performance.now() - started, write: 0 } }
+  } catch (err) {
+    return { ok: false, error: serializeError(err) }
+  }
+}
+
+/** Piscina's `loadLiveRows` entry: a table's live rows as a shared set, read off the writer's thread. */
+export function loadLiveRows(task: LiveRowsTask): LiveRowsResult {
+  try {
+    const started = performance.now()
+    const known = readLiveRowSet(task.dbPath, task.table, task.range).memory
+    return { ok: true, known, ms: performance.now() - started }
   } catch (err) {
     return { ok: false, error: serializeError(err) }
   }

@@ -1,4 +1,4 @@
-import type { HashSet64 } from '../../util/hash-set64.js'
+import type { LiveRowSet } from '../../util/hash-set-union.js'
 import type { FilePosition } from '../chunk-committer.js'
 import { RecordProcessor } from '../record-processor.js'
 import { RowBatcher } from '../row-batcher.js'
@@ -13,7 +13,7 @@ import { tooManyRejects } from './parallel.js'
 export class ChunkedWriter {
   readonly run: SourceRun = emptyRun()
   /** The live rows' hashes before this run; none when the table had no live row. */
-  readonly known: HashSet64 | undefined
+  readonly known: LiveRowSet | undefined
   readonly processor: RecordProcessor
   readonly #job: SourceJob
   readonly #ctx: ModeContext

@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { type ByteRange, splitOnLines } from '../../cache/cache-files.js'
 import { CachesyncError } from '../../util/errors.js'
-import type { HashSet64 } from '../../util/hash-set64.js'
+import { HashSetUnion } from '../../util/hash-set-union.js'
 import type { TransformResult, TransformTask } from '../../workers/transform-task.js'
 import { addWritten, commitChunk, emptyRun, type ModeContext, type SourceJob, type SourceRun, timed } from '../source-job.js'
 
@@ -10,6 +10,9 @@ type TaskResult = Extract<TransformResult, { ok: true }>
 
 /** Bytes per worker task: big enough to amortise a staging file, small enough to pipeline the merges. */
 const TASK_BYTES = 16 * 1024 * 1024
+
+/** A source's file from which on its live rows are read in one rowid range per worker, in parallel. */
+const SPLIT_LOAD_BYTES = TASK_BYTES
 
 /**
  * Parallel mode: every source's file is cut into line-aligned ranges that the worker pool parses, maps
@@ -19,12 +22,26 @@ const TASK_BYTES = 16 * 1024 * 1024
 export async function runParallel(jobs: readonly SourceJob[], ctx: ModeContext): Promise<SourceRun[]> {
   const pool = ctx.pool
   if (pool === undefined) throw new CachesyncError('ERR_INTERNAL', 'parallel mode needs a worker pool')
-  // One snapshot of the live hashes per source, taken before any merge and shared with the workers (a
-  // worker reading the table itself could see rows that an earlier merge of this run already changed);
-  // they mark the records they meet as seen in it, in place. Smallest file first: its tasks keep the
-  // workers busy while the writer reads the next source's hashes.
+  // One snapshot of the live rows per source, taken before any merge of that source and shared with the
+  // workers, who mark the records they meet as seen in it, in place. The snapshots are read on the
+  // workers, largest table first (reading a million rows is the longest single step of a re-sync), a
+  // large table in a rowid range per worker, each on a connection of its own, so the writer's thread
+  // is free to merge the sources already going; a source's tasks are queued as soon as its snapshot is.
   const order = [...jobs.keys()].sort((a, b) => (jobs[a] as SourceJob).file.bytes - (jobs[b] as SourceJob).file.bytes)
-  const snapshots: (HashSet64 | undefined)[] = []
+  const snapshots: Promise<HashSetUnion | undefined>[] = jobs.map(() => Promise.resolve(undefined))
+  for (const i of [...order].reverse()) {
+    const job = jobs[i] as SourceJob
+    if (!job.hadLiveRows) continue
+    const table = job.source.table
+    const ranges = job.file.bytes >= SPLIT_LOAD_BYTES ? job.writer.splitRowids(pool.threads) : [{}]
+    const parts = ranges.map((range) =>
+      pool.loadLiveRows({ dbPath: ctx.dbPath, table, range }).then(({ set, ms }) => {
+        ctx.busy.read += ms
+        return set
+      }),
+    )
+    snapshots[i] = quiet(Promise.all(parts).then((sets) => new HashSetUnion(sets)))
+  }
   const plans: TransformTask[][] = []
   const pending: Promise<TaskResult>[][] = []
   const marking: Promise<unknown>[] = []
@@ -41,26 +58,36 @@ export async function runParallel(jobs: readonly SourceJob[], ctx: ModeContext):
   try {
     for (const i of order) {
       const job = jobs[i] as SourceJob
-      const known = job.hadLiveRows ? timed(ctx.busy, 'read', () => job.writer.loadLiveHashes({ shared: true })) : undefined
-      snapshots[i] = known
-      plans[i] = planTasks(job, pool.threads, known, ctx.stagingDir)
-      // Dispatched at once (piscina queues them), so the workers never wait for the writer. A failure is
-      // handled when its turn to merge comes; until then it must not count as unhandled.
-      pending[i] = plans[i].map((task) => quiet(gate.run(() => pool.run(task))))
+      const snapshot = snapshots[i] as Promise<HashSetUnion | undefined>
+      plans[i] = planTasks(job, pool.threads, ctx.stagingDir)
+      // Queued at once (the gate and piscina order them), so the workers never wait for the writer. A
+      // failure is handled when its turn to merge comes; until then it must not count as unhandled.
+      pending[i] = plans[i].map((task) => quiet(snapshot.then((known) => gate.run(() => pool.run({ ...task, known: known?.memory })))))
       // On a resume, the part an earlier run committed is only hashed, so that its rows count as seen.
-      if (known !== undefined && job.resumeFrom.byteOffset > 0) {
-        for (const range of splitOnLines(job.file.path, { start: 0, end: job.resumeFrom.byteOffset }, pool.threads)) {
-          marking[i] = Promise.all([marking[i], quiet(gate.run(() => pool.run(markOnlyTask(job, range, known))))])
-        }
+      if (job.hadLiveRows && job.resumeFrom.byteOffset > 0) {
+        const ranges = splitOnLines(job.file.path, { start: 0, end: job.resumeFrom.byteOffset }, pool.threads)
+        marking[i] = quiet(
+          snapshot.then((known) => (known === undefined ? [] : Promise.all(ranges.map((range) => gate.run(() => pool.run(markOnlyTask(job, range, known))))))),
+        )
       }
     }
   } catch (err) {
     // The pool must not be torn down under tasks still running: wait for what was dispatched.
-    await Promise.allSettled([...pending.flat(), ...marking])
+    await Promise.allSettled([...pending.flat(), ...marking, ...snapshots])
     throw err
   }
   return Promise.all(
-    jobs.map((job, i) => mergeInOrder(job, plans[i] as TransformTask[], pending[i] as Promise<TaskResult>[], marking[i], snapshots[i], ctx, onMerged)),
+    jobs.map((job, i) =>
+      mergeInOrder(
+        job,
+        plans[i] as TransformTask[],
+        pending[i] as Promise<TaskResult>[],
+        marking[i],
+        snapshots[i] as Promise<HashSetUnion | undefined>,
+        ctx,
+        onMerged,
+      ),
+    ),
   )
 }
 
@@ -99,19 +126,20 @@ function quiet<T>(promise: Promise<T>): Promise<T> {
   return promise
 }
 
-function planTasks(job: SourceJob, threads: number, known: HashSet64 | undefined, stagingDir: string): TransformTask[] {
+/** The ranges of a source's file as tasks; the live-row snapshot is added when they are dispatched. */
+function planTasks(job: SourceJob, threads: number, stagingDir: string): TransformTask[] {
   const rest = { start: job.resumeFrom.byteOffset, end: job.file.bytes }
   const ranges: ByteRange[] =
     !job.resumable || rest.end <= rest.start ? [rest] : splitOnLines(job.file.path, rest, Math.max(threads, Math.ceil((rest.end - rest.start) / TASK_BYTES)))
-  return ranges.map((range, i) => taskFor(job, range, known, { stagingPath: join(stagingDir, `${job.source.name}.${i}.sqlite`), markOnly: false }))
+  return ranges.map((range, i) => taskFor(job, range, undefined, { stagingPath: join(stagingDir, `${job.source.name}.${i}.sqlite`), markOnly: false }))
 }
 
 /** A task that only hashes a committed range and marks its lines seen: no staging file. */
-function markOnlyTask(job: SourceJob, range: ByteRange, known: HashSet64): TransformTask {
+function markOnlyTask(job: SourceJob, range: ByteRange, known: HashSetUnion): TransformTask {
   return taskFor(job, range, known, { stagingPath: '', markOnly: true })
 }
 
-function taskFor(job: SourceJob, range: ByteRange, known: HashSet64 | undefined, how: { stagingPath: string; markOnly: boolean }): TransformTask {
+function taskFor(job: SourceJob, range: ByteRange, known: HashSetUnion | undefined, how: { stagingPath: string; markOnly: boolean }): TransformTask {
   return {
     source: job.source.name,
     mapping: job.mapping,
@@ -131,7 +159,7 @@ async function mergeInOrder(
   tasks: readonly TransformTask[],
   pending: readonly Promise<TaskResult>[],
   marking: Promise<unknown> | undefined,
-  known: HashSet64 | undefined,
+  snapshot: Promise<HashSetUnion | undefined>,
   ctx: ModeContext,
   onMerged: () => void,
 ): Promise<SourceRun> {
@@ -170,8 +198,10 @@ async function mergeInOrder(
       rmSync(task.stagingPath, { force: true })
     }
   }
+  let known: HashSetUnion | undefined
   try {
     await marking
+    known = await snapshot
   } catch (err) {
     run.error ??= err as Error
   }

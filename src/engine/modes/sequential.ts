@@ -1,5 +1,5 @@
 import { forEachLine, readBytes, readJsonRecords } from '../../cache/line-reader.js'
-import { rowHash } from '../../util/row-hash.js'
+import { probeRowHash } from '../../util/row-hash.js'
 import { emptyRun, type ModeContext, type SourceJob, type SourceRun } from '../source-job.js'
 import { ChunkedWriter } from './chunked-writer.js'
 
@@ -53,7 +53,7 @@ function readAndWrite(job: SourceJob, ctx: ModeContext, writer: ChunkedWriter): 
     ctx.busy.read += performance.now() - started
     started = performance.now()
     // On a resume, the committed part is only hashed, so that its rows count as seen.
-    if (known !== undefined) forEachLine(bytes.subarray(0, from.byteOffset), (line) => known.markSeen(rowHash(line)))
+    if (known !== undefined) forEachLine(bytes.subarray(0, from.byteOffset), (line) => known.markSeen(probeRowHash(line)))
     const lines = forEachLine(bytes.subarray(from.byteOffset), (line, index, after) => {
       processor.processLine(line, from.lines + index + 1)
       if (writer.chunkFull) writer.commit({ byteOffset: from.byteOffset + after, records: writer.records, lines: from.lines + index + 1 })

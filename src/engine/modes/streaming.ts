@@ -1,6 +1,6 @@
 import { type RecordBatch, streamJsonRecords, streamLines } from '../../cache/stream-records.js'
-import type { HashSet64 } from '../../util/hash-set64.js'
-import { rowHash } from '../../util/row-hash.js'
+import type { LiveRowSet } from '../../util/hash-set-union.js'
+import { probeRowHash } from '../../util/row-hash.js'
 import type { FilePosition } from '../chunk-committer.js'
 import type { RecordProcessor } from '../record-processor.js'
 import { emptyRun, type ModeContext, type SourceJob, type SourceRun, timed } from '../source-job.js'
@@ -83,8 +83,8 @@ function processBatch(processor: RecordProcessor, batch: RecordBatch): void {
  * On a resume the records an earlier run committed are not read again, but the rows they match must
  * count as seen, or they would look vanished: their lines are hashed (not parsed) and marked.
  */
-async function markCommittedSeen(job: SourceJob, upTo: FilePosition, known: HashSet64): Promise<void> {
+async function markCommittedSeen(job: SourceJob, upTo: FilePosition, known: LiveRowSet): Promise<void> {
   for await (const batch of streamLines(job.file, 10_000, { start: 0, end: upTo.byteOffset, firstLine: 1 })) {
-    for (const bytes of batch.items as Buffer[]) known.markSeen(rowHash(bytes))
+    for (const bytes of batch.items as Buffer[]) known.markSeen(probeRowHash(bytes))
   }
 }
