@@ -53,6 +53,12 @@ function exitCodeFor(err: unknown): number {
   return EXIT.failed
 }
 
+// A reader that went away (`cachesync sync --json | head -c 100`) is not an error of ours: stop quietly.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err
+  process.exit(process.exitCode ?? EXIT.ok)
+})
+
 main(hideBin(process.argv)).then(
   (code) => {
     process.exitCode = code
