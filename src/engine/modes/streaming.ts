@@ -2,6 +2,7 @@ import { type RecordBatch, streamJsonRecords, streamLines } from '../../cache/st
 import type { LiveRowSet } from '../../util/hash-set-union.js'
 import { probeRowHash } from '../../util/row-hash.js'
 import type { FilePosition } from '../chunk-committer.js'
+import { HeapCollector } from '../heap-collector.js'
 import type { RecordProcessor } from '../record-processor.js'
 import { emptyRun, type ModeContext, type SourceJob, type SourceRun, timed } from '../source-job.js'
 import { ChunkedWriter } from './chunked-writer.js'
@@ -51,6 +52,7 @@ async function streamAndWrite(job: SourceJob, ctx: ModeContext, writer: ChunkedW
       ? streamJsonRecords(job.file, job.mapping.recordsPath, ctx.chunks.size)
       : streamLines(job.file, () => ctx.chunks.size, { start: from.byteOffset, firstLine: from.lines + 1 })
   let position = from
+  const heap = new HeapCollector()
   let readStarted = performance.now()
   for await (const batch of batches) {
     ctx.busy.read += performance.now() - readStarted
@@ -59,7 +61,10 @@ async function streamAndWrite(job: SourceJob, ctx: ModeContext, writer: ChunkedW
     position = { byteOffset: batch.endOffset, records: writer.records, lines: batch.firstLine - 1 + batch.items.length }
     // A transaction holds `chunk` rows, not `chunk` lines: on a re-sync most lines are unchanged, and a
     // commit for every few rows would cost more than the rows.
-    if (writer.chunkFull) writer.commit(position)
+    if (writer.chunkFull) {
+      writer.commit(position)
+      heap.afterChunk(writer.records)
+    }
     if (ctx.memory.sample()) backOff(ctx)
     ctx.onProgress?.({ source: job.source.name, bytesDone: batch.endOffset, bytesTotal: job.file.bytes, records: position.records })
     readStarted = performance.now()
