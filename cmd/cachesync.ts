@@ -2,6 +2,7 @@ import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
 import { isUserError } from '../src/index.js'
 import { backupCommand } from './commands/backup.js'
+import { benchCommand } from './commands/bench.js'
 import { demoCommand } from './commands/demo.js'
 import { generateCommand } from './commands/generate.js'
 import { serveDemoCommand } from './commands/serve-demo.js'
@@ -18,13 +19,14 @@ async function main(argv: string[]): Promise<number> {
     .scriptName('cachesync')
     .version(VERSION)
     .strict()
-    .demandCommand(1, 'Name a command: warm, sync, generate, serve-demo or demo (see --help).')
+    .demandCommand(1, 'Name a command: warm, sync, generate, serve-demo, demo, backup or bench (see --help).')
     .command(warmCommand((code) => (exitCode = code)))
     .command(syncCommand((code) => (exitCode = code)))
     .command(generateCommand((code) => (exitCode = code)))
     .command(demoCommand((code) => (exitCode = code)))
     .command(serveDemoCommand((code) => (exitCode = code)))
     .command(backupCommand((code) => (exitCode = code)))
+    .command(benchCommand((code) => (exitCode = code)))
     .fail((message, err) => {
       if (err) throw err
       throw new UsageError(message)

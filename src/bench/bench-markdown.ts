@@ -1,0 +1,111 @@
+import type { Measured } from './bench-tables.js'
+import type { BenchReport } from './run-bench.js'
+
+const int = (n: number): string => Math.round(n).toLocaleString('en-US')
+const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`
+const ratio = (n: number | null | undefined): string => (n === null || n === undefined ? '' : `${n.toFixed(n >= 100 ? 0 : 2)}×`)
+const rss = (mb: number | undefined): string => (mb === undefined ? 'n/m' : `${int(mb)} MB`)
+
+function time(m: Measured): string {
+  if (m.ms === undefined) return m.reason ?? m.status
+  return m.minMs === m.maxMs ? secs(m.ms) : `${secs(m.ms)} (${secs(m.minMs ?? m.ms)}–${secs(m.maxMs ?? m.ms)})`
+}
+
+function table(head: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)]
+}
+
+/** The report as Markdown: the machine, then the five tables, each with what its figures mean. */
+export function renderBenchMarkdown(report: BenchReport): string {
+  const { machine: m, options: o, tables: t, data } = report
+  const out: string[] = [
+    `# cachesync bench, ${report.date.slice(0, 16).replace('T', ' ')} UTC`,
+    '',
+    `${int(data.records)} records (${(data.bytes / 1e6).toFixed(0)} MB of NDJSON, \`generateDmrCache\` seed ${o.seed}); ` +
+      `${m.cores} cores, ${m.cpu ?? 'unknown CPU'}, ${m.memoryGiB} GiB, Node ${m.node}, SQLite ${m.sqlite} (better-sqlite3), ` +
+      `sqlite3 shell ${m.sqliteShell ?? 'absent'}, sqlite-utils ${m.sqliteUtils ?? 'absent'}; load average ${m.loadAverage.start.toFixed(1)} at the start, ${m.loadAverage.end.toFixed(1)} at the end.`,
+    `Every run is a fresh process and a fresh database, timed from outside (start-up included); median of ${o.repeat} with min–max ` +
+      `(the naive baseline, the sqlite3 shell and sqlite-utils: ${o.repeatSlow}). Peak RSS: ${m.rss}. Speed-ups are over ${t.baseline}.`,
+    '',
+    '## Modes',
+    '',
+    ...table(
+      ['mode', 'sync time', 'peak RSS', 'records/s', 'vs plain loader', 'best use'],
+      t.modes.map((r) => [
+        r.chunk === undefined ? r.mode : `${r.mode} (chunk ${r.chunk}, the fastest)`,
+        time(r),
+        rss(r.rssMb),
+        r.recordsPerSec === undefined ? '' : int(r.recordsPerSec),
+        ratio(r.speedUp),
+        r.bestUse,
+      ]),
+    ),
+    '',
+    '## Streaming chunk sizes',
+    '',
+    ...(t.chunks.length === 0
+      ? ['streaming was not among --modes.']
+      : table(
+          ['chunk', 'sync time', 'peak RSS', 'records/s', 'vs plain loader'],
+          t.chunks.map((r) => [String(r.chunk), time(r), rss(r.rssMb), r.recordsPerSec === undefined ? '' : int(r.recordsPerSec), ratio(r.speedUp)]),
+        )),
+    '',
+    `## Phases of the fastest configuration${t.phases.id === null ? '' : ` (${t.phases.id})`}`,
+    '',
+    ...(t.phases.rows.length === 0
+      ? ['no configuration of ours finished.']
+      : [
+          ...table(
+            ['phase', 'ms', '%', 'busy ms'],
+            t.phases.rows.map((r) => [r.phase, int(r.ms), `${r.percent.toFixed(1)} %`, r.busyMs === null ? '' : int(r.busyMs)]),
+          ),
+          '',
+          `From the median run's \`--json\` \`phases\` (ms of \`phases.total\`, which excludes process start-up); \`busy\` is each phase's own thread time. ${t.phases.overlap ?? ''}`,
+        ]),
+    '',
+    '## Incremental',
+    '',
+    ...table(
+      [
+        'run',
+        'wall',
+        'phases.total',
+        'peak RSS',
+        'first sync ÷ this (wall)',
+        'first sync ÷ this (phases.total)',
+        'read / inserted / updated / unchanged / deleted',
+      ],
+      t.incremental.map((r) => [
+        r.run,
+        time(r),
+        r.totalMs === undefined ? '' : `${int(r.totalMs)} ms`,
+        rss(r.rssMb),
+        ratio(r.wallRatio),
+        ratio(r.totalRatio),
+        r.counts === undefined ? '' : ['read', 'inserted', 'updated', 'unchanged', 'deleted'].map((k) => int(r.counts?.[k] ?? 0)).join(' / '),
+      ]),
+    ),
+    '',
+    `Each re-sync runs the fastest configuration over a copy of its finished database; "nothing changed" is the same cache, "1 %" the cache of \`generateDmrCache({ changeRate: 0.01 })\` on the same seed (${int(data.changedRecords)} records).`,
+    '',
+    '## Side by side',
+    '',
+    ...table(
+      ['tool', 'time', 'peak RSS', 'records/s', 'ours ÷ it', 'target', 'how'],
+      t.sideBySide.map((r) => [
+        r.tool,
+        r.scaledMs === undefined ? (r.reason ?? r.status) : r.id === 'naive' ? `${secs(r.scaledMs)} (scaled; ${secs(r.ms ?? 0)} measured)` : time(r),
+        r.ms === undefined ? '' : rss(r.rssMb),
+        r.recordsPerSec === undefined ? '' : int(r.recordsPerSec),
+        ratio(r.oursRatio),
+        r.target === null ? '' : `≥ ${r.target}× ${r.met === true ? 'met' : r.met === false ? '**missed**' : ''}`.trim(),
+        r.note,
+      ]),
+    ),
+    '',
+    'Every tool loads the same records into tables of its own and its row count is checked after each run (a run that loads the wrong number of rows is reported as failed). ' +
+      "The write ceiling is timed inside its process; every other time is the whole process. Ours ÷ the ceiling below 1 is how far the write side stands from SQLite's limit.",
+    '',
+  ]
+  return `${out.join('\n')}\n`
+}
