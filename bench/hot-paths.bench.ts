@@ -1,9 +1,10 @@
 /**
  * Micro-benchmarks of the per-record hot paths, side by side, to justify the design:
  *   npm run bench:hot
- * - hashing the raw line bytes (what an unchanged record costs) against decoding + JSON.parse;
+ * - hashing the raw line bytes (what an unchanged record costs) against decoding + JSON.parse (+ map + hash: a new one);
  * - decoding line by line against decoding large windows;
  * - a known-hash lookup in the typed set against a Set of strings.
+ * The write side (moving rows to the writer, the upsert) is in write-paths.bench.ts.
  */
 import { readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -38,6 +39,12 @@ bench
   })
   .add('decode + JSON.parse + map (changed record)', () => {
     for (const line of lines) map(JSON.parse(line.toString('utf8')))
+  })
+  .add('decode + JSON.parse + map + hash (what a worker does per new record)', () => {
+    for (const line of lines) {
+      rowHash(line)
+      map(JSON.parse(line.toString('utf8')))
+    }
   })
   .add('decode per line', () => {
     for (const line of lines) line.toString('utf8')

@@ -1,0 +1,124 @@
+import { spawnSync } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { beforeAll, describe, expect, it } from 'vitest'
+import type { BenchReport } from '../../src/index.js'
+import { type CliResult, runCli, STACK_LINE } from '../helpers/run-cli.js'
+import { useTempDir } from '../helpers/temp-dir.js'
+
+const RECORDS = 5_000
+const NAIVE = 200
+const SIDE_BY_SIDE = ['plain', 'naive', 'sqlite3-import', 'sqlite3-json-each', 'sqlite-utils', 'ceiling'] as const
+
+function installed(command: string): boolean {
+  const probe = spawnSync(command, ['--version'])
+  return probe.error === undefined && probe.status === 0
+}
+
+describe('`cachesync bench` runs every table end to end on a small data set', () => {
+  const tmp = useTempDir()
+  let run: CliResult
+  let report: BenchReport
+
+  beforeAll(async () => {
+    const args = ['bench', '--records', String(RECORDS), '--repeat', '1', '--chunks', '500,1000', '--naive-records', String(NAIVE), '--json']
+    run = await runCli([...args, '--out', join(tmp(), 'out'), '--work', join(tmp(), 'work')])
+    report = JSON.parse(run.stdout) as BenchReport
+  }, 240_000)
+
+  it('exits 0 with one JSON object on stdout, describing the machine and the data set', () => {
+    expect(run.code, run.stderr).toBe(0)
+    expect(report.machine.cores).toBeGreaterThan(0)
+    expect(report.machine.sqlite).toMatch(/^3\.\d+/)
+    expect(report.data.records).toBe(RECORDS)
+    expect(report.data.subsetRecords).toBe(NAIVE)
+  })
+
+  it('measures every mode, streaming at each chunk size, with a real row count each run', () => {
+    expect(report.tables.modes.map((r) => r.mode)).toEqual(['parallel', 'sequential', 'streaming'])
+    expect(report.tables.chunks.map((r) => r.chunk)).toEqual([500, 1000])
+    for (const row of [...report.tables.modes, ...report.tables.chunks]) {
+      expect(row.status, `${row.id}: ${row.reason}`).toBe('measured')
+      expect(row.recordsPerSec).toBeGreaterThan(0)
+      expect(row.rssMb).toBeGreaterThan(0)
+    }
+    for (const id of ['parallel', 'sequential', 'streaming-500', 'streaming-1000']) {
+      const samples = report.runs.find((r) => r.id === id)?.samples ?? []
+      expect(samples.map((s) => s.rows)).toEqual([RECORDS])
+    }
+  })
+
+  it('breaks the fastest configuration into phases that add up to its total', () => {
+    const rows = report.tables.phases.rows
+    expect(report.tables.phases.id).toBe(report.tables.best)
+    expect(rows.map((r) => r.phase)).toEqual(expect.arrayContaining(['dbInit', 'read', 'transform', 'write', 'finalize', 'total']))
+    const total = rows.find((r) => r.phase === 'total')?.ms ?? 0
+    const parts = rows.filter((r) => r.phase !== 'total').reduce((sum, r) => sum + r.ms, 0)
+    expect(total).toBeGreaterThan(0)
+    expect(parts).toBeLessThanOrEqual(total * 1.01 + 1)
+  })
+
+  it('re-syncs nothing changed without reading a record, and 1 % changed with the change set applied', () => {
+    const [first, unchanged, changed] = report.tables.incremental
+    expect(first?.counts?.inserted).toBe(RECORDS)
+    expect(unchanged?.status).toBe('measured')
+    expect(unchanged?.counts?.read).toBe(0)
+    expect(unchanged?.totalRatio).toBeGreaterThan(0)
+    expect(changed?.status).toBe('measured')
+    expect(changed?.counts?.read).toBe(report.data.changedRecords)
+    expect((changed?.counts?.updated ?? 0) + (changed?.counts?.inserted ?? 0) + (changed?.counts?.deleted ?? 0)).toBeGreaterThan(0)
+    expect(changed?.counts?.unchanged).toBeGreaterThan(RECORDS * 0.9)
+  })
+
+  it('has a side-by-side row for every competitor: measured with its rows checked, or unavailable with a reason', () => {
+    const rows = report.tables.sideBySide
+    expect(rows[0]?.id).toBe(report.tables.best)
+    expect(rows.slice(1).map((r) => r.id)).toEqual([...SIDE_BY_SIDE])
+    for (const row of rows.slice(1)) {
+      if (row.status === 'measured') {
+        expect(row.oursRatio, row.id).toBeGreaterThan(0)
+        expect(report.runs.find((r) => r.id === row.id)?.samples.every((s) => s.rows === row.records)).toBe(true)
+      } else expect(row.reason, row.id).toMatch(/\S/)
+    }
+    // What CI installs must really run: a failure here is a broken competitor, not a missing one.
+    expect(rows.find((r) => r.id === 'naive')?.status).toBe('measured')
+    expect(rows.find((r) => r.id === 'ceiling')?.status).toBe('measured')
+    for (const [id, tool] of [
+      ['sqlite3-import', 'sqlite3'],
+      ['sqlite3-json-each', 'sqlite3'],
+      ['sqlite-utils', 'sqlite-utils'],
+    ] as const) {
+      const row = rows.find((r) => r.id === id)
+      if (installed(tool)) expect(row?.status, `${id}: ${row?.reason}`).toBe('measured')
+      else expect(row?.reason).toContain(`\`${tool}\` command is not installed`)
+    }
+    expect(rows.find((r) => r.id === 'naive')?.scaledMs).toBeCloseTo(((rows.find((r) => r.id === 'naive')?.ms ?? 0) * RECORDS) / NAIVE)
+  })
+
+  it('writes the same report as JSON and Markdown to --out, and removes its databases', () => {
+    const files = readdirSync(join(tmp(), 'out')).sort()
+    expect(files).toHaveLength(2)
+    const [json, md] = files as [string, string]
+    expect(json).toMatch(/^bench-\d{4}-\d\d-\d\dT\d{4}\.json$/)
+    expect((JSON.parse(readFileSync(join(tmp(), 'out', json), 'utf8')) as BenchReport).tables).toEqual(report.tables)
+    const markdown = readFileSync(join(tmp(), 'out', md), 'utf8')
+    for (const heading of ['## Modes', '## Streaming chunk sizes', '## Phases', '## Incremental', '## Side by side']) expect(markdown).toContain(heading)
+    expect(readdirSync(join(tmp(), 'work')).filter((f) => f.startsWith('db-'))).toEqual([])
+    expect(existsSync(join(tmp(), 'work', `dmr-${RECORDS}-seed1`, 'users.ndjson'))).toBe(true)
+  })
+})
+
+describe('`cachesync bench` refuses bad flags with exit 2 and a message naming the flag', () => {
+  it.each([
+    [['--modes', 'parallel,fast'], /--modes: unknown mode "fast"; expected parallel, sequential, streaming/],
+    [['--chunks', '500,abc'], /--chunks: "abc" is not a positive integer/],
+    [['--repeat', '0'], /--repeat must be a positive integer, got 0/],
+    [['--records', '-5'], /--records must be a positive integer, got -5/],
+  ])('%j', async (flags, message) => {
+    const result = await runCli(['bench', ...flags, '--work', '/nonexistent-never-created'])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(message)
+    expect(result.stderr).not.toMatch(STACK_LINE)
+    expect(existsSync('/nonexistent-never-created')).toBe(false)
+  })
+})
