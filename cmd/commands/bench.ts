@@ -12,6 +12,7 @@ interface BenchArgs {
   seed: number
   out: string
   work: string
+  plainLoader: string
   json: boolean
 }
 
@@ -45,6 +46,7 @@ export function benchCommand(setExit: (code: number) => void): CommandModule<obj
         .option('seed', { type: 'number', default: d.seed, describe: 'seed of the generated data set' })
         .option('out', { type: 'string', default: 'bench/results', describe: 'directory for the JSON and Markdown results' })
         .option('work', { type: 'string', default: d.work, describe: 'directory for the data sets (kept, reused) and databases (removed)' })
+        .option('plain-loader', { type: 'string', default: d.plainLoader, describe: 'the plain loader script the speed-ups are taken against' })
         .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON instead of Markdown' }) as never,
     handler: async (args) => {
       const report = await runBench(
@@ -58,6 +60,7 @@ export function benchCommand(setExit: (code: number) => void): CommandModule<obj
           seed: args.seed,
           work: resolve(args.work),
           out: resolve(args.out),
+          plainLoader: resolve(args.plainLoader),
         },
         { progress: (line) => process.stderr.write(`${line}\n`) },
       )

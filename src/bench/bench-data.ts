@@ -12,6 +12,8 @@ export interface BenchSource {
   file: string
   records: number
   bytes: number
+  /** Of the file's bytes: a source whose file did not change is skipped by a re-sync. */
+  sha256: string
   spec: ResolvedSource
 }
 
@@ -52,12 +54,12 @@ async function generated(dir: string, records: number, seed: number, changeRate:
   return toCache(dir, report.sources)
 }
 
-function toCache(dir: string, files: readonly { name: string; file: string; records: number; bytes: number }[]): BenchCache {
+function toCache(dir: string, files: readonly { name: string; file: string; records: number; bytes: number; sha256: string }[]): BenchCache {
   const specs = builtInSources()
   const sources = files.map((f) => {
     const spec = specs.find((s) => s.name === f.name)
     if (spec === undefined) throw new Error(`bench: the generated source ${f.name} is not in the built-in configuration`)
-    return { name: f.name, file: join(dir, `${f.name}.ndjson`), records: f.records, bytes: f.bytes, spec }
+    return { name: f.name, file: join(dir, `${f.name}.ndjson`), records: f.records, bytes: f.bytes, sha256: f.sha256, spec }
   })
   return { dir, records: sum(sources.map((s) => s.records)), bytes: sum(sources.map((s) => s.bytes)), sources }
 }
@@ -79,7 +81,7 @@ async function subsetOf(base: BenchCache, records: number, dir: string): Promise
     reader.close()
     const text = `${lines.join('\n')}\n`
     writeFileSync(join(dir, `${source.name}.ndjson`), text)
-    files.push({ name: source.name, file: `${source.name}.ndjson`, records: lines.length, bytes: Buffer.byteLength(text) })
+    files.push({ name: source.name, file: `${source.name}.ndjson`, records: lines.length, bytes: Buffer.byteLength(text), sha256: '' })
   }
   return toCache(dir, files)
 }
@@ -91,6 +93,11 @@ export async function prepareBenchData(options: ResolvedBenchOptions): Promise<B
   const changed = await generated(join(options.work, `${name}-changed`), options.records, options.seed, 0.01)
   const subset = await subsetOf(base, options.naiveRecords, join(options.work, `${name}-first-${options.naiveRecords}`))
   return { base, changed, subset }
+}
+
+/** Records a re-sync of `changed` over a sync of `base` reads: those of the files that changed. */
+export function recordsToResync(base: BenchCache, changed: BenchCache): number {
+  return sum(changed.sources.filter((c) => base.sources.find((b) => b.name === c.name)?.sha256 !== c.sha256).map((c) => c.records))
 }
 
 function sum(values: readonly number[]): number {

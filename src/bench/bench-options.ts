@@ -1,4 +1,5 @@
 import { CachesyncError } from '../util/errors.js'
+import { PLAIN_LOADER } from './bench-paths.js'
 
 /** The sync modes a bench can compare (auto only picks one of them). */
 export const BENCH_MODES = ['parallel', 'sequential', 'streaming'] as const
@@ -24,6 +25,8 @@ export interface BenchOptions {
   work?: string
   /** Where the JSON and Markdown results are written; undefined writes none. */
   out?: string | undefined
+  /** The plain loader script. @default ../shared/tools/plain-loader.cjs beside the package */
+  plainLoader?: string
 }
 
 export interface ResolvedBenchOptions {
@@ -36,6 +39,7 @@ export interface ResolvedBenchOptions {
   readonly seed: number
   readonly work: string
   readonly out: string | undefined
+  readonly plainLoader: string
 }
 
 export const DEFAULT_BENCH_OPTIONS: ResolvedBenchOptions = Object.freeze({
@@ -48,6 +52,7 @@ export const DEFAULT_BENCH_OPTIONS: ResolvedBenchOptions = Object.freeze({
   seed: 1,
   work: '/tmp/cachesync-bench',
   out: undefined,
+  plainLoader: PLAIN_LOADER,
 })
 
 function positiveInteger(name: string, value: number | undefined, fallback: number): number {
@@ -78,5 +83,6 @@ export function resolveBenchOptions(options: BenchOptions = {}): ResolvedBenchOp
     seed: positiveInteger('seed', options.seed, DEFAULT_BENCH_OPTIONS.seed),
     work: options.work ?? DEFAULT_BENCH_OPTIONS.work,
     out: options.out,
+    plainLoader: options.plainLoader ?? DEFAULT_BENCH_OPTIONS.plainLoader,
   })
 }

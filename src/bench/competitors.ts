@@ -3,7 +3,7 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs'
 import { openDatabase } from '../sink/sqlite-driver.js'
 import { quoteIdent } from '../sink/sqlite-schema.js'
 import type { BenchCache } from './bench-data.js'
-import { BENCH_CHILD, CLI, PACKAGE_ROOT, PLAIN_LOADER } from './bench-paths.js'
+import { BENCH_CHILD, CLI, PACKAGE_ROOT } from './bench-paths.js'
 import type { BenchSample } from './bench-results.js'
 import { type MeasuredProcess, measureProcess } from './measure-process.js'
 import { type ShellStyle, shellLoadScript } from './sqlite-shell-scripts.js'
@@ -97,8 +97,7 @@ export async function runOurSync(run: SyncRun): Promise<BenchSample> {
 }
 
 /** Why a competitor cannot run here, or undefined when it can. */
-export function competitorMissing(id: 'plain' | 'sqlite3' | 'sqlite-utils'): string | undefined {
-  if (id === 'plain') return existsSync(PLAIN_LOADER) ? undefined : `not run: ${PLAIN_LOADER} not found (it lives in the project's ../shared)`
+export function competitorMissing(id: 'sqlite3' | 'sqlite-utils'): string | undefined {
   const found = spawnSync(id, ['--version'], { encoding: 'utf8' })
   if (found.error !== undefined || found.status !== 0) return `not run: the \`${id}\` command is not installed (Debian package ${id})`
   return undefined
@@ -115,9 +114,14 @@ export function toolVersion(id: 'sqlite3' | 'sqlite-utils'): string | undefined 
     : undefined
 }
 
+/** Why the plain loader cannot run, or undefined when its script is there. */
+export function plainLoaderMissing(script: string): string | undefined {
+  return existsSync(script) ? undefined : `not run: ${script} not found (the project's ../shared/tools/plain-loader.cjs)`
+}
+
 /** The project's plain loader: one thread, whole files, `JSON.parse` a line, positional INSERT OR REPLACE, one transaction. */
-export async function runPlainLoader(cache: BenchCache, db: string): Promise<BenchSample> {
-  const result = await measureProcess(process.execPath, [PLAIN_LOADER, PACKAGE_ROOT, cache.dir, freshDb(db)])
+export async function runPlainLoader(script: string, cache: BenchCache, db: string): Promise<BenchSample> {
+  const result = await measureProcess(process.execPath, [script, PACKAGE_ROOT, cache.dir, freshDb(db)])
   return { wallMs: result.wallMs, rssMb: result.rssMb, rows: checked('the plain loader', result, db, cache.records) }
 }
 

@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { sqliteVersion } from '../sink/sqlite-driver.js'
-import { type BenchData, prepareBenchData } from './bench-data.js'
+import { type BenchData, prepareBenchData, recordsToResync } from './bench-data.js'
 import { renderBenchMarkdown } from './bench-markdown.js'
 import { type BenchOptions, type ResolvedBenchOptions, resolveBenchOptions } from './bench-options.js'
 import { type BenchRun, type BenchSample, summarize } from './bench-results.js'
@@ -11,6 +11,7 @@ import {
   BenchRunError,
   competitorMissing,
   freshDb,
+  plainLoaderMissing,
   runCeiling,
   runNaive,
   runOurSync,
@@ -40,7 +41,7 @@ export interface BenchMachine {
 export interface BenchReport {
   date: string
   machine: BenchMachine
-  options: Omit<ResolvedBenchOptions, 'work' | 'out'>
+  options: Omit<ResolvedBenchOptions, 'work' | 'out' | 'plainLoader'>
   data: { records: number; bytes: number; changedRecords: number; subsetRecords: number }
   runs: BenchRun[]
   tables: BenchTables
@@ -100,7 +101,7 @@ function ourConfigs(options: ResolvedBenchOptions, data: BenchData, dbDir: strin
   return configs
 }
 
-function competitorConfigs(data: BenchData, dbDir: string): Config[] {
+function competitorConfigs(options: ResolvedBenchOptions, data: BenchData, dbDir: string): Config[] {
   const db = (id: string) => join(dbDir, `${id}.db`)
   const make = (id: string, label: string, records: number, missing: string | undefined, slow: boolean, once: () => Promise<BenchSample>): Config => ({
     run: { id, label, records, samples: [], ...(missing === undefined ? {} : { unavailable: missing }) },
@@ -109,7 +110,9 @@ function competitorConfigs(data: BenchData, dbDir: string): Config[] {
   })
   const sqlite3 = competitorMissing('sqlite3')
   return [
-    make('plain', 'plain loader', data.base.records, competitorMissing('plain'), false, () => runPlainLoader(data.base, db('plain'))),
+    make('plain', 'plain loader', data.base.records, plainLoaderMissing(options.plainLoader), false, () =>
+      runPlainLoader(options.plainLoader, data.base, db('plain')),
+    ),
     make('naive', 'naive baseline', data.subset.records, undefined, true, () => runNaive(data.subset, db('naive'))),
     make('sqlite3-import', 'sqlite3 shell, .import + json_extract', data.base.records, sqlite3, true, () =>
       runSqliteShell(data.base, db('sqlite3-import'), 'import'),
@@ -139,7 +142,7 @@ export async function runBench(input: BenchOptions = {}, hooks: RunBenchHooks = 
   mkdirSync(dbDir, { recursive: true })
   try {
     const ours = ourConfigs(options, data, dbDir)
-    const others = competitorConfigs(data, dbDir)
+    const others = competitorConfigs(options, data, dbDir)
     const [plain, ...slow] = others
     const order = [...(plain === undefined ? [] : [plain]), ...ours, ...slow]
     for (let round = 0; round < options.repeat; round++) {
@@ -166,7 +169,7 @@ export async function runBench(input: BenchOptions = {}, hooks: RunBenchHooks = 
       loadAverage: { start: loadStart, end: loadavg()[0] ?? 0 },
       rss: existsSync(GNU_TIME) ? `${GNU_TIME} -f %M (the process's own maxrss)` : "our sync's own peakRssMb; other tools not measured (no /usr/bin/time)",
     }
-    const { work: _work, out: _out, ...shown } = options
+    const { work: _work, out: _out, plainLoader: _plainLoader, ...shown } = options
     const report: BenchReport = {
       date: new Date().toISOString(),
       machine,
@@ -215,7 +218,15 @@ async function afterFirstSyncs(
     {
       run: changed,
       slow: false,
-      once: () => runOurSync({ cacheDir: data.changed.dir, db: copyDb(synced, copy), mode, chunk, expectRows: undefined, expectRead: data.changed.records }),
+      once: () =>
+        runOurSync({
+          cacheDir: data.changed.dir,
+          db: copyDb(synced, copy),
+          mode,
+          chunk,
+          expectRows: undefined,
+          expectRead: recordsToResync(data.base, data.changed),
+        }),
     },
   ]
   for (let round = 0; round < options.repeat; round++) {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { BenchReport } from '../../src/index.js'
@@ -120,5 +120,28 @@ describe('`cachesync bench` refuses bad flags with exit 2 and a message naming t
     expect(result.stderr).toMatch(message)
     expect(result.stderr).not.toMatch(STACK_LINE)
     expect(existsSync('/nonexistent-never-created')).toBe(false)
+  })
+})
+
+describe('`cachesync bench` on a machine without the competitors', () => {
+  const tmp = useTempDir()
+
+  it('gives each missing tool a row saying so, and still measures the rest', async () => {
+    // A PATH holding node alone: no sqlite3, no sqlite-utils (the children are started by absolute paths).
+    const bin = join(tmp(), 'bin')
+    mkdirSync(bin)
+    symlinkSync(process.execPath, join(bin, 'node'))
+    const args = ['bench', '--records', '600', '--repeat', '1', '--modes', 'sequential', '--naive-records', '30', '--json']
+    const run = await runCli([...args, '--plain-loader', join(tmp(), 'absent.cjs'), '--out', join(tmp(), 'out'), '--work', join(tmp(), 'work')], { PATH: bin })
+    expect(run.code, run.stderr).toBe(0)
+    const rows = (JSON.parse(run.stdout) as BenchReport).tables.sideBySide
+    const row = (id: string) => rows.find((r) => r.id === id)
+    expect(row('plain')).toMatchObject({ status: 'unavailable', reason: expect.stringContaining('absent.cjs not found') })
+    expect(row('sqlite3-import')).toMatchObject({ status: 'unavailable', reason: expect.stringContaining('`sqlite3` command is not installed') })
+    expect(row('sqlite3-json-each')?.status).toBe('unavailable')
+    expect(row('sqlite-utils')).toMatchObject({ status: 'unavailable', reason: expect.stringContaining('`sqlite-utils` command is not installed') })
+    expect(row('naive')?.status).toBe('measured')
+    expect(row('ceiling')?.status).toBe('measured')
+    expect(rows[0]?.id).toBe('sequential')
   })
 })
