@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { sqliteVersion } from '../sink/sqlite-driver.js'
@@ -79,6 +79,24 @@ async function attempt(config: Config): Promise<void> {
   }
 }
 
+/** Removes the databases of benches that were killed (their `db-<pid>` directory outlived the process). */
+function sweepDeadRuns(work: string): void {
+  for (const name of readdirSync(work)) {
+    const pid = /^db-(\d+)$/.exec(name)?.[1]
+    if (pid === undefined || isAlive(Number(pid))) continue
+    rmSync(join(work, name), { recursive: true, force: true })
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
 function copyDb(from: string, to: string): string {
   freshDb(to)
   copyFileSync(from, to)
@@ -103,9 +121,14 @@ function ourConfigs(options: ResolvedBenchOptions, data: BenchData, dbDir: strin
 
 function competitorConfigs(options: ResolvedBenchOptions, data: BenchData, dbDir: string): Config[] {
   const db = (id: string) => join(dbDir, `${id}.db`)
-  const make = (id: string, label: string, records: number, missing: string | undefined, slow: boolean, once: () => Promise<BenchSample>): Config => ({
+  // A competitor's database is never read again once its rows are counted: removed at once, to spare the disk.
+  const make = (id: string, label: string, records: number, missing: string | undefined, slow: boolean, load: () => Promise<BenchSample>): Config => ({
     run: { id, label, records, samples: [], ...(missing === undefined ? {} : { unavailable: missing }) },
-    once,
+    once: () =>
+      load().finally(() => {
+        freshDb(db(id))
+        rmSync(`${db(id)}.sql`, { force: true })
+      }),
     slow,
   })
   const sqlite3 = competitorMissing('sqlite3')
@@ -138,6 +161,7 @@ export async function runBench(input: BenchOptions = {}, hooks: RunBenchHooks = 
   mkdirSync(options.work, { recursive: true })
   say(`data set: ${options.records.toLocaleString('en-US')} records, seed ${options.seed}, in ${options.work}`)
   const data = await prepareBenchData(options)
+  sweepDeadRuns(options.work)
   const dbDir = join(options.work, `db-${process.pid}`)
   mkdirSync(dbDir, { recursive: true })
   try {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { BenchReport } from '../../src/index.js'
@@ -126,7 +126,10 @@ describe('`cachesync bench` refuses bad flags with exit 2 and a message naming t
 describe('`cachesync bench` on a machine without the competitors', () => {
   const tmp = useTempDir()
 
-  it('gives each missing tool a row saying so, and still measures the rest', async () => {
+  it('gives each missing tool a row saying so, still measures the rest, and sweeps the databases of a killed bench', async () => {
+    // What a bench killed mid-run leaves: its databases under db-<pid>, the pid gone (above Linux's pid_max).
+    mkdirSync(join(tmp(), 'work', 'db-999999999'), { recursive: true })
+    writeFileSync(join(tmp(), 'work', 'db-999999999', 'parallel.db'), 'left behind')
     // A PATH holding node alone: no sqlite3, no sqlite-utils (the children are started by absolute paths).
     const bin = join(tmp(), 'bin')
     mkdirSync(bin)
@@ -143,5 +146,6 @@ describe('`cachesync bench` on a machine without the competitors', () => {
     expect(row('naive')?.status).toBe('measured')
     expect(row('ceiling')?.status).toBe('measured')
     expect(rows[0]?.id).toBe('sequential')
+    expect(readdirSync(join(tmp(), 'work')).filter((f) => f.startsWith('db-'))).toEqual([])
   })
 })

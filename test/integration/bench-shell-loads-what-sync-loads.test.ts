@@ -26,7 +26,13 @@ describe.runIf(installed)('the bench’s sqlite3 shell scripts load what our syn
   it.each<ShellStyle>(['import', 'json-each'])('%s', (style) => {
     const db = join(tmp(), `${style}.db`)
     const script = join(tmp(), `${style}.sql`)
-    writeFileSync(script, shellLoadScript(sources.map((spec) => ({ file: join(tmp(), 'cache', `${spec.name}.ndjson`), spec })), style))
+    writeFileSync(
+      script,
+      shellLoadScript(
+        sources.map((spec) => ({ file: join(tmp(), 'cache', `${spec.name}.ndjson`), spec })),
+        style,
+      ),
+    )
     const shell = spawnSync('sqlite3', [db], { input: `.read ${JSON.stringify(script)}\n`, encoding: 'utf8' })
     expect(shell.status, shell.stderr).toBe(0)
     for (const spec of sources) {
