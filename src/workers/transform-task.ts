@@ -45,6 +45,8 @@ export interface TaskTimings {
 export type TransformResult =
   | {
       ok: true
+      /** False when no record made a row: there is no staging file to merge. */
+      staged: boolean
       counts: ProcessorCounts
       /** Lines in the range, so the coordinator can number the lines of later ranges. */
       lines: number

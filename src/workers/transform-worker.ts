@@ -22,7 +22,9 @@ const reader = new ReusableBuffer()
 /** Piscina's entry: parse, map and hash one range of a cache file into a staging file. */
 export default function transform(task: TransformTask): TransformResult {
   if (task.markOnly) return markSeen(task)
-  const staging = new StagingFile(task.stagingPath, task.mapping.columns.length, task.keyIndexes)
+  // Made with the first row: most ranges of a re-sync have none, and an empty file would cost its
+  // creation here and an ATTACH and a merge on the writer's thread.
+  let staging: StagingFile | undefined
   try {
     const timings = { read: 0, transform: 0, write: 0 }
     let started = performance.now()
@@ -30,7 +32,8 @@ export default function transform(task: TransformTask): TransformResult {
     const batch: { values: RowValues; hash: Buffer }[] = []
     const flush = (): void => {
       const started = performance.now()
-      for (const row of batch) staging.add(row.values, row.hash)
+      if (batch.length > 0) staging ??= new StagingFile(task.stagingPath, task.mapping.columns.length, task.keyIndexes)
+      for (const row of batch) staging?.add(row.values, row.hash)
       batch.length = 0
       timings.write += performance.now() - started
     }
@@ -58,11 +61,11 @@ export default function transform(task: TransformTask): TransformResult {
     flush()
     const finishing = performance.now()
     timings.transform = finishing - started - timings.write
-    staging.finish()
+    staging?.finish()
     timings.write += performance.now() - finishing
-    return { ok: true, counts: processor.counts, lines, rejects: processor.rejects, timings }
+    return { ok: true, staged: staging !== undefined, counts: processor.counts, lines, rejects: processor.rejects, timings }
   } catch (err) {
-    staging.discard()
+    staging?.discard()
     // A full disk or a read-only directory under the staging file is the database's failure: say so.
     return { ok: false, error: serializeError(translateSqliteError(err, task.stagingPath)) }
   }
@@ -75,7 +78,7 @@ function markSeen(task: TransformTask): TransformResult {
     const known = task.known === undefined ? undefined : HashSetUnion.fromMemory(task.known)
     const lines = known === undefined ? 0 : forEachLine(readBytes(task.file, task.range, task.gzip, reader), (bytes) => known.markSeen(probeRowHash(bytes)))
     const counts = { read: 0, known: 0, mapped: 0, rejected: 0 }
-    return { ok: true, counts, lines, rejects: [], timings: { read: 0, transform: performance.now() - started, write: 0 } }
+    return { ok: true, staged: false, counts, lines, rejects: [], timings: { read: 0, transform: performance.now() - started, write: 0 } }
   } catch (err) {
     return { ok: false, error: serializeError(err) }
   }

@@ -188,10 +188,11 @@ async function mergeInOrder(
         continue
       }
       const at = { byteOffset: task.range.end, records: from.records + run.counts.read, lines: linesBefore }
-      addWritten(
-        run,
-        timed(ctx.busy, 'write', () => job.writer.mergeStaging(task.stagingPath, (merge) => commitChunk(job, run, merge, at))),
-      )
+      // A range without a row still commits its checkpoint (and rejects): the resume point moves on.
+      const write = result.staged
+        ? () => job.writer.mergeStaging(task.stagingPath, (merge) => commitChunk(job, run, merge, at))
+        : () => commitChunk(job, run, () => ({ inserted: 0, updated: 0 }), at)
+      addWritten(run, timed(ctx.busy, 'write', write))
       ctx.onProgress?.({ source: job.source.name, bytesDone: task.range.end, bytesTotal: job.file.bytes, records: at.records })
       onMerged()
     } finally {
