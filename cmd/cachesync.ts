@@ -5,7 +5,10 @@ import { backupCommand } from './commands/backup.js'
 import { benchCommand } from './commands/bench.js'
 import { demoCommand } from './commands/demo.js'
 import { generateCommand } from './commands/generate.js'
+import { historyCommand } from './commands/history.js'
+import { monitorCommand } from './commands/monitor.js'
 import { serveDemoCommand } from './commands/serve-demo.js'
+import { statusCommand } from './commands/status.js'
 import { syncCommand } from './commands/sync.js'
 import { warmCommand } from './commands/warm.js'
 import { VERSION } from './version.js'
@@ -19,7 +22,7 @@ async function main(argv: string[]): Promise<number> {
     .scriptName('cachesync')
     .version(VERSION)
     .strict()
-    .demandCommand(1, 'Name a command: warm, sync, generate, serve-demo, demo, backup or bench (see --help).')
+    .demandCommand(1, 'Name a command: warm, sync, monitor, status, history, backup, bench, generate, serve-demo or demo (see --help).')
     .command(warmCommand((code) => (exitCode = code)))
     .command(syncCommand((code) => (exitCode = code)))
     .command(generateCommand((code) => (exitCode = code)))
@@ -27,6 +30,9 @@ async function main(argv: string[]): Promise<number> {
     .command(serveDemoCommand((code) => (exitCode = code)))
     .command(backupCommand((code) => (exitCode = code)))
     .command(benchCommand((code) => (exitCode = code)))
+    .command(monitorCommand((code) => (exitCode = code)))
+    .command(statusCommand((code) => (exitCode = code)))
+    .command(historyCommand((code) => (exitCode = code)))
     .fail((message, err) => {
       if (err) throw err
       throw new UsageError(message)

@@ -76,3 +76,9 @@ function isAlive(holder: LockHolder): boolean {
     return (err as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
+
+/** Who holds the lock at `path`, and whether that process is alive; undefined when there is no lock file. */
+export function inspectLock(path: string): (LockHolder & { readonly alive: boolean }) | undefined {
+  const holder = readHolder(path)
+  return holder === undefined ? undefined : { ...holder, alive: isAlive(holder) }
+}

@@ -12,6 +12,7 @@ export class CircuitBreakers {
   readonly #policy: ResolvedBreaker
   readonly #now: () => number
   readonly #hosts = new Map<string, State>()
+  #opens = 0
 
   constructor(policy: ResolvedBreaker, now: () => number = Date.now) {
     this.#policy = policy
@@ -44,7 +45,14 @@ export class CircuitBreakers {
   failed(host: string): void {
     const state = this.#hosts.get(host) ?? { kind: 'closed', failures: 0 }
     const failures = state.kind === 'closed' ? state.failures + 1 : this.#policy.failures
-    this.#hosts.set(host, failures >= this.#policy.failures ? { kind: 'open', until: this.#now() + this.#policy.openForMs } : { kind: 'closed', failures })
+    const opens = failures >= this.#policy.failures
+    if (opens && state.kind !== 'open') this.#opens++
+    this.#hosts.set(host, opens ? { kind: 'open', until: this.#now() + this.#policy.openForMs } : { kind: 'closed', failures })
+  }
+
+  /** Times a circuit opened (closed or half-open to open) since these breakers were made. */
+  get opens(): number {
+    return this.#opens
   }
 
   /** A request that was let through ended without telling anything about the host (cancelled, bad body). */

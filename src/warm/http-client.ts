@@ -114,3 +114,24 @@ export class UnsupportedEncodingError extends Error {
     this.name = 'UnsupportedEncodingError'
   }
 }
+
+/**
+ * POSTs a JSON body and returns the response status; a network error or a timeout throws. A pool of its
+ * own, closed at the end, so that no keep-alive connection holds the process open.
+ */
+export async function postJson(url: string, body: unknown, options: { timeoutMs: number; userAgent: string }): Promise<number> {
+  const agent = new Agent({ connections: 1, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs, connectTimeout: options.timeoutMs })
+  try {
+    const response = await request(url, {
+      dispatcher: agent,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'user-agent': options.userAgent },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(options.timeoutMs),
+    })
+    await response.body.dump({ limit: 64 * 1024 }).catch(() => undefined)
+    return response.statusCode
+  } finally {
+    await agent.close().catch(() => undefined)
+  }
+}

@@ -11,6 +11,7 @@ import { CircuitBreakers } from './circuit-breaker.js'
 import { HostPacer, realSleep, type Sleep } from './host-pacer.js'
 import { createHttpClient, type HttpClient } from './http-client.js'
 import { createRequestLimiter } from './request-limiter.js'
+import { recordWarm } from './warm-record.js'
 import type { WarmProgressEvent, WarmReport } from './warm-report.js'
 import { type WarmContext, warmSource } from './warm-source.js'
 
@@ -93,13 +94,20 @@ export async function runWarm(config: ResolvedConfig, options: WarmOptions = {})
       version: PACKAGE_VERSION,
       onProgress: options.onProgress,
     }
+    const breakers = ctx.guards.breakers
+    const opensBefore = breakers.opens
     const reports = await Promise.all(sources.map(([source, http]) => warmSource(source, http, ctx)))
-    return {
+    const report: WarmReport = {
       ok: reports.every((r) => r.outcome !== 'failed'),
       sources: reports,
       ms: performance.now() - started,
       peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      breakerOpens: breakers.opens - opensBefore,
     }
+    await recordWarm(config.cacheDir, report, new Date(now())).catch((err: unknown) =>
+      ctx.logger.warn({ error: (err as Error)?.message ?? String(err) }, 'could not record the warm outcome in the cache directory'),
+    )
+    return report
   } finally {
     if (options.client === undefined) await client?.close()
     lock.release()

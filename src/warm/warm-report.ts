@@ -21,6 +21,8 @@ export interface WarmReport {
   readonly ms: number
   /** Peak resident memory of the process so far. */
   readonly peakRssMb: number
+  /** Times a host's circuit breaker opened during the run. */
+  readonly breakerOpens: number
 }
 
 /** Emitted as a source's pages arrive. */

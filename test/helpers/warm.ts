@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { type ResolvedConfig, resolveConfig } from '../../src/index.js'
+import { type ResolvedConfig, resolveConfig, WARM_RECORD_FILE } from '../../src/index.js'
 
 /** Retries in milliseconds, no jitter: what the warm tests use unless they test the defaults. */
 export const FAST_RETRY = { attempts: 3, initialDelay: 5, maxDelay: 40, factor: 2, jitter: 0 } as const
@@ -53,11 +53,16 @@ export async function startServer(handler: (req: IncomingMessage, res: ServerRes
   }
 }
 
-/** `{ name: sha256 }` of every file in a directory: to show that nothing in it changed. */
+/**
+ * `{ name: sha256 }` of every file in a directory: to show that nothing in it changed. The warm record
+ * (`.cachesync-warm.json`, each source's last warm outcome) is left out: every warm rewrites it, and it
+ * is bookkeeping, not cache.
+ */
 export function snapshotDir(dir: string): Record<string, string> {
   if (!existsSync(dir)) return {}
   return Object.fromEntries(
     readdirSync(dir)
+      .filter((name) => name !== WARM_RECORD_FILE)
       .sort()
       .map((name) => [
         name,

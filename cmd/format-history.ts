@@ -1,0 +1,45 @@
+import type { RecordedRun } from '../src/index.js'
+import { fmtInt, fmtMs, fmtWhen, formatTable } from './format-table.js'
+
+/** `cachesync history` for a person: one row per run, oldest first, so the newest is next to the prompt. */
+export function formatHistory(runs: readonly RecordedRun[]): string {
+  if (runs.length === 0) return 'no sync recorded yet'
+  const header = [
+    'run',
+    'started (UTC)',
+    'mode',
+    'outcome',
+    'chunk',
+    'records',
+    'rec/s',
+    'db init',
+    'read',
+    'transform',
+    'write',
+    'finalize',
+    'total',
+    'peak RSS',
+  ]
+  const ms = (value: number | undefined): string => (value === undefined ? '-' : fmtMs(value))
+  const rows = [...runs]
+    .sort((a, b) => a.id - b.id)
+    .map((r) => [
+      String(r.id),
+      fmtWhen(r.startedAt),
+      r.mode ?? '-',
+      r.outcome,
+      r.chunk === undefined ? '-' : fmtInt(r.chunk),
+      fmtInt(r.records.read),
+      r.recordsPerSec === undefined ? '-' : fmtInt(r.recordsPerSec),
+      ms(r.phases?.dbInit),
+      ms(r.phases?.read),
+      ms(r.phases?.transform),
+      ms(r.phases?.write),
+      ms(r.phases?.finalize),
+      ms(r.phases?.total),
+      r.peakRssMb === undefined ? '-' : `${fmtInt(r.peakRssMb)} MB`,
+    ])
+  const lines = formatTable(header, rows, 'rlllrrrrrrrrrr')
+  for (const r of runs) if (r.outcome !== 'ok' && r.error !== undefined) lines.push(`  ✗ run ${r.id}: ${r.error.replaceAll('\n', '; ')}`)
+  return lines.join('\n')
+}

@@ -1,0 +1,60 @@
+import type { LockState, Status } from '../src/index.js'
+import { fmtAge, fmtBytes, fmtInt, fmtMs, fmtWhen, formatTable } from './format-table.js'
+
+/** `cachesync status` for a person: the database, what is running, then one row per source. */
+export function formatStatus(status: Status): string {
+  const now = Date.parse(status.at)
+  const db = status.db
+  const lines: string[] = []
+  if (!db.exists) lines.push(`database ${db.path}: does not exist yet — \`cachesync sync\` creates it`)
+  else {
+    lines.push(`database ${db.path}: ${fmtBytes(db.bytes)}, ${fmtInt(db.pages)} pages of ${fmtInt(db.pageSize)} B (${fmtInt(db.freePages)} free)`)
+    const run = db.lastRun
+    lines.push(
+      run === undefined
+        ? '  no sync recorded yet'
+        : `  last sync: run ${run.id} ${run.outcome}, ${fmtWhen(run.startedAt)} UTC (${fmtAge(now - Date.parse(run.startedAt))} ago)` +
+            `${run.phases === undefined ? '' : `, took ${fmtMs(run.phases.total)}`}, ${fmtInt(run.records.read)} records read`,
+    )
+    if (run?.error !== undefined && run.outcome !== 'ok') lines.push(`  error: ${run.error.replaceAll('\n', '; ')}`)
+  }
+  lines.push(`sync: ${lockLine(status.db.syncLock, 'the next sync takes it over')}`)
+  lines.push(`warm: ${lockLine(status.warmLock, 'the next warm takes it over')} (cache ${status.cacheDir})`)
+  lines.push('')
+  const header = ['source', 'last sync', 'state', 'rows', 'deleted', 'ins', 'upd', 'del', 'rej', 'cache', 'age', 'fresh', 'last warm']
+  const rows = status.sources.map((s) => {
+    const sync = s.lastSync
+    const c = s.cache
+    return [
+      s.name,
+      sync === undefined ? 'never' : `${fmtAge(now - Date.parse(sync.at))} ago`,
+      sync?.state ?? '-',
+      s.rows === undefined ? '-' : fmtInt(s.rows.live),
+      s.rows === undefined ? '-' : fmtInt(s.rows.deleted),
+      ...(sync === undefined ? ['-', '-', '-', '-'] : [sync.records.inserted, sync.records.updated, sync.records.deleted, sync.records.rejected].map(fmtInt)),
+      c.bytes === undefined ? 'missing' : fmtBytes(c.bytes),
+      c.ageMs === undefined ? '-' : fmtAge(c.ageMs),
+      c.fresh === undefined
+        ? c.file === undefined
+          ? '-'
+          : 'no max-age'
+        : c.fresh
+          ? `yes (<${fmtAge(c.maxAgeMs ?? 0)})`
+          : `STALE (>${fmtAge(c.maxAgeMs ?? 0)})`,
+      s.lastWarm === undefined ? 'not recorded' : `${s.lastWarm.outcome}, ${fmtAge(now - Date.parse(s.lastWarm.at))} ago`,
+    ]
+  })
+  lines.push(...formatTable(header, rows, 'lllrrrrrrrrll'))
+  for (const s of status.sources) {
+    if (s.lastSync?.error !== undefined) lines.push(`  ✗ ${s.name}, last sync: ${s.lastSync.error}`)
+    if (s.lastWarm?.error !== undefined) lines.push(`  ✗ ${s.name}, last warm: ${s.lastWarm.error}`)
+    if (s.cache.missing !== undefined) lines.push(`  ! ${s.cache.missing}`)
+  }
+  return lines.join('\n')
+}
+
+function lockLine(lock: LockState, staleAdvice: string): string {
+  if (lock === undefined) return 'not running'
+  if (!lock.alive) return `not running (stale lock of pid ${lock.pid}, since ${fmtWhen(lock.startedAt)}: ${staleAdvice})`
+  return `RUNNING: pid ${lock.pid} on ${lock.host}, since ${fmtWhen(lock.startedAt)}`
+}
