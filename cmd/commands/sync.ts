@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs'
-import { ConfigError, MAINTENANCE_MODES, type MaintenanceMode, runSync, type SyncReport } from '../../src/index.js'
+import { ConfigError, failedSyncMetrics, MAINTENANCE_MODES, type MaintenanceMode, runSync, type SyncReport, syncMetrics } from '../../src/index.js'
 import { formatSyncReport } from '../format-report.js'
+import { METRICS_FILE_DESCRIBE, metricsPath, writeMetrics } from '../metrics-option.js'
 import { createProgress } from '../progress.js'
 import { cliLogger, loadConfig, withConfigOptions } from '../shared-options.js'
 
@@ -20,6 +21,7 @@ interface SyncArgs {
   progress: boolean
   vacuum: MaintenanceMode
   backupBefore: boolean
+  metricsFile?: string
 }
 
 export function syncCommand(setExit: (code: number) => void): CommandModule<object, SyncArgs> {
@@ -44,10 +46,12 @@ export function syncCommand(setExit: (code: number) => void): CommandModule<obje
           describe: 'after the run: ANALYZE, VACUUM (full) or nothing; auto analyzes when many rows changed',
         })
         .option('backup-before', { type: 'boolean', default: false, describe: 'take a verified backup (see `cachesync backup`) before writing' })
+        .option('metrics-file', { type: 'string', describe: METRICS_FILE_DESCRIBE })
         .option('progress', { type: 'boolean', default: true, describe: 'show progress (a bar on a terminal, log lines otherwise)' }) as never,
     handler: async (args) => {
       // CACHESYNC_CHUNK=auto is read here; a number (or a mistake) there is the configuration's to check.
       const chunk = parseChunk(args.chunk ?? (process.env.CACHESYNC_CHUNK === 'auto' ? 'auto' : undefined))
+      const metricsFile = metricsPath(args.metricsFile)
       const config = loadConfig(
         args,
         { mode: args.mode, chunk: chunk.size, workers: args.workers, maxRejects: args.maxRejects },
@@ -67,11 +71,15 @@ export function syncCommand(setExit: (code: number) => void): CommandModule<obje
           logger,
           onProgress: progress.onProgress,
         })
+      } catch (err) {
+        if (metricsFile !== undefined) await writeMetrics(metricsFile, failedSyncMetrics(new Date()))
+        throw err
       } finally {
         progress.stop()
       }
       process.stdout.write(args.json ? `${JSON.stringify(toJson(report))}\n` : `${formatSyncReport(report)}\n`)
-      setExit(report.ok ? 0 : 1)
+      const metricsWritten = metricsFile === undefined || (await writeMetrics(metricsFile, syncMetrics(report, new Date())))
+      setExit(report.ok && metricsWritten ? 0 : 1)
     },
   }
 }

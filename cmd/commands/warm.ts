@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs'
-import { CachesyncError, parseDuration, runWarm, type WarmReport } from '../../src/index.js'
+import { CachesyncError, parseDuration, runWarm, type WarmReport, warmMetrics } from '../../src/index.js'
 import { formatWarmReport, warmToJson } from '../format-warm-report.js'
+import { METRICS_FILE_DESCRIBE, metricsPath, writeMetrics } from '../metrics-option.js'
 import { cliLogger, loadConfig } from '../shared-options.js'
 import { createWarmProgress } from '../warm-progress.js'
 
@@ -15,6 +16,7 @@ interface WarmArgs {
   baseUrl?: string
   progress: boolean
   allowShrink: boolean
+  metricsFile?: string
 }
 
 export function warmCommand(setExit: (code: number) => void): CommandModule<object, WarmArgs> {
@@ -35,6 +37,7 @@ export function warmCommand(setExit: (code: number) => void): CommandModule<obje
           describe: "accept a fetch with fewer records than the source's minRecords, or dropping more than its maxShrink [default: 50 %]",
         })
         .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout at the end' })
+        .option('metrics-file', { type: 'string', describe: METRICS_FILE_DESCRIBE })
         .option('log-level', { type: 'string', describe: 'fatal, error, warn, info, debug or silent; env CACHESYNC_LOG_LEVEL' })
         .option('progress', { type: 'boolean', default: true, describe: 'show progress (a line per source on a terminal, log lines otherwise)' }) as never,
     handler: async (args) => {
@@ -42,6 +45,7 @@ export function warmCommand(setExit: (code: number) => void): CommandModule<obje
       if (args.maxAge !== undefined && maxAgeMs === undefined) {
         throw new CachesyncError('ERR_USAGE', `--max-age ${JSON.stringify(args.maxAge)}: must be a duration such as 90s, 30m, 1h or 1d`)
       }
+      const metricsFile = metricsPath(args.metricsFile)
       const config = loadConfig(args, { baseUrl: args.baseUrl, ...(args.concurrency === undefined ? {} : { warm: { concurrency: args.concurrency } }) })
       // Info lines would tear through the progress lines on a terminal: there they are asked for explicitly.
       const quietOnTty = args.progress && process.stderr.isTTY === true && process.env.CACHESYNC_LOG_LEVEL === undefined
@@ -65,7 +69,8 @@ export function warmCommand(setExit: (code: number) => void): CommandModule<obje
         process.off('SIGINT', onSignal).off('SIGTERM', onSignal)
       }
       process.stdout.write(args.json ? `${JSON.stringify(warmToJson(report))}\n` : `${formatWarmReport(report)}\n`)
-      setExit(report.ok ? 0 : 1)
+      const metricsWritten = metricsFile === undefined || (await writeMetrics(metricsFile, warmMetrics(report, new Date())))
+      setExit(report.ok && metricsWritten ? 0 : 1)
     },
   }
 }

@@ -1,0 +1,23 @@
+import { resolve } from 'node:path'
+import { checkMetricsPath, type MetricFamily, writeMetricsFile } from '../src/index.js'
+
+export const METRICS_FILE_DESCRIBE = 'write Prometheus metrics of the run to this file (node_exporter textfile collector: temp file, then rename)'
+
+/** The `--metrics-file` path, resolved and checked before the run starts; undefined when not asked for. */
+export function metricsPath(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined
+  const path = resolve(raw)
+  checkMetricsPath(path)
+  return path
+}
+
+/** Writes the metrics; a failure is said on stderr and returns false: the run itself is done and kept. */
+export async function writeMetrics(path: string, families: readonly MetricFamily[]): Promise<boolean> {
+  try {
+    await writeMetricsFile(path, families)
+    return true
+  } catch (err) {
+    process.stderr.write(`cachesync: ${(err as Error).message}\n`)
+    return false
+  }
+}
