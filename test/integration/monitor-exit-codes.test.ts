@@ -14,7 +14,16 @@ interface MonitorJson {
   exitCode: number
   message: string
   alerts: { rule: string; message: string }[]
-  measured: { kind: string; ok: boolean; seconds: number | null; records: { read: number }; recordsPerSec: number | null; peakRssMb: number | null; runId: number | null; error: string | null }
+  measured: {
+    kind: string
+    ok: boolean
+    seconds: number | null
+    records: { read: number }
+    recordsPerSec: number | null
+    peakRssMb: number | null
+    runId: number | null
+    error: string | null
+  }
 }
 
 /**

@@ -1,10 +1,11 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type DemoApi, generateDmrCache, startDemoApi } from '../../src/index.js'
 import { query } from '../helpers/database.js'
 import { runCli, STACK_LINE } from '../helpers/run-cli.js'
 import { useTempDir } from '../helpers/temp-dir.js'
+import { allElements, parseXml } from '../helpers/xml.js'
 
 interface RunJson {
   id: number
@@ -91,13 +92,36 @@ describe('status and history on a database with several runs', () => {
     const result = await runCli(['history', '--db', db()])
     expect(result.code, result.stderr).toBe(0)
     const lines = result.stdout.trimEnd().split('\n')
-    expect(lines[0]).toMatch(/^run\s+started \(UTC\)\s+mode\s+outcome\s+chunk\s+records\s+rec\/s\s+db init\s+read\s+transform\s+write\s+finalize\s+total\s+peak RSS$/)
+    expect(lines[0]).toMatch(
+      /^run\s+started \(UTC\)\s+mode\s+outcome\s+chunk\s+records\s+rec\/s\s+db init\s+read\s+transform\s+write\s+finalize\s+total\s+peak RSS$/,
+    )
     expect(lines.slice(1, 5).map((line) => line.split(/\s+/)[4])).toEqual(['parallel', 'sequential', 'streaming', expect.any(String)])
     expect(lines.slice(1, 5).map((line) => line.split(/\s+/)[5])).toEqual(['ok', 'ok', 'ok', 'partial'])
     expect(lines[1]).toMatch(/ 2,000 +[\d,]+ +.* \d+ MB$/)
     expect(lines[5]).toMatch(/^ {2}✗ run \d+: rptrs: /)
     const limited = await runCli(['history', '--db', db(), '--limit', '2', '--json'])
     expect((JSON.parse(limited.stdout) as { runs: RunJson[] }).runs.map((r) => r.outcome)).toEqual(['partial', 'ok'])
+  })
+
+  it('history --plot FILE.svg draws a well-formed SVG with one point per run in each panel', async () => {
+    const plot = join(tmp(), 'history.svg')
+    const result = await runCli(['history', '--db', db(), '--plot', plot])
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stdout).toContain(`plot: ${plot} (4 runs)`)
+    const ids = query<{ id: number }>(db(), 'SELECT id FROM sync_runs ORDER BY id').map((r) => String(r.id))
+    const circles = allElements(parseXml(readFileSync(plot, 'utf8'))).filter((e) => e.name === 'circle')
+    expect(circles.filter((c) => c.attributes.class === 'time').map((c) => c.attributes['data-run'])).toEqual(ids)
+    expect(circles.filter((c) => c.attributes.class === 'rate').map((c) => c.attributes['data-run'])).toEqual(ids)
+    expect(readdirSync(tmp()).filter((name) => name.endsWith('.tmp'))).toEqual([])
+  })
+
+  it('history --plot FILE.png is refused before anything is read, with the command that converts an SVG', async () => {
+    const png = join(tmp(), 'history.png')
+    const result = await runCli(['history', '--db', db(), '--plot', png])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain(`--plot ${png}: cachesync draws SVG only; write ${join(tmp(), 'history.svg')} and convert it, e.g. \`rsvg-convert`)
+    expect(result.stdout).toBe('')
+    expect(existsSync(png)).toBe(false)
   })
 
   it('status --json: per source rows, last sync, cache age and freshness, last warm; database size and pages; nothing running', async () => {

@@ -17,6 +17,21 @@ function failFast(b: CircuitBreakers, host: string): string {
 }
 
 describe('circuit breaker', () => {
+  it('counts the times a circuit opened: from closed, and again from half-open after a failed probe', () => {
+    const { b, clock } = breakers()
+    expect(b.opens).toBe(0)
+    for (let i = 0; i < 3; i++) {
+      b.enter('a:1')
+      b.failed('a:1')
+    }
+    expect(b.opens).toBe(1)
+    clock.now += 60_001
+    b.enter('a:1')
+    b.failed('a:1')
+    expect(b.stateOf('a:1')).toBe('open')
+    expect(b.opens).toBe(2)
+  })
+
   it('opens after the configured consecutive failures, for that host only', () => {
     const { b } = breakers()
     for (let i = 0; i < 2; i++) {
