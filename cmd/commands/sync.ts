@@ -1,5 +1,14 @@
 import type { CommandModule } from 'yargs'
-import { ConfigError, failedSyncMetrics, MAINTENANCE_MODES, type MaintenanceMode, runSync, type SyncReport, syncMetrics } from '../../src/index.js'
+import {
+  ConfigError,
+  databaseBytes,
+  failedSyncMetrics,
+  MAINTENANCE_MODES,
+  type MaintenanceMode,
+  runSync,
+  type SyncReport,
+  syncMetrics,
+} from '../../src/index.js'
 import { formatSyncReport } from '../format-report.js'
 import { METRICS_FILE_DESCRIBE, metricsPath, writeMetrics } from '../metrics-option.js'
 import { createProgress } from '../progress.js'
@@ -78,7 +87,8 @@ export function syncCommand(setExit: (code: number) => void): CommandModule<obje
         progress.stop()
       }
       process.stdout.write(args.json ? `${JSON.stringify(toJson(report))}\n` : `${formatSyncReport(report)}\n`)
-      const metricsWritten = metricsFile === undefined || (await writeMetrics(metricsFile, syncMetrics(report, new Date())))
+      const metricsWritten =
+        metricsFile === undefined || (await writeMetrics(metricsFile, syncMetrics(report, new Date(), report.dryRun ? undefined : databaseBytes(config.db))))
       setExit(report.ok && metricsWritten ? 0 : 1)
     },
   }

@@ -11,8 +11,11 @@ const PHASES: readonly [keyof PhaseTimes, string][] = [
   ['finalize', 'finalize'],
 ]
 
-/** The metrics of a finished sync run (`sync --metrics-file`): the run as a whole, then per source. */
-export function syncMetrics(report: SyncReport, endedAt: Date): MetricFamily[] {
+/**
+ * The metrics of a finished sync run (`sync --metrics-file`): the run as a whole, then per source.
+ * `databaseBytes` (the file and its WAL), when given, lets a dashboard draw the database's growth.
+ */
+export function syncMetrics(report: SyncReport, endedAt: Date, databaseBytes?: number): MetricFamily[] {
   const failed = report.sources.filter((s) => s.state === 'failed')
   return [
     ...runFamilies(endedAt, report.ok, failed.length),
@@ -29,6 +32,9 @@ export function syncMetrics(report: SyncReport, endedAt: Date): MetricFamily[] {
     ),
     gauge('cachesync_sync_records_per_second', 'Records read per second of wall time in the last sync run.', [{ value: report.recordsPerSec }]),
     gauge('cachesync_sync_peak_rss_bytes', 'Peak resident memory of the last sync run.', [{ value: report.peakRssMb * 1024 * 1024 }]),
+    ...(databaseBytes === undefined
+      ? []
+      : [gauge('cachesync_sync_database_bytes', 'Size of the database file and its WAL after the last sync run.', [{ value: databaseBytes }])]),
     gauge('cachesync_sync_dry_run', '1 when the last sync run was a dry run (nothing written).', [{ value: report.dryRun ? 1 : 0 }]),
     gauge('cachesync_sync_cache_unchanged', 'Sources whose cache file was unchanged since their last sync (skipped: a cache hit) in the last sync run.', [
       { value: report.sources.filter((s) => s.state === 'unchanged').length },

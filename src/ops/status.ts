@@ -5,6 +5,7 @@ import type { ResolvedConfig, ResolvedSource } from '../config/resolve-config.js
 import type { RecordCounts } from '../engine/sync-report.js'
 import type { SqliteDatabase } from '../sink/sqlite-driver.js'
 import { quoteIdent } from '../sink/sqlite-schema.js'
+import { databaseBytes } from '../util/database-bytes.js'
 import { CachesyncError } from '../util/errors.js'
 import { inspectLock, type LockHolder } from '../util/pid-lock.js'
 import { WARM_LOCK_FILE } from '../warm/run-warm.js'
@@ -116,7 +117,7 @@ function databaseStatus(path: string, db: SqliteDatabase | undefined, lastRun: R
   return {
     path,
     exists: true,
-    bytes: sizeOf(path) + sizeOf(`${path}-wal`),
+    bytes: databaseBytes(path),
     pages: pragma('page_count'),
     pageSize: pragma('page_size'),
     freePages: pragma('freelist_count'),
@@ -172,12 +173,4 @@ function syncedAtBySource(db: SqliteDatabase): Map<string, string> {
 
 function tableNames(db: SqliteDatabase): Set<string> {
   return new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[])
-}
-
-function sizeOf(path: string): number {
-  try {
-    return statSync(path).size
-  } catch {
-    return 0
-  }
 }

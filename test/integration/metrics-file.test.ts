@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type DemoApi, generateDmrCache, startDemoApi } from '../../src/index.js'
@@ -88,6 +88,8 @@ describe('--metrics-file writes Prometheus text that agrees with the run’s --j
     expect(value(metrics, 'cachesync_sync_duration_seconds') * 1000).toBeCloseTo(report.phases.total, 0)
     expect(value(metrics, 'cachesync_sync_records_per_second')).toBe(report.recordsPerSec)
     expect(value(metrics, 'cachesync_sync_peak_rss_bytes')).toBe(report.peakRssMb * 1024 * 1024)
+    const db = join(tmp(), 'a.db')
+    expect(value(metrics, 'cachesync_sync_database_bytes')).toBe(statSync(db).size + (existsSync(`${db}-wal`) ? statSync(`${db}-wal`).size : 0))
     for (const [name, family] of metrics) {
       expect(family.help.length, name).toBeGreaterThan(10)
       expect(family.type, name).toBe('gauge')
