@@ -27,7 +27,7 @@ export function formatStatus(status: Status): string {
     const c = s.cache
     return [
       s.name,
-      sync === undefined ? 'never' : `${fmtAge(now - Date.parse(sync.at))} ago`,
+      sync !== undefined ? `${fmtAge(now - Date.parse(sync.at))} ago` : s.syncedAt !== undefined ? `${fmtAge(now - Date.parse(s.syncedAt))} ago` : 'never',
       sync?.state ?? '-',
       s.rows === undefined ? '-' : fmtInt(s.rows.live),
       s.rows === undefined ? '-' : fmtInt(s.rows.deleted),
