@@ -84,7 +84,9 @@ describe('credentials', () => {
       filesUnder(cacheDir)
         .map((f) => f.slice(cacheDir.length + 1))
         .sort(),
-    ).toEqual(['rptrs.meta.json', 'rptrs.ndjson', 'users.meta.json', 'users.ndjson'])
+    ).toEqual(['.cachesync-warm.json', 'rptrs.meta.json', 'rptrs.ndjson', 'users.meta.json', 'users.ndjson'])
+    // The warm record keeps the failed source's error: scrubbed like every other message.
+    expect(JSON.parse(readFileSync(join(cacheDir, '.cachesync-warm.json'), 'utf8')).devices).toMatchObject({ outcome: 'failed', code: 'ERR_HTTP_STATUS' })
     for (const text of texts) for (const secret of SECRETS) expect(text).not.toContain(secret)
     expect(JSON.parse(readFileSync(join(cacheDir, 'rptrs.meta.json'), 'utf8')).source).toBe(
       `${api.url.replace('http://', 'http://***@')}/static/rptrs.json?fault=500&times=1`,
