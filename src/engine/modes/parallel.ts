@@ -195,6 +195,10 @@ async function mergeInOrder(
       addWritten(run, timed(ctx.busy, 'write', write))
       ctx.onProgress?.({ source: job.source.name, bytesDone: task.range.end, bytesTotal: job.file.bytes, records: at.records })
       onMerged()
+    } catch (err) {
+      // A merge that fails (a full disk) fails the source, and the run once it sees a database failure;
+      // but only after the loop has awaited every task, so that no worker is torn down mid-task.
+      run.error ??= err as Error
     } finally {
       rmSync(task.stagingPath, { force: true })
     }
