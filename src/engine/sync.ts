@@ -22,6 +22,7 @@ import { runSequential } from './modes/sequential.js'
 import { runStreaming } from './modes/streaming.js'
 import { mappingFingerprint } from './record-mapper.js'
 import type { BusyTimes, ModeContext, ProgressEvent, SourceJob, SourceRun } from './source-job.js'
+import { isStopped, throwIfStopped } from './stop-request.js'
 import { addCounts, emptyCounts, type PhaseTimes, type SourceReport, type SyncReport } from './sync-report.js'
 
 /** SQLite page cache per mode: small where memory is the point, generous where speed is. */
@@ -45,6 +46,13 @@ export interface SyncOptions {
   adaptiveChunk?: boolean
   /** RSS past which the sync backs off. @default env CACHESYNC_MEMORY_THRESHOLD_MB, else 500 */
   memoryThresholdMb?: number
+  /**
+   * Stops the run between chunks (streaming), merges (parallel) or sources (sequential): the chunk in
+   * flight is committed or dropped, the run recorded `interrupted`, and `runSync` rejects with
+   * `ERR_ABORTED`; the next sync resumes after the last commit. A stop that comes once every source was
+   * written lets the run finish.
+   */
+  signal?: AbortSignal
 }
 
 /** Loads the cache files into the database: the `sync` stage. */
@@ -101,11 +109,15 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
       stagingDir,
       dbPath: target,
       onProgress: options.onProgress,
+      signal: options.signal,
     }
+    throwIfStopped(options.signal)
     const runs = await runMode(choice, runnable, ctx)
     throwIfDatabaseFailed(runs)
+    throwIfStoppedMidway(runs)
     await rewriteWhereDuplicateKeys(choice, runnable, runs, ctx, sink)
     throwIfDatabaseFailed(runs)
+    throwIfStoppedMidway(runs)
     const activeSink = sink
     const reports: SourceReport[] = [
       ...jobs.map((planned) => {
@@ -155,7 +167,8 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
     apportion(report.phases, busy)
     return report
   } catch (err) {
-    if (sink !== undefined && runId !== undefined) markRunFailed(sink, runId, err)
+    if (sink !== undefined && runId !== undefined) markRunEnded(sink, runId, isStopped(err) ? 'interrupted' : 'failed', err)
+    if (isStopped(err)) logger.warn({ runId }, 'sync stopped on request: committed chunks kept, the next sync resumes after them')
     throw translateSqliteError(err, target)
   } finally {
     memory.stop()
@@ -383,11 +396,17 @@ async function backupBefore(db: string, options: true | BackupOptions, logger: L
   return { path: done.path, ms: done.ms }
 }
 
-function markRunFailed(sink: SqliteSink, runId: number, err: unknown): void {
+/** A source the mode left because a stop was requested: the run ends there, recorded as interrupted. */
+function throwIfStoppedMidway(runs: readonly SourceRun[]): void {
+  const stopped = runs.find((run) => isStopped(run.error))
+  if (stopped !== undefined) throw stopped.error
+}
+
+function markRunEnded(sink: SqliteSink, runId: number, outcome: 'failed' | 'interrupted', err: unknown): void {
   try {
     sink.db
-      .prepare("UPDATE sync_runs SET outcome = 'failed', ended_at = ?, error = ? WHERE id = ?")
-      .run(new Date().toISOString(), String((err as Error).message ?? err), runId)
+      .prepare('UPDATE sync_runs SET outcome = ?, ended_at = ?, error = ? WHERE id = ?')
+      .run(outcome, new Date().toISOString(), String((err as Error).message ?? err), runId)
   } catch {
     // The database itself may be what failed (disk full); the error is reported either way.
   }

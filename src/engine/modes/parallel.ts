@@ -5,6 +5,7 @@ import { CachesyncError } from '../../util/errors.js'
 import { HashSetUnion } from '../../util/hash-set-union.js'
 import type { TransformResult, TransformTask } from '../../workers/transform-task.js'
 import { addWritten, commitChunk, emptyRun, type ModeContext, type SourceJob, type SourceRun, timed } from '../source-job.js'
+import { stoppedError, stopRequested } from '../stop-request.js'
 
 type TaskResult = Extract<TransformResult, { ok: true }>
 
@@ -46,7 +47,7 @@ export async function runParallel(jobs: readonly SourceJob[], ctx: ModeContext):
   const pending: Promise<TaskResult>[][] = []
   const marking: Promise<unknown>[] = []
   // Tasks in flight: one running and one waiting per worker, or one in all under memory pressure.
-  const gate = new TaskGate(() => (ctx.memory.overThreshold ? 1 : pool.threads * 2))
+  const gate = new TaskGate(() => (ctx.memory.overThreshold ? 1 : pool.threads * 2), ctx.signal)
   const inFlightBefore = pool.threads * 2
   let backedOff = false
   const onMerged = (): void => {
@@ -91,19 +92,28 @@ export async function runParallel(jobs: readonly SourceJob[], ctx: ModeContext):
   )
 }
 
-/** Starts tasks in the order given, at most `limit()` at a time (asked again as each one ends). */
+/**
+ * Starts tasks in the order given, at most `limit()` at a time (asked again as each one ends). Once a
+ * stop is requested, the tasks not started yet fail at once instead: only those in flight finish.
+ */
 class TaskGate {
   readonly #limit: () => number
+  readonly #signal: AbortSignal | undefined
   readonly #waiting: (() => void)[] = []
   #running = 0
 
-  constructor(limit: () => number) {
+  constructor(limit: () => number, signal: AbortSignal | undefined) {
     this.#limit = limit
+    this.#signal = signal
   }
 
   run<T>(start: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#waiting.push(() => {
+        if (stopRequested(this.#signal)) {
+          reject(stoppedError(this.#signal))
+          return
+        }
         this.#running++
         start()
           .then(resolve, reject)
@@ -176,6 +186,8 @@ async function mergeInOrder(
       continue
     }
     try {
+      // A stop leaves the staging files not merged yet: the checkpoint is after the last merged one.
+      if (run.error === undefined && stopRequested(ctx.signal)) run.error = stoppedError(ctx.signal)
       if (run.error !== undefined) continue
       ctx.busy.read += result.timings.read
       ctx.busy.transform += result.timings.transform

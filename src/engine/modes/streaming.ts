@@ -5,6 +5,7 @@ import type { FilePosition } from '../chunk-committer.js'
 import { HeapCollector } from '../heap-collector.js'
 import type { RecordProcessor } from '../record-processor.js'
 import { emptyRun, type ModeContext, type SourceJob, type SourceRun, timed } from '../source-job.js'
+import { stoppedError, stopRequested, throwIfStopped } from '../stop-request.js'
 import { ChunkedWriter } from './chunked-writer.js'
 
 /**
@@ -14,7 +15,7 @@ import { ChunkedWriter } from './chunked-writer.js'
  */
 export async function runStreaming(jobs: readonly SourceJob[], ctx: ModeContext): Promise<SourceRun[]> {
   const runs: SourceRun[] = []
-  for (const job of jobs) runs.push(await streamSource(job, ctx))
+  for (const job of jobs) runs.push(stopRequested(ctx.signal) ? { ...emptyRun(), error: stoppedError(ctx.signal) } : await streamSource(job, ctx))
   return runs
 }
 
@@ -55,6 +56,8 @@ async function streamAndWrite(job: SourceJob, ctx: ModeContext, writer: ChunkedW
   const heap = new HeapCollector()
   let readStarted = performance.now()
   for await (const batch of batches) {
+    // A stop drops the rows collected since the last commit: the checkpoint is before them.
+    throwIfStopped(ctx.signal)
     ctx.busy.read += performance.now() - readStarted
     timed(ctx.busy, 'transform', () => processBatch(processor, batch))
     writer.checkRejects()
