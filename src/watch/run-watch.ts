@@ -65,9 +65,9 @@ export const DEFAULT_WATCH_INTERVAL_MS = 120_000
 
 /**
  * Warms and syncs in a loop, one cycle per interval measured from cycle start, until the signal aborts:
- * the library side of `cachesync sync --watch`. A cycle whose warm fetched nothing and whose cache files
- * are, by `stat`, those of the last good sync does not sync at all. A failed warm or sync is logged and
- * the loop goes on; a configuration error or a bug ends it (rejects).
+ * the library side of `cachesync sync --watch`. A cycle after which every cache file has the content the
+ * last good sync of this loop loaded (warm fetched nothing new) does not open the database at all. A
+ * failed warm or sync is logged and the loop goes on; a configuration error or a bug ends it (rejects).
  */
 export async function runWatch(config: ResolvedConfig, options: WatchOptions = {}): Promise<WatchResult> {
   const intervalMs = options.intervalMs ?? DEFAULT_WATCH_INTERVAL_MS
@@ -86,9 +86,8 @@ export async function runWatch(config: ResolvedConfig, options: WatchOptions = {
     if (stopRequested(signal)) sync = { kind: 'stopped' }
     else {
       const fingerprint = await cacheFingerprint(config)
-      const fetched = warmed.report?.sources.some((s) => s.outcome === 'fetched') ?? false
-      if (!fetched && fingerprint === syncedFingerprint && options.syncOptions?.force !== true) {
-        sync = { kind: 'skipped', reason: 'the cache files are those of the last sync' }
+      if (fingerprint === syncedFingerprint && options.syncOptions?.force !== true) {
+        sync = { kind: 'skipped', reason: 'the cache holds what the last sync loaded' }
       } else {
         sync = await syncOnce(config, options.syncOptions, signal)
         syncedFingerprint = sync.kind === 'synced' && sync.report.ok ? fingerprint : undefined
