@@ -154,7 +154,8 @@ function logCycle(logger: Logger, cycle: WatchCycle, intervalMs: number): void {
     ms: Math.round(cycle.ms),
     nextInMs: Math.round(cycle.nextInMs),
   }
-  if (cycle.sync.kind === 'failed' || cycle.warmError !== undefined || cycle.warm?.ok === false) logger.error(line, 'watch cycle failed in part')
+  const syncFailed = cycle.sync.kind === 'failed' || (cycle.sync.kind === 'synced' && !cycle.sync.report.ok)
+  if (syncFailed || cycle.warmError !== undefined || cycle.warm?.ok === false) logger.error(line, 'watch cycle failed in part')
   else if (cycle.overran) logger.warn({ ...line, intervalMs }, 'watch cycle took longer than the interval: the next starts at once')
   else logger.info(line, 'watch cycle')
 }
