@@ -63,12 +63,14 @@ export async function runParallel(jobs: readonly SourceJob[], ctx: ModeContext):
       plans[i] = planTasks(job, pool.threads, ctx.stagingDir)
       // Queued at once (the gate and piscina order them), so the workers never wait for the writer. A
       // failure is handled when its turn to merge comes; until then it must not count as unhandled.
-      pending[i] = plans[i].map((task) => quiet(snapshot.then((known) => gate.run(() => pool.run({ ...task, known: known?.memory })))))
+      pending[i] = plans[i].map((task) => quiet(snapshot.then((known) => gate.run(() => pool.run({ ...task, known: known?.memory }, ctx.signal)))))
       // On a resume, the part an earlier run committed is only hashed, so that its rows count as seen.
       if (job.hadLiveRows && job.resumeFrom.byteOffset > 0) {
         const ranges = splitOnLines(job.file.path, { start: 0, end: job.resumeFrom.byteOffset }, pool.threads)
         marking[i] = quiet(
-          snapshot.then((known) => (known === undefined ? [] : Promise.all(ranges.map((range) => gate.run(() => pool.run(markOnlyTask(job, range, known))))))),
+          snapshot.then((known) =>
+            known === undefined ? [] : Promise.all(ranges.map((range) => gate.run(() => pool.run(markOnlyTask(job, range, known), ctx.signal)))),
+          ),
         )
       }
     }
@@ -94,7 +96,8 @@ export async function runParallel(jobs: readonly SourceJob[], ctx: ModeContext):
 
 /**
  * Starts tasks in the order given, at most `limit()` at a time (asked again as each one ends). Once a
- * stop is requested, the tasks not started yet fail at once instead: only those in flight finish.
+ * stop is requested, the tasks not started yet fail at once instead (those in flight are cancelled by
+ * the pool).
  */
 class TaskGate {
   readonly #limit: () => number
@@ -182,7 +185,8 @@ async function mergeInOrder(
     try {
       result = await (pending[i] as Promise<TaskResult>)
     } catch (err) {
-      run.error ??= err as Error
+      // A stop cancels the tasks (piscina's AbortError): the run ends as stopped, not failed.
+      run.error ??= stopRequested(ctx.signal) ? stoppedError(ctx.signal) : (err as Error)
       continue
     }
     try {
@@ -220,7 +224,7 @@ async function mergeInOrder(
     await marking
     known = await snapshot
   } catch (err) {
-    run.error ??= err as Error
+    run.error ??= stopRequested(ctx.signal) ? stoppedError(ctx.signal) : (err as Error)
   }
   run.complete = run.error === undefined
   run.deletion = known === undefined ? { kind: 'none' } : { kind: 'unseen', known }
