@@ -47,7 +47,7 @@ async function streamSource(job: SourceJob, ctx: ModeContext): Promise<SourceRun
 async function streamAndWrite(job: SourceJob, ctx: ModeContext, writer: ChunkedWriter): Promise<void> {
   const { processor, known } = writer
   const from = job.resumeFrom
-  if (known !== undefined && from.byteOffset > 0) await timed(ctx.busy, 'read', () => markCommittedSeen(job, from, known))
+  if (known !== undefined && from.byteOffset > 0) await timed(ctx.busy, 'read', () => markCommittedSeen(job, from, known, ctx.signal))
   const batches =
     job.file.format === 'json'
       ? streamJsonRecords(job.file, job.mapping.recordsPath, ctx.chunks.size)
@@ -91,8 +91,9 @@ function processBatch(processor: RecordProcessor, batch: RecordBatch): void {
  * On a resume the records an earlier run committed are not read again, but the rows they match must
  * count as seen, or they would look vanished: their lines are hashed (not parsed) and marked.
  */
-async function markCommittedSeen(job: SourceJob, upTo: FilePosition, known: LiveRowSet): Promise<void> {
+async function markCommittedSeen(job: SourceJob, upTo: FilePosition, known: LiveRowSet, signal: AbortSignal | undefined): Promise<void> {
   for await (const batch of streamLines(job.file, 10_000, { start: 0, end: upTo.byteOffset, firstLine: 1 })) {
+    throwIfStopped(signal)
     for (const bytes of batch.items as Buffer[]) known.markSeen(probeRowHash(bytes))
   }
 }
