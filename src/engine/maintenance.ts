@@ -20,7 +20,8 @@ export function runMaintenance(sink: SqliteSink, mode: MaintenanceMode, changes:
   // VACUUM rewrites the whole file (and so drops the free pages of deleted rows); ANALYZE only reads.
   if (action === 'vacuum') sink.db.exec('VACUUM')
   if (action !== 'none') sink.db.exec('ANALYZE')
-  return { action, ms: performance.now() - started }
+  // Nothing ran: 0, not the microseconds of the decision (on a busy machine they round to 0.1 ms).
+  return { action, ms: action === 'none' ? 0 : performance.now() - started }
 }
 
 function manyChanged({ changed, read }: { changed: number; read: number }): boolean {
