@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type DemoApi, generateDmrCache, startDemoApi } from '../../src/index.js'
 import { scalar } from '../helpers/database.js'
 import { newestRun } from '../helpers/db-checks.js'
-import { runCli } from '../helpers/run-cli.js'
 import { runScript } from '../helpers/run-script.js'
 import { useTempDir } from '../helpers/temp-dir.js'
 
@@ -141,15 +140,22 @@ describe('scripts/sync.sh, warm.sh, backup.sh and perf-monitor.sh', () => {
     expect(readdirSync(join(tmp(), 'data', 'backups')).filter((name) => name.endsWith('.db'))).toHaveLength(1)
   })
 
-  it("perf-monitor.sh passes the monitor's exit status through and never logs the webhook URL", async () => {
+  it('perf-monitor.sh: OK exits 0 quietly; ALERT exits 2 and prints the verdict for cron; the webhook URL never logged', async () => {
     mkdirSync(logs(), { recursive: true })
+    const ok = await runScript('perf-monitor.sh', ['--last'], env({ CACHESYNC_MONITOR_THRESHOLD: '600' }))
+    expect(ok.code, ok.stderr).toBe(0)
+    expect(ok.stdout + ok.stderr).toBe('')
+    expect(logOf('monitor')).toMatch(/^OK: sync took [\d.]+ s \(threshold 600 s\)$/m)
+
+    // A receiver that refuses the connection: the monitor reports it, the verdict stands.
     const webhook = 'http://127.0.0.1:9/hooks/T000/B000/s3cr3t'
-    const result = await runScript('perf-monitor.sh', ['--last'], env({ CACHESYNC_MONITOR_WEBHOOK: webhook, CACHESYNC_MONITOR_THRESHOLD: '60' }))
-    const direct = await runCli(['monitor', '--threshold', '60', '--webhook', webhook, '--last'], env())
-    expect(result.code).toBe(direct.code)
+    const alert = await runScript('perf-monitor.sh', ['--last'], env({ CACHESYNC_MONITOR_WEBHOOK: webhook, CACHESYNC_MONITOR_THRESHOLD: '0.001' }))
+    expect(alert.code).toBe(2)
+    expect(alert.stdout).toMatch(/^ALERT: sync performance degraded: [\d.]+ s \(threshold 0.001 s\)\n$/)
+    expect(alert.stderr).toMatch(/^cachesync monitor exited with status 2; see .*\/monitor-\d{4}-\d\d-\d\d\.log$/m)
     const log = logOf('monitor')
-    expect(log).toMatch(/monitor start \(pid \d+\): cachesync monitor --threshold 60 --webhook \[webhook\] --last$/m)
+    expect(log).toMatch(/monitor start \(pid \d+\): cachesync monitor --threshold 0.001 --webhook \[webhook\] --last$/m)
+    expect(log).toMatch(/monitor exit 2 after \d+s$/m)
     expect(log).not.toContain('s3cr3t')
-    expect(log).toMatch(new RegExp(`monitor exit ${direct.code} after \\d+s$`, 'm'))
   })
 })
