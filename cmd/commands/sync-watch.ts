@@ -1,5 +1,17 @@
-import { CachesyncError, type Logger, parseDuration, type ResolvedConfig, runWatch, type SyncOptions, type WatchCycle } from '../../src/index.js'
+import {
+  CachesyncError,
+  databaseBytes,
+  failedSyncMetrics,
+  type Logger,
+  parseDuration,
+  type ResolvedConfig,
+  runWatch,
+  type SyncOptions,
+  syncMetrics,
+  type WatchCycle,
+} from '../../src/index.js'
 import { warmToJson } from '../format-warm-report.js'
+import { writeMetrics } from '../metrics-option.js'
 import { listenForStop } from '../stop-signals.js'
 import { toJson } from './sync.js'
 
@@ -39,12 +51,14 @@ function durationFlag(flag: string, text: string): number {
 
 /**
  * `cachesync sync --watch`: warm and sync every interval until SIGTERM or SIGINT, which stop it cleanly
- * (exit 0). One log line a cycle on stderr; with `--json`, one JSON object a cycle on stdout.
+ * (exit 0). One log line a cycle on stderr; with `--json`, one JSON object a cycle on stdout; with
+ * `--metrics-file`, the metrics rewritten after every cycle that ran a sync (a skipped cycle leaves the
+ * last sync's, which still describe the database).
  */
 export async function watchCommand(
   config: ResolvedConfig,
   args: WatchArgs,
-  flags: { intervalMs: number; maxAgeMs: number | undefined },
+  flags: { intervalMs: number; maxAgeMs: number | undefined; metricsFile: string | undefined },
   loggers: { cycles: Logger; runs: Logger },
   syncOptions: Omit<SyncOptions, 'signal' | 'logger'>,
 ): Promise<number> {
@@ -58,8 +72,11 @@ export async function watchCommand(
       syncOptions: { ...syncOptions, logger: loggers.runs },
       logger: loggers.cycles,
       signal: stop.signal,
-      onCycle: (cycle) => {
+      onCycle: async (cycle) => {
         if (args.json) process.stdout.write(`${JSON.stringify(cycleToJson(cycle))}\n`)
+        if (flags.metricsFile === undefined) return
+        if (cycle.sync.kind === 'synced') await writeMetrics(flags.metricsFile, syncMetrics(cycle.sync.report, new Date(), databaseBytes(config.db)))
+        if (cycle.sync.kind === 'failed') await writeMetrics(flags.metricsFile, failedSyncMetrics(new Date()))
       },
     })
     loggers.cycles.info({ cycles: result.cycles, signal: stop.received() }, 'watch stopped')

@@ -89,7 +89,7 @@ export function syncCommand(setExit: (code: number) => void): CommandModule<obje
       if (args.watch) {
         // The runs inside log warnings and errors only, unless asked: the watch logs one line a cycle.
         const runs = cliLogger({ ...args, logLevel: args.logLevel ?? process.env.CACHESYNC_LOG_LEVEL ?? 'warn' })
-        setExit(await watchCommand(config, args, watch, { cycles: logger, runs }, options))
+        setExit(await watchCommand(config, args, { ...watch, metricsFile }, { cycles: logger, runs }, options))
         return
       }
       const progress = await createProgress(logger, args.progress)

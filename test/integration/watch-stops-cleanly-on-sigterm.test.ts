@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type DemoApi, generateDmrCache, startDemoApi } from '../../src/index.js'
@@ -52,11 +52,11 @@ describe('SIGTERM stops sync and sync --watch cleanly', () => {
     await api?.close()
   })
 
-  it('--watch against the demo API: warms and syncs, then SIGTERM during the sleep exits 0 at once, lock released', async () => {
+  it('--watch against the demo API: warms and syncs, writes --metrics-file, then SIGTERM during the sleep exits 0 at once, lock released', async () => {
     const db = join(tmp(), 'watch-demo.db')
-    const child = spawnCli(['sync', '--watch', '--interval', '1h', '--json', '--db', db, '--cache-dir', join(tmp(), 'demo-cache')], {
-      CACHESYNC_BASE_URL: api.url,
-    })
+    const metrics = join(tmp(), 'watch-demo.prom')
+    const args = ['sync', '--watch', '--interval', '1h', '--json', '--metrics-file', metrics, '--db', db, '--cache-dir', join(tmp(), 'demo-cache')]
+    const child = spawnCli(args, { CACHESYNC_BASE_URL: api.url })
     const done = finished(child)
     const cycle = JSON.parse(await lineOn(child, /^\{"cycle":1,/))
     expect(cycle.warm.sources.map((s: { outcome: string }) => s.outcome)).toEqual(['fetched', 'fetched', 'fetched'])
@@ -70,6 +70,10 @@ describe('SIGTERM stops sync and sync --watch cleanly', () => {
     expect(newestRun(db)?.outcome).toBe('ok')
     expect(existsSync(`${db}.lock`)).toBe(false)
     expect(existsSync(join(tmp(), 'demo-cache', '.cachesync-warm.lock'))).toBe(false)
+    // --metrics-file: rewritten after the cycle's sync.
+    const prom = readFileSync(metrics, 'utf8')
+    expect(prom).toMatch(/^cachesync_sync_success 1$/m)
+    expect(prom).toMatch(/^cachesync_sync_records\{outcome="inserted"\} 2000$/m)
   })
 
   it.each(MODES)('SIGTERM in the middle of a %s sync of 200,000 records: exit 0, sound database, run interrupted, resumed to the same tables', async (mode) => {
