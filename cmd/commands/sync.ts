@@ -122,6 +122,7 @@ export function toJson(report: SyncReport): object {
       resumedRecords: s.resumedRecords,
       records: s.records,
       ...(s.state === 'failed' ? { error: s.error, code: s.code } : {}),
+      ...(s.state === 'skipped' ? { holder: s.holder } : {}),
     })),
   }
 }

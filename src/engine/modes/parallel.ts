@@ -4,7 +4,8 @@ import { type ByteRange, splitOnLines } from '../../cache/cache-files.js'
 import { CachesyncError } from '../../util/errors.js'
 import { HashSetUnion } from '../../util/hash-set-union.js'
 import type { TransformResult, TransformTask } from '../../workers/transform-task.js'
-import { addWritten, commitChunk, emptyRun, type ModeContext, type SourceJob, type SourceRun, timed } from '../source-job.js'
+import type { ChunkRows } from '../../sink/sink.js'
+import { commitChunk, emptyRun, type ModeContext, type SourceJob, type SourceRun } from '../source-job.js'
 
 type TaskResult = Extract<TransformResult, { ok: true }>
 
@@ -32,10 +33,20 @@ export async function runParallel(jobs: readonly SourceJob[], ctx: ModeContext):
   for (const i of [...order].reverse()) {
     const job = jobs[i] as SourceJob
     if (!job.hadLiveRows) continue
-    const table = job.source.table
-    const ranges = job.file.bytes >= SPLIT_LOAD_BYTES ? job.writer.splitRowids(pool.threads) : [{}]
-    const parts = ranges.map((range) =>
-      pool.loadLiveRows({ dbPath: ctx.dbPath, table, range }).then(({ set, ms }) => {
+    const tasks = job.writer.liveRowTasks(job.file.bytes >= SPLIT_LOAD_BYTES ? pool.threads : 1)
+    if (tasks === undefined) {
+      // A database the workers cannot open (a server): the coordinator reads the snapshot itself.
+      const started = performance.now()
+      snapshots[i] = quiet(
+        job.writer.loadLiveHashes({ shared: true }).then((set) => {
+          ctx.busy.read += performance.now() - started
+          return new HashSetUnion([set])
+        }),
+      )
+      continue
+    }
+    const parts = tasks.map((task) =>
+      pool.loadLiveRows(task).then(({ set, ms }) => {
         ctx.busy.read += ms
         return set
       }),
@@ -189,10 +200,8 @@ async function mergeInOrder(
       }
       const at = { byteOffset: task.range.end, records: from.records + run.counts.read, lines: linesBefore }
       // A range without a row still commits its checkpoint (and rejects): the resume point moves on.
-      const write = result.staged
-        ? () => job.writer.mergeStaging(task.stagingPath, (merge) => commitChunk(job, run, merge, at))
-        : () => commitChunk(job, run, () => ({ inserted: 0, updated: 0 }), at)
-      addWritten(run, timed(ctx.busy, 'write', write))
+      const rows: ChunkRows = result.staged ? { kind: 'staging', path: task.stagingPath } : { kind: 'rows', rows: [], hashes: [] }
+      await commitChunk(job, run, rows, at, ctx.busy)
       ctx.onProgress?.({ source: job.source.name, bytesDone: task.range.end, bytesTotal: job.file.bytes, records: at.records })
       onMerged()
     } catch (err) {
