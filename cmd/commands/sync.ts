@@ -31,6 +31,9 @@ interface SyncArgs {
   vacuum: MaintenanceMode
   backupBefore: boolean
   metricsFile?: string
+  sink?: string
+  schema?: string
+  pgLock?: 'wait' | 'skip'
 }
 
 export function syncCommand(setExit: (code: number) => void): CommandModule<object, SyncArgs> {
@@ -39,6 +42,15 @@ export function syncCommand(setExit: (code: number) => void): CommandModule<obje
     describe: 'load the cache files into the database',
     builder: (y) =>
       withConfigOptions(y)
+        .option('sink', {
+          type: 'string',
+          describe: 'where rows go: sqlite://FILE or postgres://user@host:port/db; env CACHESYNC_SINK [default: sqlite://./data/cachesync.db]',
+        })
+        .option('schema', { type: 'string', describe: 'PostgreSQL schema of the tables; env CACHESYNC_SCHEMA [default: public]' })
+        .option('pg-lock', {
+          choices: ['wait', 'skip'] as const,
+          describe: 'a source another host is syncing (PostgreSQL): wait for it or skip it; env CACHESYNC_PG_LOCK [default: wait]',
+        })
         .option('mode', { choices: ['auto', 'parallel', 'sequential', 'streaming'] as const, describe: 'how to load; env CACHESYNC_MODE [default: auto]' })
         .option('chunk', {
           type: 'string',
@@ -63,7 +75,7 @@ export function syncCommand(setExit: (code: number) => void): CommandModule<obje
       const metricsFile = metricsPath(args.metricsFile)
       const config = loadConfig(
         args,
-        { mode: args.mode, chunk: chunk.size, workers: args.workers, maxRejects: args.maxRejects },
+        { mode: args.mode, chunk: chunk.size, workers: args.workers, maxRejects: args.maxRejects, sink: args.sink, schema: args.schema, pgLock: args.pgLock },
         { ignoreEnv: chunk.adaptive ? ['CACHESYNC_CHUNK'] : [] },
       )
       const logger = cliLogger(args)
