@@ -29,7 +29,7 @@ now() { date +%s.%N; }
 # shellcheck disable=SC2016 # the JavaScript template literal is meant for node, not the shell
 rate() { node -e 'const [n, a, b] = process.argv.slice(1).map(Number); console.log(Math.round(n / (b - a)).toLocaleString("en-US").padStart(10), `${(b - a).toFixed(2)} s`.padStart(10))' "$1" "$2" "$3"; }
 report='const r=JSON.parse(require("fs").readFileSync(0)); console.log("   phases.total", Math.round(r.phases.total), "ms; records", JSON.stringify(r.records), "peak", r.peakRssMb, "MB")'
-sync() { "${cli[@]}" sync --sink "$url" --schema "$1" --cache-dir "$2" --mode "$3" --json --log-level warn --no-progress --vacuum none | node -e "$report"; }
+sync() { "${cli[@]}" sync ${CHUNK:+--chunk "$CHUNK"} --sink "$url" --schema "$1" --cache-dir "$2" --mode "$3" --json --log-level warn --no-progress --vacuum none | node -e "$report"; }
 
 printf '%-32s %10s %10s\n' run 'records/s' wall
 for mode in $modes; do

@@ -73,6 +73,8 @@ export interface ModeContext {
   readonly pool: WorkerPool | undefined
   /** A directory for the workers' staging files. */
   readonly stagingDir: string
+  /** The staging files the sink merges. */
+  readonly stagingFormat: 'sqlite' | 'copy'
   readonly onProgress: ((event: ProgressEvent) => void) | undefined
 }
 

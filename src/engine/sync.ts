@@ -94,6 +94,7 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
       busy,
       pool,
       stagingDir: sink.stagingDir,
+      stagingFormat: sink.stagingFormat,
       onProgress: options.onProgress,
     }
     const runs = await runMode(choice, runnable, ctx)

@@ -7,7 +7,7 @@ import { from as copyFrom } from 'pg-copy-streams'
 export interface PgClient {
   query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<{ rows: R[]; rowCount: number }>
   /** Streams COPY text (`COPY … FROM STDIN`) from `data`, pieces of whole lines; returns the rows copied. */
-  copyFrom(sql: string, data: Iterable<string> | AsyncIterable<string>): Promise<number>
+  copyFrom(sql: string, data: Iterable<string> | AsyncIterable<string | Buffer>): Promise<number>
   /** Back to the pool; `destroy` closes the connection instead (its session state is unknown). */
   release(destroy?: boolean): void
 }

@@ -37,6 +37,7 @@ const POOL_SIZE = 5
 export class PgSink implements Sink, PgSyncTables {
   readonly target: string
   readonly stagingDir: string
+  readonly stagingFormat = 'copy'
   readonly #config: PgSinkConfig
   readonly #pool: PgPool
   readonly #session: PgSession

@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs'
 import type { ResolvedSource } from '../config/resolve-config.js'
 import type { RowValues } from '../engine/record-mapper.js'
 import { HashSet64 } from '../util/hash-set64.js'
@@ -16,7 +17,10 @@ export interface PgSyncTables {
   writeEnd(query: Query, source: ResolvedSource, end: SourceEnd): Promise<void>
 }
 
-const STAGE = '"cachesync_stage"'
+/** A staging table per target table and session, emptied at each commit: no catalog churn per chunk. */
+function stageName(table: string): string {
+  return pgIdent(`cachesync_stage_${table}`.slice(0, 63))
+}
 
 /**
  * One source's table in PostgreSQL. A chunk is COPYed into a temporary staging table, then merged with
@@ -31,6 +35,7 @@ export class PgSourceSink implements SourceSink {
   readonly #rewrite: boolean
   readonly #keyIndexes: number[]
   readonly #columns: string[]
+  readonly #stage: string
   #held: HeldTransaction | undefined
   readonly displaced: Buffer[] = []
   trackDisplaced = false
@@ -43,10 +48,16 @@ export class PgSourceSink implements SourceSink {
     this.#rewrite = options.rewrite
     this.#keyIndexes = source.key.map((k) => source.columns.findIndex((c) => c.name === k))
     this.#columns = source.columns.map((c) => pgIdent(c.name))
+    this.#stage = stageName(source.table)
   }
 
   get keyIndexes(): readonly number[] {
     return this.#keyIndexes
+  }
+
+  /** Workers cannot open a server database: the coordinator reads the snapshot (`loadLiveHashes`). */
+  liveRowTasks(): undefined {
+    return undefined
   }
 
   async hasLiveRows(): Promise<boolean> {
@@ -94,22 +105,24 @@ export class PgSourceSink implements SourceSink {
   }
 
   async #merge(query: Query, client: PgClient, chunk: ChunkRows): Promise<WriteCounts> {
+    if (chunk.kind === 'rows' && chunk.rows.length === 0) return { inserted: 0, updated: 0 }
     const staged = [...this.#columns, '"_hash"']
-    await query(`CREATE TEMP TABLE ${STAGE} ON COMMIT DROP AS SELECT ${staged.join(', ')} FROM ${this.#table} WITH NO DATA`)
+    await query(`CREATE TEMP TABLE IF NOT EXISTS ${this.#stage} ON COMMIT DELETE ROWS AS SELECT ${staged.join(', ')} FROM ${this.#table} WITH NO DATA`)
     let extraUpdates = 0
-    let source: Iterable<readonly unknown[]>
+    let text: Iterable<string> | AsyncIterable<Buffer>
     if (chunk.kind === 'rows') {
       const deduped = this.#lastOfEachKey(chunk.rows, chunk.hashes)
       extraUpdates = deduped.extraUpdates
-      source = deduped.rows
+      text = copyText(deduped.rows)
     } else {
-      source = StagingFile.rowsOf(chunk.path)
+      // A worker's COPY text goes to the server as it is; a SQLite staging file is read row by row.
+      text = chunk.path.endsWith('.copy') ? createReadStream(chunk.path) : copyText(StagingFile.rowsOf(chunk.path))
     }
-    await client.copyFrom(`COPY ${STAGE} (${staged.join(', ')}) FROM STDIN`, copyText(source))
+    await client.copyFrom(`COPY ${this.#stage} (${staged.join(', ')}) FROM STDIN`, text)
     const keys = this.#source.key.map(pgIdent)
     if (this.trackDisplaced) {
       const { rows } = await query<{ h: Buffer }>(
-        `SELECT t."_hash" AS h FROM ${this.#table} AS t JOIN ${STAGE} AS s USING (${keys.join(', ')}) WHERE t."_hash" IS DISTINCT FROM s."_hash"`,
+        `SELECT t."_hash" AS h FROM ${this.#table} AS t JOIN ${this.#stage} AS s USING (${keys.join(', ')}) WHERE t."_hash" IS DISTINCT FROM s."_hash"`,
       )
       for (const row of rows) this.displaced.push(row.h)
     }
@@ -117,11 +130,12 @@ export class PgSourceSink implements SourceSink {
     const set = [...values.map((c) => `${c} = EXCLUDED.${c}`), '"_hash" = EXCLUDED."_hash"', '"_deleted_at" = NULL']
     const where = this.#rewrite ? '' : ` WHERE t."_hash" IS DISTINCT FROM EXCLUDED."_hash" OR t."_deleted_at" IS NOT NULL`
     const { rows } = await query<{ inserted: string; updated: string }>(
-      `WITH w AS (INSERT INTO ${this.#table} AS t (${staged.join(', ')}) SELECT ${staged.join(', ')} FROM ${STAGE}
+      `WITH w AS (INSERT INTO ${this.#table} AS t (${staged.join(', ')}) SELECT ${staged.join(', ')} FROM ${this.#stage}
          ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${set.join(', ')}${where} RETURNING (xmax = 0) AS fresh)
        SELECT count(*) FILTER (WHERE fresh) AS inserted, count(*) FILTER (WHERE NOT fresh) AS updated FROM w`,
     )
-    await query(`DROP TABLE ${STAGE}`)
+    // Chunks of a JSON document share one transaction: the next must start from an empty stage too.
+    if (this.#held !== undefined) await query(`DELETE FROM ${this.#stage}`)
     return { inserted: Number(rows[0]?.inserted ?? 0), updated: Number(rows[0]?.updated ?? 0) + extraUpdates }
   }
 

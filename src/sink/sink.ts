@@ -128,6 +128,8 @@ export interface Sink {
   readonly target: string
   /** A directory where workers may put staging files. */
   readonly stagingDir: string
+  /** What the workers stage rows as: SQLite files to ATTACH, or COPY text to stream. */
+  readonly stagingFormat: 'sqlite' | 'copy'
   /** Creates or migrates cachesync's tables and every source's table. */
   ensureSchema(sources: readonly ResolvedSource[]): Promise<void>
   /** Adapts caches to the mode: small where memory is the point. */

@@ -32,6 +32,7 @@ const WHOLE_FILE_CACHE_KIB = 64 * 1024
  */
 export class SqliteSink implements Sink, SqliteSyncTables {
   readonly path: string
+  readonly stagingFormat = 'sqlite'
   readonly #db: SqliteDatabase
   #onClose: (() => void) | undefined
 

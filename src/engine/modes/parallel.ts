@@ -70,7 +70,7 @@ export async function runParallel(jobs: readonly SourceJob[], ctx: ModeContext):
     for (const i of order) {
       const job = jobs[i] as SourceJob
       const snapshot = snapshots[i] as Promise<HashSetUnion | undefined>
-      plans[i] = planTasks(job, pool.threads, ctx.stagingDir)
+      plans[i] = planTasks(job, pool.threads, ctx)
       // Queued at once (the gate and piscina order them), so the workers never wait for the writer. A
       // failure is handled when its turn to merge comes; until then it must not count as unhandled.
       pending[i] = plans[i].map((task) => quiet(snapshot.then((known) => gate.run(() => pool.run({ ...task, known: known?.memory })))))
@@ -138,19 +138,26 @@ function quiet<T>(promise: Promise<T>): Promise<T> {
 }
 
 /** The ranges of a source's file as tasks; the live-row snapshot is added when they are dispatched. */
-function planTasks(job: SourceJob, threads: number, stagingDir: string): TransformTask[] {
+function planTasks(job: SourceJob, threads: number, { stagingDir, stagingFormat }: Pick<ModeContext, 'stagingDir' | 'stagingFormat'>): TransformTask[] {
   const rest = { start: job.resumeFrom.byteOffset, end: job.file.bytes }
   const ranges: ByteRange[] =
     !job.resumable || rest.end <= rest.start ? [rest] : splitOnLines(job.file.path, rest, Math.max(threads, Math.ceil((rest.end - rest.start) / TASK_BYTES)))
-  return ranges.map((range, i) => taskFor(job, range, undefined, { stagingPath: join(stagingDir, `${job.source.name}.${i}.sqlite`), markOnly: false }))
+  return ranges.map((range, i) =>
+    taskFor(job, range, undefined, { stagingPath: join(stagingDir, `${job.source.name}.${i}.${stagingFormat}`), stagingFormat, markOnly: false }),
+  )
 }
 
 /** A task that only hashes a committed range and marks its lines seen: no staging file. */
 function markOnlyTask(job: SourceJob, range: ByteRange, known: HashSetUnion): TransformTask {
-  return taskFor(job, range, known, { stagingPath: '', markOnly: true })
+  return taskFor(job, range, known, { stagingPath: '', stagingFormat: 'sqlite', markOnly: true })
 }
 
-function taskFor(job: SourceJob, range: ByteRange, known: HashSetUnion | undefined, how: { stagingPath: string; markOnly: boolean }): TransformTask {
+function taskFor(
+  job: SourceJob,
+  range: ByteRange,
+  known: HashSetUnion | undefined,
+  how: Pick<TransformTask, 'stagingPath' | 'stagingFormat' | 'markOnly'>,
+): TransformTask {
   return {
     source: job.source.name,
     mapping: job.mapping,
