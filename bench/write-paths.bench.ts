@@ -74,7 +74,9 @@ bench
   })
   .add('to the writer: a staging SQLite file (worker side)', () => stage(join(dir, 'scratch.db')))
   .add('upsert row by row, one transaction', () => void (db as SqliteDatabase).transaction(() => writer().upsert(rows, hashes))(), { beforeEach: emptyTable })
-  .add('merge a staging file: INSERT … SELECT', () => void writer().mergeStaging(staged, (merge) => (db as SqliteDatabase).transaction(merge)()), { beforeEach: emptyTable })
+  .add('merge a staging file: INSERT … SELECT', () => void writer().mergeStaging(staged, (merge) => (db as SqliteDatabase).transaction(merge)()), {
+    beforeEach: emptyTable,
+  })
 await bench.run()
 db?.close()
 console.log(`${rows.length} users rows a run`)

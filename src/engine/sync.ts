@@ -49,7 +49,7 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
   const busy: BusyTimes = { read: 0, transform: 0, write: 0 }
   refuseUnmappedSources(config)
   if (options.backupBefore && config.sink.kind !== 'sqlite') {
-    throw new ConfigError('--backup-before backs up a SQLite file; for a PostgreSQL sink, use pg_dump or the server\'s own backups')
+    throw new ConfigError("--backup-before backs up a SQLite file; for a PostgreSQL sink, use pg_dump or the server's own backups")
   }
   const memoryThresholdMb = options.memoryThresholdMb ?? memoryThresholdFromEnv(options.env ?? process.env)
   const sink = await openSink(config.sink, { dryRun: options.dryRun ?? false, logger })

@@ -213,7 +213,13 @@ export class PgSink implements Sink, PgSyncTables {
     )
     const row = rows[0]
     if (row === undefined) return undefined
-    return { contentHash: row.contentHash, fingerprint: row.fingerprint, byteOffset: Number(row.byteOffset), records: Number(row.records), lines: Number(row.lines) }
+    return {
+      contentHash: row.contentHash,
+      fingerprint: row.fingerprint,
+      byteOffset: Number(row.byteOffset),
+      records: Number(row.records),
+      lines: Number(row.lines),
+    }
   }
 
   createSourceSink(source: ResolvedSource, options: { rewrite: boolean }): PgSourceSink {

@@ -6,15 +6,7 @@ import { CachesyncError, ConfigError } from '../util/errors.js'
 import { type Logger, silentLogger } from '../util/logger.js'
 import { DbLock } from './db-lock.js'
 import { copyForDryRun } from './dry-run-copy.js'
-import {
-  type Checkpoint,
-  clipRaw,
-  type RejectRecord,
-  type RunRecord,
-  type Sink,
-  type SourceLock,
-  type SourceState,
-} from './sink.js'
+import { type Checkpoint, clipRaw, type RejectRecord, type RunRecord, type Sink, type SourceLock, type SourceState } from './sink.js'
 import { SourceWriter, type SqliteSyncTables } from './source-writer.js'
 import { openDatabase, type SqliteDatabase } from './sqlite-driver.js'
 import { createTableSql, legacyHashIndexName, quoteIdent, SYNC_TABLES_SQL, sqlType } from './sqlite-schema.js'

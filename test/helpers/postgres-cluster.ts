@@ -72,7 +72,11 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
   ])
   const url = (database = 'postgres'): string => `postgres://postgres@127.0.0.1:${port}/${database}`
   const psql = (sql: string, database = 'postgres'): string =>
-    execFileSync('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', url(database), '-c', sql], { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe'] }).trim()
+    execFileSync('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', url(database), '-c', sql], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 30,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }).trim()
   return {
     port,
     dir,

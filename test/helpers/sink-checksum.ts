@@ -29,7 +29,10 @@ export function sqliteChecksums(dbPath: string, tables: readonly string[]): Chec
           .filter((c) => c.pk > 0)
           .sort((a, b) => a.pk - b.pk)
           .map((c) => `"${c.name}"`)
-        const rows = db.prepare(`SELECT * FROM "${table}" ORDER BY ${key.join(', ')}`).raw().iterate() as IterableIterator<unknown[]>
+        const rows = db
+          .prepare(`SELECT * FROM "${table}" ORDER BY ${key.join(', ')}`)
+          .raw()
+          .iterate() as IterableIterator<unknown[]>
         const names = columns.map((c) => c.name)
         const text = function* () {
           for (const row of rows) {
@@ -73,7 +76,10 @@ export function pgChecksums(cluster: PostgresCluster, database: string, schema: 
         return `"${name}"::text`
       })
       const order = key.map((k) => (columns.find(([n]) => n === k)?.[1] === 'text' ? `"${k}" COLLATE "C"` : `"${k}"`))
-      const json = cluster.psql(`SELECT coalesce(json_agg(json_build_array(${select.join(', ')}) ORDER BY ${order.join(', ')}), '[]') FROM "${schema}"."${table}"`, database)
+      const json = cluster.psql(
+        `SELECT coalesce(json_agg(json_build_array(${select.join(', ')}) ORDER BY ${order.join(', ')}), '[]') FROM "${schema}"."${table}"`,
+        database,
+      )
       return [table, digest(JSON.parse(json) as (string | null)[][])]
     }),
   )

@@ -43,7 +43,9 @@ describe.skipIf(postgresMissing())('sync processes sharing one PostgreSQL databa
 
   /** A psql session that takes the lock of `source` and keeps it until `release`. */
   async function holdLock(schema: string, source: string): Promise<{ release: () => Promise<void> }> {
-    const holder: ChildProcess = spawn('psql', ['-X', '-q', '-d', `${pg.cluster().url(DB)}?application_name=lock-holder-test`], { stdio: ['pipe', 'ignore', 'inherit'] })
+    const holder: ChildProcess = spawn('psql', ['-X', '-q', '-d', `${pg.cluster().url(DB)}?application_name=lock-holder-test`], {
+      stdio: ['pipe', 'ignore', 'inherit'],
+    })
     holder.stdin?.write(`SELECT pg_advisory_lock(${lockKey(schema, source)});\n`)
     const granted = await waitWhileRunning(holder, () => grantedLocks() === 1, 20)
     expect(granted).toBe(true)

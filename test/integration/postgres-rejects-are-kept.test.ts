@@ -58,8 +58,13 @@ describe.skipIf(postgresMissing())('rejected records are kept by the PostgreSQL 
         expect(sqliteRejects.length).toBeGreaterThanOrEqual(4)
         const schema = `${format}_${mode}`
         expect(reports.get(`${format} ${mode}`)?.records, mode).toEqual(reports.get(`${format} sqlite ${mode}`)?.records)
-        const json = pg.cluster().psql(`SELECT coalesce(json_agg(json_build_array(line::text, reason, raw) ORDER BY line), '[]') FROM ${schema}.sync_rejects`, DB)
-        expect((JSON.parse(json) as unknown[]).map((r) => JSON.stringify(r)), mode).toEqual(sqliteRejects)
+        const json = pg
+          .cluster()
+          .psql(`SELECT coalesce(json_agg(json_build_array(line::text, reason, raw) ORDER BY line), '[]') FROM ${schema}.sync_rejects`, DB)
+        expect(
+          (JSON.parse(json) as unknown[]).map((r) => JSON.stringify(r)),
+          mode,
+        ).toEqual(sqliteRejects)
         expect(pgChecksums(pg.cluster(), DB, schema, ['rptrs']), mode).toEqual(sqliteChecksums(db, ['rptrs']))
       }
     })

@@ -49,8 +49,7 @@ describe.skipIf(postgresMissing())('resume after SIGKILL, PostgreSQL sink', () =
   for (const mode of MODES) {
     it(`${mode}: killed after its first commits, resumed, equal to an uninterrupted run`, async () => {
       const schema = `killed_${mode}`
-      const committed = (): number =>
-        Number(pg.cluster().psql(`SELECT coalesce(sum(records_done), 0) FROM ${schema}.sync_checkpoints`, DB) || '0')
+      const committed = (): number => Number(pg.cluster().psql(`SELECT coalesce(sum(records_done), 0) FROM ${schema}.sync_checkpoints`, DB) || '0')
       const child = spawnCli(sync(schema, mode))
       const done = finished(child)
       const sawCommit = await waitWhileRunning(child, () => committed() > 0, 10)

@@ -31,7 +31,10 @@ describe.skipIf(postgresMissing())('the PostgreSQL sink leaves what the SQLite s
     await generateDmrCache({ records: RECORDS, cacheDir: base, seed: SEED })
     await generateDmrCache({ records: RECORDS, cacheDir: changed, seed: SEED, changeRate: 0.03 })
     const db = join(tmp(), 'reference.db')
-    for (const [step, cacheDir] of [['first', base], ['second', changed]] as const) {
+    for (const [step, cacheDir] of [
+      ['first', base],
+      ['second', changed],
+    ] as const) {
       reports.set(`sqlite ${step}`, await runSync(testConfig({ db, cacheDir, mode: 'sequential' })))
       sums.set(`sqlite ${step}`, sqliteChecksums(db, DMR_TABLES))
       for (const mode of MODES) {
@@ -90,7 +93,9 @@ describe.skipIf(postgresMissing())('the PostgreSQL sink leaves what the SQLite s
   })
 
   it('a second sync of the same cache skips every source as unchanged', async () => {
-    const report = await runSync(testConfig({ db: join(tmp(), 'x.db'), cacheDir: join(tmp(), 'changed'), mode: 'streaming', sink: sink(), schema: 'm_streaming' }))
+    const report = await runSync(
+      testConfig({ db: join(tmp(), 'x.db'), cacheDir: join(tmp(), 'changed'), mode: 'streaming', sink: sink(), schema: 'm_streaming' }),
+    )
     expect(report.sources.map((s) => s.state)).toEqual(['unchanged', 'unchanged', 'unchanged'])
     expect(report.records.read).toBe(0)
   })

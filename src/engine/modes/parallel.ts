@@ -1,10 +1,10 @@
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { type ByteRange, splitOnLines } from '../../cache/cache-files.js'
+import type { ChunkRows } from '../../sink/sink.js'
 import { CachesyncError } from '../../util/errors.js'
 import { HashSetUnion } from '../../util/hash-set-union.js'
 import type { TransformResult, TransformTask } from '../../workers/transform-task.js'
-import type { ChunkRows } from '../../sink/sink.js'
 import { commitChunk, emptyRun, type ModeContext, type SourceJob, type SourceRun } from '../source-job.js'
 
 type TaskResult = Extract<TransformResult, { ok: true }>

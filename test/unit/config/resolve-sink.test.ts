@@ -48,7 +48,9 @@ describe('the sink: --sink, CACHESYNC_SINK, sink: in the file, --db as a shortha
   })
 
   it('refuses other schemes, a URL without a database and a schema that is not a plain identifier, naming the key', () => {
-    expect(sinkError({ env: {}, flags: { sink: 'mysql://h/d' } })).toMatch(/sink: expected sqlite:\/\/FILE or postgres:\/\/user@host:port\/db, got "mysql:\/\/h\/d"/)
+    expect(sinkError({ env: {}, flags: { sink: 'mysql://h/d' } })).toMatch(
+      /sink: expected sqlite:\/\/FILE or postgres:\/\/user@host:port\/db, got "mysql:\/\/h\/d"/,
+    )
     expect(sinkError({ env: {}, flags: { sink: 'postgres://me:pw@h:5432' } })).toMatch(/sink: postgres:\/\/me:\*\*\*@h:5432\/? names no database/)
     expect(sinkError({ env: {}, flags: { sink: 'sqlite://' } })).toMatch(/sink: sqlite:\/\/ needs a file/)
     expect(sinkError({ env: {}, flags: { sink: 'postgres://h/d', schema: 'a"; drop' } })).toMatch(/schema: must be a plain SQL identifier/)
