@@ -52,13 +52,15 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
     throw new ConfigError("--backup-before backs up a SQLite file; for a PostgreSQL sink, use pg_dump or the server's own backups")
   }
   const memoryThresholdMb = options.memoryThresholdMb ?? memoryThresholdFromEnv(options.env ?? process.env)
+  // Whether there is anything to back up is known only before the sink is opened (which creates the file).
+  const backupFrom = config.sink.kind === 'sqlite' && existsSync(config.sink.path) ? config.sink.path : undefined
   const sink = await openSink(config.sink, { dryRun: options.dryRun ?? false, logger })
   const target = sink.target
   let pool: WorkerPool | undefined
   let runId: number | undefined
   const memory = new MemoryGuard(memoryThresholdMb, logger).start()
   try {
-    const backup = options.backupBefore && !options.dryRun ? await backupBefore(config.db, options.backupBefore, logger) : undefined
+    const backup = options.backupBefore && !options.dryRun ? await backupBefore(backupFrom, options.backupBefore, logger) : undefined
     await sink.ensureSchema(config.sources)
     const interrupted = await sink.markInterruptedRuns()
     if (interrupted > 0) logger.warn({ runs: interrupted }, 'an earlier sync did not finish (killed?): its committed chunks are kept and resumed')
@@ -365,9 +367,9 @@ function memoryThresholdFromEnv(env: NodeJS.ProcessEnv): number {
 }
 
 /** The backup before a sync writes; a database that does not exist yet has nothing to back up. */
-async function backupBefore(db: string, options: true | BackupOptions, logger: Logger): Promise<{ path: string; ms: number } | undefined> {
-  if (!existsSync(db)) {
-    logger.info({ db }, 'no database yet: nothing to back up')
+async function backupBefore(db: string | undefined, options: true | BackupOptions, logger: Logger): Promise<{ path: string; ms: number } | undefined> {
+  if (db === undefined) {
+    logger.info({}, 'no database yet: nothing to back up')
     return undefined
   }
   const done = await backupDatabase(db, options === true ? {} : options)
