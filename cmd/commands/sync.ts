@@ -100,7 +100,11 @@ export function syncCommand(setExit: (code: number) => void): CommandModule<obje
       }
       process.stdout.write(args.json ? `${JSON.stringify(toJson(report))}\n` : `${formatSyncReport(report)}\n`)
       const metricsWritten =
-        metricsFile === undefined || (await writeMetrics(metricsFile, syncMetrics(report, new Date(), report.dryRun ? undefined : databaseBytes(config.db))))
+        metricsFile === undefined ||
+        (await writeMetrics(
+          metricsFile,
+          syncMetrics(report, new Date(), report.dryRun || config.sink.kind !== 'sqlite' ? undefined : databaseBytes(config.sink.path)),
+        ))
       setExit(report.ok && metricsWritten ? 0 : 1)
     },
   }
