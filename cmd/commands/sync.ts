@@ -13,6 +13,8 @@ import { formatSyncReport } from '../format-report.js'
 import { METRICS_FILE_DESCRIBE, metricsPath, writeMetrics } from '../metrics-option.js'
 import { createProgress } from '../progress.js'
 import { cliLogger, loadConfig, withConfigOptions } from '../shared-options.js'
+import { listenForStop } from '../stop-signals.js'
+import { checkWatchArgs, watchCommand } from './sync-watch.js'
 
 interface SyncArgs {
   config?: string
@@ -34,6 +36,10 @@ interface SyncArgs {
   sink?: string
   schema?: string
   pgLock?: 'wait' | 'skip'
+  watch: boolean
+  interval?: string
+  maxAge?: string
+  warm: boolean
 }
 
 export function syncCommand(setExit: (code: number) => void): CommandModule<object, SyncArgs> {
@@ -68,8 +74,13 @@ export function syncCommand(setExit: (code: number) => void): CommandModule<obje
         })
         .option('backup-before', { type: 'boolean', default: false, describe: 'take a verified backup (see `cachesync backup`) before writing' })
         .option('metrics-file', { type: 'string', describe: METRICS_FILE_DESCRIBE })
-        .option('progress', { type: 'boolean', default: true, describe: 'show progress (a bar on a terminal, log lines otherwise)' }) as never,
+        .option('progress', { type: 'boolean', default: true, describe: 'show progress (a bar on a terminal, log lines otherwise)' })
+        .option('watch', { type: 'boolean', default: false, describe: 'warm and sync every --interval until SIGTERM or SIGINT (then exit 0)' })
+        .option('interval', { type: 'string', describe: 'with --watch: from one cycle start to the next (30s, 2m, 1h) [default: 2m]' })
+        .option('max-age', { type: 'string', describe: "with --watch: the warm's --max-age (90s, 30m, 1h) [default: the configuration's]" })
+        .option('warm', { type: 'boolean', default: true, describe: 'with --watch: warm before each sync (--no-warm: sync only)' }) as never,
     handler: async (args) => {
+      const watch = checkWatchArgs(args)
       // CACHESYNC_CHUNK=auto is read here; a number (or a mistake) there is the configuration's to check.
       const chunk = parseChunk(args.chunk ?? (process.env.CACHESYNC_CHUNK === 'auto' ? 'auto' : undefined))
       const metricsFile = metricsPath(args.metricsFile)
@@ -79,24 +90,37 @@ export function syncCommand(setExit: (code: number) => void): CommandModule<obje
         { ignoreEnv: chunk.adaptive ? ['CACHESYNC_CHUNK'] : [] },
       )
       const logger = cliLogger(args)
+      const options = {
+        dryRun: args.dryRun,
+        force: args.force,
+        vacuum: args.vacuum,
+        backupBefore: args.backupBefore,
+        adaptiveChunk: chunk.adaptive,
+        ...(args.memoryThresholdMb === undefined ? {} : { memoryThresholdMb: args.memoryThresholdMb }),
+      }
+      if (args.watch) {
+        // The runs inside log warnings and errors only, unless asked: the watch logs one line a cycle.
+        const runs = cliLogger({ ...args, logLevel: args.logLevel ?? process.env.CACHESYNC_LOG_LEVEL ?? 'warn' })
+        setExit(await watchCommand(config, args, { ...watch, metricsFile }, { cycles: logger, runs }, options))
+        return
+      }
       const progress = await createProgress(logger, args.progress)
+      const stop = listenForStop(logger)
       let report: SyncReport
       try {
-        report = await runSync(config, {
-          dryRun: args.dryRun,
-          force: args.force,
-          vacuum: args.vacuum,
-          backupBefore: args.backupBefore,
-          adaptiveChunk: chunk.adaptive,
-          ...(args.memoryThresholdMb === undefined ? {} : { memoryThresholdMb: args.memoryThresholdMb }),
-          logger,
-          onProgress: progress.onProgress,
-        })
+        report = await runSync(config, { ...options, logger, onProgress: progress.onProgress, signal: stop.signal })
       } catch (err) {
+        // A requested stop is not a failure: the committed chunks are kept and the next sync resumes.
+        if ((err as { code?: unknown }).code === 'ERR_ABORTED') {
+          process.stderr.write(`cachesync: ${(err as Error).message}\n`)
+          setExit(0)
+          return
+        }
         if (metricsFile !== undefined) await writeMetrics(metricsFile, failedSyncMetrics(new Date()))
         throw err
       } finally {
         progress.stop()
+        stop.dispose()
       }
       process.stdout.write(args.json ? `${JSON.stringify(toJson(report))}\n` : `${formatSyncReport(report)}\n`)
       const metricsWritten =

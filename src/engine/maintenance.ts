@@ -18,7 +18,8 @@ export async function runMaintenance(sink: Sink, mode: MaintenanceMode, changes:
   const started = performance.now()
   const action = mode === 'full' ? 'vacuum' : mode === 'analyze' || (mode === 'auto' && manyChanged(changes)) ? 'analyze' : 'none'
   if (action !== 'none') await sink.maintain(action)
-  return { action, ms: performance.now() - started }
+  // Nothing ran: 0, not the microseconds of the decision (on a busy machine they round to 0.1 ms).
+  return { action, ms: action === 'none' ? 0 : performance.now() - started }
 }
 
 function manyChanged({ changed, read }: { changed: number; read: number }): boolean {

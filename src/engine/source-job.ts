@@ -76,6 +76,8 @@ export interface ModeContext {
   /** The staging files the sink merges. */
   readonly stagingFormat: 'sqlite' | 'copy'
   readonly onProgress: ((event: ProgressEvent) => void) | undefined
+  /** A requested stop: the modes end between chunks (tasks in parallel mode) and between sources. */
+  readonly signal: AbortSignal | undefined
 }
 
 export function addWritten(run: SourceRun, counts: WriteCounts): void {

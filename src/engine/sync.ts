@@ -21,6 +21,7 @@ import { runSequential } from './modes/sequential.js'
 import { runStreaming } from './modes/streaming.js'
 import { mappingFingerprint } from './record-mapper.js'
 import type { BusyTimes, ModeContext, ProgressEvent, SourceJob, SourceRun } from './source-job.js'
+import { isStopped, throwIfStopped } from './stop-request.js'
 import { addCounts, emptyCounts, type PhaseTimes, type SourceReport, type SyncReport } from './sync-report.js'
 
 export interface SyncOptions {
@@ -40,6 +41,13 @@ export interface SyncOptions {
   adaptiveChunk?: boolean
   /** RSS past which the sync backs off. @default env CACHESYNC_MEMORY_THRESHOLD_MB, else 500 */
   memoryThresholdMb?: number
+  /**
+   * Stops the run between chunks (streaming), merges (parallel) or sources (sequential): the chunk in
+   * flight is committed or dropped, the run recorded `interrupted`, and `runSync` rejects with
+   * `ERR_ABORTED`; the next sync resumes after the last commit. A stop that comes once every source was
+   * written lets the run finish.
+   */
+  signal?: AbortSignal
 }
 
 /** Loads the cache files into the database: the `sync` stage. */
@@ -98,11 +106,15 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
       stagingDir: sink.stagingDir,
       stagingFormat: sink.stagingFormat,
       onProgress: options.onProgress,
+      signal: options.signal,
     }
+    throwIfStopped(options.signal)
     const runs = await runMode(choice, runnable, ctx)
     throwIfDatabaseFailed(runs)
+    throwIfStoppedMidway(runs)
     await rewriteWhereDuplicateKeys(choice, runnable, runs, ctx, sink)
     throwIfDatabaseFailed(runs)
+    throwIfStoppedMidway(runs)
     const reports: SourceReport[] = []
     for (const planned of jobs) {
       if (!('job' in planned)) {
@@ -153,7 +165,8 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
     apportion(report.phases, busy)
     return report
   } catch (err) {
-    if (runId !== undefined) await sink.failRun(runId, String((err as Error).message ?? err))
+    if (runId !== undefined) await sink.failRun(runId, String((err as Error).message ?? err), isStopped(err) ? 'interrupted' : 'failed')
+    if (isStopped(err)) logger.warn({ runId }, 'sync stopped on request: committed chunks kept, the next sync resumes after them')
     throw translateSqliteError(err, target)
   } finally {
     memory.stop()
@@ -375,4 +388,10 @@ async function backupBefore(db: string | undefined, options: true | BackupOption
   const done = await backupDatabase(db, options === true ? {} : options)
   logger.info({ path: done.path, ms: Math.round(done.ms), pruned: done.pruned.length }, 'backup taken')
   return { path: done.path, ms: done.ms }
+}
+
+/** A source the mode left because a stop was requested: the run ends there, recorded as interrupted. */
+function throwIfStoppedMidway(runs: readonly SourceRun[]): void {
+  const stopped = runs.find((run) => isStopped(run.error))
+  if (stopped !== undefined) throw stopped.error
 }

@@ -164,9 +164,9 @@ export class PgSink implements Sink, PgSyncTables {
     )
   }
 
-  async failRun(runId: number, message: string): Promise<void> {
+  async failRun(runId: number, message: string, outcome: 'failed' | 'interrupted' = 'failed'): Promise<void> {
     try {
-      await this.#session.query(`UPDATE ${this.#schema}.sync_runs SET outcome = 'failed', ended_at = now(), error = $1 WHERE id = $2`, [message, runId])
+      await this.#session.query(`UPDATE ${this.#schema}.sync_runs SET outcome = $3, ended_at = now(), error = $1 WHERE id = $2`, [message, runId, outcome])
     } catch {
       // The database itself may be what failed; the error is reported either way.
     }

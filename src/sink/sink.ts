@@ -138,8 +138,8 @@ export interface Sink {
   markInterruptedRuns(): Promise<number>
   startRun(startedAt: Date): Promise<number>
   finishRun(runId: number, run: RunRecord): Promise<void>
-  /** Best effort: the run failed, maybe because the database did. */
-  failRun(runId: number, message: string): Promise<void>
+  /** Best effort: the run failed (maybe because the database did), or was stopped on request. */
+  failRun(runId: number, message: string, outcome?: 'failed' | 'interrupted'): Promise<void>
   /** Takes the right to sync `source` in this run, waiting for or skipping a holder as `policy` says. */
   lockSource(source: string, policy: LockPolicy): Promise<SourceLock>
   sourceState(source: string): Promise<SourceState | undefined>

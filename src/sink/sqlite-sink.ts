@@ -109,9 +109,9 @@ export class SqliteSink implements Sink, SqliteSyncTables {
     this.#db.exec('ANALYZE')
   }
 
-  async failRun(runId: number, message: string): Promise<void> {
+  async failRun(runId: number, message: string, outcome: 'failed' | 'interrupted' = 'failed'): Promise<void> {
     try {
-      this.#db.prepare("UPDATE sync_runs SET outcome = 'failed', ended_at = ?, error = ? WHERE id = ?").run(new Date().toISOString(), message, runId)
+      this.#db.prepare('UPDATE sync_runs SET outcome = ?, ended_at = ?, error = ? WHERE id = ?').run(outcome, new Date().toISOString(), message, runId)
     } catch {
       // The database itself may be what failed (disk full); the error is reported either way.
     }

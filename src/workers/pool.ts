@@ -7,8 +7,11 @@ import type { LiveRowsResult, LiveRowsTask, TransformResult, TransformTask } fro
 /** A pool of worker threads running `transform-worker`; the only module that knows piscina. */
 export interface WorkerPool {
   readonly threads: number
-  /** Runs a task; a worker's failure comes back rebuilt as a CachesyncError with its `code`. */
-  run(task: TransformTask): Promise<Extract<TransformResult, { ok: true }>>
+  /**
+   * Runs a task; a worker's failure comes back rebuilt as a CachesyncError with its `code`. `signal`
+   * cancels it: dropped if queued, its worker terminated if running (its staging file is scratch).
+   */
+  run(task: TransformTask, signal?: AbortSignal): Promise<Extract<TransformResult, { ok: true }>>
   /** Reads a table's live rows (or a rowid range of them) into a set in shared memory, on a worker (see `readLiveRowSet`). */
   loadLiveRows(task: LiveRowsTask): Promise<{ set: HashSet64; ms: number }>
   destroy(): Promise<void>
@@ -38,8 +41,8 @@ export async function createWorkerPool(options: { threads: number }): Promise<Wo
   })
   return {
     threads,
-    async run(task) {
-      const result = (await piscina.run(task)) as TransformResult
+    async run(task, signal) {
+      const result = (await piscina.run(task, signal === undefined ? {} : { signal })) as TransformResult
       if (!result.ok) throw deserializeError(result.error)
       return result
     },

@@ -6,6 +6,7 @@ import { CachesyncError } from '../../util/errors.js'
 import { HashSetUnion } from '../../util/hash-set-union.js'
 import type { TransformResult, TransformTask } from '../../workers/transform-task.js'
 import { commitChunk, emptyRun, type ModeContext, type SourceJob, type SourceRun } from '../source-job.js'
+import { stoppedError, stopRequested } from '../stop-request.js'
 
 type TaskResult = Extract<TransformResult, { ok: true }>
 
@@ -57,7 +58,7 @@ export async function runParallel(jobs: readonly SourceJob[], ctx: ModeContext):
   const pending: Promise<TaskResult>[][] = []
   const marking: Promise<unknown>[] = []
   // Tasks in flight: one running and one waiting per worker, or one in all under memory pressure.
-  const gate = new TaskGate(() => (ctx.memory.overThreshold ? 1 : pool.threads * 2))
+  const gate = new TaskGate(() => (ctx.memory.overThreshold ? 1 : pool.threads * 2), ctx.signal)
   const inFlightBefore = pool.threads * 2
   let backedOff = false
   const onMerged = (): void => {
@@ -73,12 +74,14 @@ export async function runParallel(jobs: readonly SourceJob[], ctx: ModeContext):
       plans[i] = planTasks(job, pool.threads, ctx)
       // Queued at once (the gate and piscina order them), so the workers never wait for the writer. A
       // failure is handled when its turn to merge comes; until then it must not count as unhandled.
-      pending[i] = plans[i].map((task) => quiet(snapshot.then((known) => gate.run(() => pool.run({ ...task, known: known?.memory })))))
+      pending[i] = plans[i].map((task) => quiet(snapshot.then((known) => gate.run(() => pool.run({ ...task, known: known?.memory }, ctx.signal)))))
       // On a resume, the part an earlier run committed is only hashed, so that its rows count as seen.
       if (job.hadLiveRows && job.resumeFrom.byteOffset > 0) {
         const ranges = splitOnLines(job.file.path, { start: 0, end: job.resumeFrom.byteOffset }, pool.threads)
         marking[i] = quiet(
-          snapshot.then((known) => (known === undefined ? [] : Promise.all(ranges.map((range) => gate.run(() => pool.run(markOnlyTask(job, range, known))))))),
+          snapshot.then((known) =>
+            known === undefined ? [] : Promise.all(ranges.map((range) => gate.run(() => pool.run(markOnlyTask(job, range, known), ctx.signal)))),
+          ),
         )
       }
     }
@@ -102,19 +105,29 @@ export async function runParallel(jobs: readonly SourceJob[], ctx: ModeContext):
   )
 }
 
-/** Starts tasks in the order given, at most `limit()` at a time (asked again as each one ends). */
+/**
+ * Starts tasks in the order given, at most `limit()` at a time (asked again as each one ends). Once a
+ * stop is requested, the tasks not started yet fail at once instead (those in flight are cancelled by
+ * the pool).
+ */
 class TaskGate {
   readonly #limit: () => number
+  readonly #signal: AbortSignal | undefined
   readonly #waiting: (() => void)[] = []
   #running = 0
 
-  constructor(limit: () => number) {
+  constructor(limit: () => number, signal: AbortSignal | undefined) {
     this.#limit = limit
+    this.#signal = signal
   }
 
   run<T>(start: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#waiting.push(() => {
+        if (stopRequested(this.#signal)) {
+          reject(stoppedError(this.#signal))
+          return
+        }
         this.#running++
         start()
           .then(resolve, reject)
@@ -190,10 +203,13 @@ async function mergeInOrder(
     try {
       result = await (pending[i] as Promise<TaskResult>)
     } catch (err) {
-      run.error ??= err as Error
+      // A stop cancels the tasks (piscina's AbortError): the run ends as stopped, not failed.
+      run.error ??= stopRequested(ctx.signal) ? stoppedError(ctx.signal) : (err as Error)
       continue
     }
     try {
+      // A stop leaves the staging files not merged yet: the checkpoint is after the last merged one.
+      if (run.error === undefined && stopRequested(ctx.signal)) run.error = stoppedError(ctx.signal)
       if (run.error !== undefined) continue
       ctx.busy.read += result.timings.read
       ctx.busy.transform += result.timings.transform
@@ -224,7 +240,7 @@ async function mergeInOrder(
     await marking
     known = await snapshot
   } catch (err) {
-    run.error ??= err as Error
+    run.error ??= stopRequested(ctx.signal) ? stoppedError(ctx.signal) : (err as Error)
   }
   run.complete = run.error === undefined
   run.deletion = known === undefined ? { kind: 'none' } : { kind: 'unseen', known }

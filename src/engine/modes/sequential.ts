@@ -1,16 +1,22 @@
+import { setImmediate as yieldToSignals } from 'node:timers/promises'
 import { forEachLine, nextLine, readBytes, readJsonRecords } from '../../cache/line-reader.js'
 import { probeRowHash } from '../../util/row-hash.js'
 import { emptyRun, type ModeContext, type SourceJob, type SourceRun } from '../source-job.js'
+import { stoppedError, stopRequested } from '../stop-request.js'
 import { ChunkedWriter } from './chunked-writer.js'
 
 /**
  * Sequential mode: one source at a time, its whole file in memory, parsed and written on this thread in
  * transactions of `chunk` rows, each with its checkpoint. The simplest path, and the reference the
- * others are checked against.
+ * others are checked against. A source runs to its end on this thread without a pause, so a requested
+ * stop (a signal is seen between event-loop turns) takes effect between sources.
  */
 export async function runSequential(jobs: readonly SourceJob[], ctx: ModeContext): Promise<SourceRun[]> {
   const runs: SourceRun[] = []
-  for (const job of jobs) runs.push(await syncWholeFile(job, ctx))
+  for (const job of jobs) {
+    await yieldToSignals()
+    runs.push(stopRequested(ctx.signal) ? { ...emptyRun(), error: stoppedError(ctx.signal) } : await syncWholeFile(job, ctx))
+  }
   return runs
 }
 

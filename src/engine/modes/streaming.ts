@@ -5,6 +5,7 @@ import type { FilePosition } from '../chunk-committer.js'
 import { HeapCollector } from '../heap-collector.js'
 import type { RecordProcessor } from '../record-processor.js'
 import { emptyRun, type ModeContext, type SourceJob, type SourceRun, timed } from '../source-job.js'
+import { stoppedError, stopRequested, throwIfStopped } from '../stop-request.js'
 import { ChunkedWriter } from './chunked-writer.js'
 
 /**
@@ -14,7 +15,7 @@ import { ChunkedWriter } from './chunked-writer.js'
  */
 export async function runStreaming(jobs: readonly SourceJob[], ctx: ModeContext): Promise<SourceRun[]> {
   const runs: SourceRun[] = []
-  for (const job of jobs) runs.push(await streamSource(job, ctx))
+  for (const job of jobs) runs.push(stopRequested(ctx.signal) ? { ...emptyRun(), error: stoppedError(ctx.signal) } : await streamSource(job, ctx))
   return runs
 }
 
@@ -46,7 +47,7 @@ async function streamSource(job: SourceJob, ctx: ModeContext): Promise<SourceRun
 async function streamAndWrite(job: SourceJob, ctx: ModeContext, writer: ChunkedWriter): Promise<void> {
   const { processor, known } = writer
   const from = job.resumeFrom
-  if (known !== undefined && from.byteOffset > 0) await timed(ctx.busy, 'read', () => markCommittedSeen(job, from, known))
+  if (known !== undefined && from.byteOffset > 0) await timed(ctx.busy, 'read', () => markCommittedSeen(job, from, known, ctx.signal))
   const batches =
     job.file.format === 'json'
       ? streamJsonRecords(job.file, job.mapping.recordsPath, ctx.chunks.size)
@@ -55,6 +56,8 @@ async function streamAndWrite(job: SourceJob, ctx: ModeContext, writer: ChunkedW
   const heap = new HeapCollector()
   let readStarted = performance.now()
   for await (const batch of batches) {
+    // A stop drops the rows collected since the last commit: the checkpoint is before them.
+    throwIfStopped(ctx.signal)
     ctx.busy.read += performance.now() - readStarted
     timed(ctx.busy, 'transform', () => processBatch(processor, batch))
     writer.checkRejects()
@@ -88,8 +91,9 @@ function processBatch(processor: RecordProcessor, batch: RecordBatch): void {
  * On a resume the records an earlier run committed are not read again, but the rows they match must
  * count as seen, or they would look vanished: their lines are hashed (not parsed) and marked.
  */
-async function markCommittedSeen(job: SourceJob, upTo: FilePosition, known: LiveRowSet): Promise<void> {
+async function markCommittedSeen(job: SourceJob, upTo: FilePosition, known: LiveRowSet, signal: AbortSignal | undefined): Promise<void> {
   for await (const batch of streamLines(job.file, 10_000, { start: 0, end: upTo.byteOffset, firstLine: 1 })) {
+    throwIfStopped(signal)
     for (const bytes of batch.items as Buffer[]) known.markSeen(probeRowHash(bytes))
   }
 }
