@@ -27,6 +27,7 @@ export function formatSyncReport(report: SyncReport): string {
   rows.push(['total', report.ok ? 'ok' : 'FAILED', ...[r.read, r.inserted, r.updated, r.unchanged, r.deleted, r.rejected].map(fmtInt)])
   lines.push(...table(header, rows))
   for (const s of report.sources) if (s.state === 'failed') lines.push(`  ✗ ${s.name}: ${s.error}`)
+  for (const s of report.sources) if (s.state === 'skipped') lines.push(`  – ${s.name}: skipped, being synced by ${s.holder}`)
   lines.push('')
   lines.push('phase        ms        %')
   for (const [key, label] of PHASES) {

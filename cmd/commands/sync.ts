@@ -33,6 +33,9 @@ interface SyncArgs {
   vacuum: MaintenanceMode
   backupBefore: boolean
   metricsFile?: string
+  sink?: string
+  schema?: string
+  pgLock?: 'wait' | 'skip'
   watch: boolean
   interval?: string
   maxAge?: string
@@ -45,6 +48,15 @@ export function syncCommand(setExit: (code: number) => void): CommandModule<obje
     describe: 'load the cache files into the database',
     builder: (y) =>
       withConfigOptions(y)
+        .option('sink', {
+          type: 'string',
+          describe: 'where rows go: sqlite://FILE or postgres://user@host:port/db; env CACHESYNC_SINK [default: sqlite://./data/cachesync.db]',
+        })
+        .option('schema', { type: 'string', describe: 'PostgreSQL schema of the tables; env CACHESYNC_SCHEMA [default: public]' })
+        .option('pg-lock', {
+          choices: ['wait', 'skip'] as const,
+          describe: 'a source another host is syncing (PostgreSQL): wait for it or skip it; env CACHESYNC_PG_LOCK [default: wait]',
+        })
         .option('mode', { choices: ['auto', 'parallel', 'sequential', 'streaming'] as const, describe: 'how to load; env CACHESYNC_MODE [default: auto]' })
         .option('chunk', {
           type: 'string',
@@ -74,7 +86,7 @@ export function syncCommand(setExit: (code: number) => void): CommandModule<obje
       const metricsFile = metricsPath(args.metricsFile)
       const config = loadConfig(
         args,
-        { mode: args.mode, chunk: chunk.size, workers: args.workers, maxRejects: args.maxRejects },
+        { mode: args.mode, chunk: chunk.size, workers: args.workers, maxRejects: args.maxRejects, sink: args.sink, schema: args.schema, pgLock: args.pgLock },
         { ignoreEnv: chunk.adaptive ? ['CACHESYNC_CHUNK'] : [] },
       )
       const logger = cliLogger(args)
@@ -112,7 +124,11 @@ export function syncCommand(setExit: (code: number) => void): CommandModule<obje
       }
       process.stdout.write(args.json ? `${JSON.stringify(toJson(report))}\n` : `${formatSyncReport(report)}\n`)
       const metricsWritten =
-        metricsFile === undefined || (await writeMetrics(metricsFile, syncMetrics(report, new Date(), report.dryRun ? undefined : databaseBytes(config.db))))
+        metricsFile === undefined ||
+        (await writeMetrics(
+          metricsFile,
+          syncMetrics(report, new Date(), report.dryRun || config.sink.kind !== 'sqlite' ? undefined : databaseBytes(config.sink.path)),
+        ))
       setExit(report.ok && metricsWritten ? 0 : 1)
     },
   }
@@ -146,6 +162,7 @@ export function toJson(report: SyncReport): object {
       resumedRecords: s.resumedRecords,
       records: s.records,
       ...(s.state === 'failed' ? { error: s.error, code: s.code } : {}),
+      ...(s.state === 'skipped' ? { holder: s.holder } : {}),
     })),
   }
 }

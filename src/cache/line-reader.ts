@@ -27,6 +27,14 @@ export class ReusableBuffer {
   }
 }
 
+/** The line starting at `start` (without its line ending) and the offset just after it. */
+export function nextLine(buffer: Buffer, start: number): { line: Buffer; after: number } {
+  let end = buffer.indexOf(10, start)
+  if (end < 0) end = buffer.length
+  const stop = end > start && buffer[end - 1] === 13 ? end - 1 : end
+  return { line: buffer.subarray(start, stop), after: Math.min(end + 1, buffer.length) }
+}
+
 /**
  * Calls `onLine` with the bytes of every line of an NDJSON buffer (line ending removed), its 0-based
  * index and the offset just after it (its newline included); returns the line count. Lines stay bytes

@@ -210,6 +210,15 @@ const warmSchema = z.strictObject({
 
 export const configFileSchema = z.strictObject({
   db: z.string().min(1).optional(),
+  /** Where rows go: `sqlite://FILE` (the default, like `db`) or `postgres://user@host:port/db`. */
+  sink: z.string().min(1).optional(),
+  /** The PostgreSQL schema of the tables. @default public */
+  schema: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'must be a plain SQL identifier (letters, digits, _; at most 63)')
+    .optional(),
+  /** A source another host is syncing (PostgreSQL): wait for it, or skip it in this run. @default wait */
+  pgLock: z.enum(['wait', 'skip']).optional(),
   cacheDir: z.string().min(1).optional(),
   mode: z.enum(MODES).optional(),
   chunk: positiveInt.optional(),

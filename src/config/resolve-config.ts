@@ -15,6 +15,7 @@ import {
   type WarmSettings,
 } from './config-schema.js'
 import { DMR_SOURCES } from './dmr-sources.js'
+import { type ResolvedSink, resolveSink } from './resolve-sink.js'
 import { mergeWarmSettings, type ResolvedHttp, type ResolvedWarmSettings, resolveHttp, resolveWarmSettings } from './resolve-warm.js'
 
 export interface ResolvedColumn {
@@ -46,7 +47,10 @@ export interface ResolvedSource {
 }
 
 export interface ResolvedConfig {
+  /** The SQLite file of `--db` (or its default): what `backup` works on. */
   readonly db: string
+  /** Where `sync` writes: `--sink`, or the SQLite file `db`. */
+  readonly sink: ResolvedSink
   readonly cacheDir: string
   readonly mode: ModeOption
   /** Records a chunk (a transaction, a streamed batch); undefined lets the mode choice pick. */
@@ -72,6 +76,9 @@ export const DEFAULT_CONFIG = Object.freeze({
 
 const ENV_KEYS = {
   db: 'CACHESYNC_DB',
+  sink: 'CACHESYNC_SINK',
+  schema: 'CACHESYNC_SCHEMA',
+  pgLock: 'CACHESYNC_PG_LOCK',
   cacheDir: 'CACHESYNC_CACHE_DIR',
   mode: 'CACHESYNC_MODE',
   chunk: 'CACHESYNC_CHUNK',
@@ -113,8 +120,10 @@ export function resolveConfig(input: ResolveConfigInput = {}): ResolvedConfig {
   const specs = file.sources === undefined ? DMR_SOURCES : file.extendBuiltin ? [...DMR_SOURCES, ...file.sources] : file.sources
   const settings = checked.value
   const cacheDir = resolve(cwd, settings.cacheDir ?? DEFAULT_CONFIG.cacheDir)
+  const db = resolve(cwd, settings.db ?? DEFAULT_CONFIG.db)
   return deepFreeze({
-    db: resolve(cwd, settings.db ?? DEFAULT_CONFIG.db),
+    db,
+    sink: resolveSink([input.flags ?? {}, fromEnv, file], { db, cwd, schema: settings.schema, pgLock: settings.pgLock }),
     cacheDir,
     mode: settings.mode ?? DEFAULT_CONFIG.mode,
     chunk: settings.chunk,

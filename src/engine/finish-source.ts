@@ -1,6 +1,5 @@
-import type { SqliteSink } from '../sink/sqlite-sink.js'
 import type { Logger } from '../util/logger.js'
-import type { BusyTimes, Deletion, SourceJob, SourceRun } from './source-job.js'
+import type { BusyTimes, SourceJob, SourceRun } from './source-job.js'
 import type { RecordCounts, SourceReport } from './sync-report.js'
 
 /**
@@ -8,20 +7,22 @@ import type { RecordCounts, SourceReport } from './sync-report.js'
  * vanished upstream (only after a complete read), keeps the rejects and records the source's state,
  * all in one transaction.
  */
-export function finishSource(job: SourceJob, run: SourceRun, sink: SqliteSink, runId: number, busy: BusyTimes, logger: Logger): SourceReport {
-  const started = performance.now()
-  const deletedAt = new Date().toISOString()
-  const records = sink.transaction((): RecordCounts => {
-    const { inserted, updated } = run.written
-    const deleted = run.complete && run.error === undefined ? removeVanished(job, run.deletion, deletedAt) : 0
-    job.commits.finish(run.rejects.slice(run.rejectsCommitted), run.complete && run.error === undefined)
-    if (run.complete && run.error === undefined) {
-      sink.recordSourceSynced(job.source, { contentHash: job.contentHash, fingerprint: job.mapping.fingerprint, runId })
-    }
-    const read = run.counts.read
-    return { read, inserted, updated, unchanged: read - run.counts.rejected - inserted - updated, deleted, rejected: run.counts.rejected }
-  })
-  busy.write += performance.now() - started
+export async function finishSource(job: SourceJob, run: SourceRun, runId: number, busy: BusyTimes, logger: Logger): Promise<SourceReport> {
+  const whole = run.complete && run.error === undefined
+  const remove = whole && run.deletion.kind === 'unseen' ? { rows: run.deletion.known.unseen(), deletedAt: new Date().toISOString() } : undefined
+  const synced = whole ? { contentHash: job.contentHash, fingerprint: job.mapping.fingerprint } : undefined
+  const done = await job.writer.finish(job.commits.finish(run.rejects.slice(run.rejectsCommitted), runId, synced, remove))
+  busy.write += done.ms
+  const { inserted, updated } = run.written
+  const read = run.counts.read
+  const records: RecordCounts = {
+    read,
+    inserted,
+    updated,
+    unchanged: read - run.counts.rejected - inserted - updated,
+    deleted: done.deleted,
+    rejected: run.counts.rejected,
+  }
   const base = { name: job.source.name, table: job.source.table, file: job.file.path, records, resumedRecords: job.resumeFrom.records, ms: 0 }
   if (run.error === undefined && run.counts.read > 0 && run.counts.rejected === run.counts.read) {
     const first = run.rejects[0]
@@ -36,9 +37,4 @@ export function finishSource(job: SourceJob, run: SourceRun, sink: SqliteSink, r
   }
   logger.info({ source: job.source.name, ...records }, 'source synced')
   return { ...base, state: 'synced' }
-}
-
-function removeVanished(job: SourceJob, deletion: Deletion, deletedAt: string): number {
-  if (deletion.kind === 'none') return 0
-  return job.writer.removeRows(deletion.known.unseen(), deletedAt)
 }

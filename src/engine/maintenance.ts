@@ -1,4 +1,4 @@
-import type { SqliteSink } from '../sink/sqlite-sink.js'
+import type { Sink } from '../sink/sink.js'
 
 export const MAINTENANCE_MODES = ['auto', 'analyze', 'full', 'none'] as const
 /** `--vacuum`: refresh the query planner's statistics (analyze), rebuild the file (full), or neither. */
@@ -14,12 +14,10 @@ export interface MaintenanceDone {
 }
 
 /** The maintenance after a sync, chosen by `mode` and, for `auto`, by how many rows changed. */
-export function runMaintenance(sink: SqliteSink, mode: MaintenanceMode, changes: { changed: number; read: number }): MaintenanceDone {
+export async function runMaintenance(sink: Sink, mode: MaintenanceMode, changes: { changed: number; read: number }): Promise<MaintenanceDone> {
   const started = performance.now()
   const action = mode === 'full' ? 'vacuum' : mode === 'analyze' || (mode === 'auto' && manyChanged(changes)) ? 'analyze' : 'none'
-  // VACUUM rewrites the whole file (and so drops the free pages of deleted rows); ANALYZE only reads.
-  if (action === 'vacuum') sink.db.exec('VACUUM')
-  if (action !== 'none') sink.db.exec('ANALYZE')
+  if (action !== 'none') await sink.maintain(action)
   // Nothing ran: 0, not the microseconds of the decision (on a busy machine they round to 0.1 ms).
   return { action, ms: action === 'none' ? 0 : performance.now() - started }
 }

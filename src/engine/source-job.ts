@@ -1,7 +1,6 @@
 import type { CacheFile } from '../cache/cache-files.js'
 import type { ResolvedSource } from '../config/resolve-config.js'
-import type { SourceWriter, WriteCounts } from '../sink/source-writer.js'
-import type { SqliteSink } from '../sink/sqlite-sink.js'
+import type { ChunkRows, Sink, SourceSink, WriteCounts } from '../sink/sink.js'
 import type { LiveRowSet } from '../util/hash-set-union.js'
 import type { Logger } from '../util/logger.js'
 import type { WorkerPool } from '../workers/pool.js'
@@ -17,7 +16,7 @@ export interface SourceJob {
   readonly file: CacheFile
   readonly contentHash: string
   readonly mapping: MappingSpec & { fingerprint: string }
-  readonly writer: SourceWriter
+  readonly writer: SourceSink
   /** False when the table had no live row: nothing can then be unchanged or deleted. */
   readonly hadLiveRows: boolean
   /** Parse and rewrite every record, known or not (the mapping changed). */
@@ -39,7 +38,7 @@ export type Deletion = { kind: 'none' } | { kind: 'unseen'; known: LiveRowSet }
 /** What a mode did with one source: the coordinator turns it into counts, deletes and a report. */
 export interface SourceRun {
   counts: ProcessorCounts
-  /** Rows inserted and updated, as SQLite counted them. */
+  /** Rows inserted and updated, as the database counted them. */
   written: WriteCounts
   rejects: Reject[]
   /** How many of `rejects` were committed with their chunk. */
@@ -65,16 +64,17 @@ export interface ProgressEvent {
 }
 
 export interface ModeContext {
-  readonly sink: SqliteSink
+  readonly sink: Sink
   /** Records a chunk: fixed, or adapted as the run goes (`--chunk auto`), halved under memory pressure. */
   readonly chunks: ChunkSizer
   readonly memory: MemoryGuard
   readonly logger: Logger
   readonly busy: BusyTimes
   readonly pool: WorkerPool | undefined
-  /** A directory for staging files on the database's filesystem. */
+  /** A directory for the workers' staging files. */
   readonly stagingDir: string
-  readonly dbPath: string
+  /** The staging files the sink merges. */
+  readonly stagingFormat: 'sqlite' | 'copy'
   readonly onProgress: ((event: ProgressEvent) => void) | undefined
   /** A requested stop: the modes end between chunks (tasks in parallel mode) and between sources. */
   readonly signal: AbortSignal | undefined
@@ -97,11 +97,17 @@ export function emptyRun(): SourceRun {
   }
 }
 
-/** Commits a chunk of the source's work with the rejects met since the last one and its checkpoint. */
-export function commitChunk<R>(job: SourceJob, run: SourceRun, write: () => R, at: FilePosition): R {
-  const result = job.commits.commit(write, run.rejects.slice(run.rejectsCommitted), at)
-  run.rejectsCommitted = run.rejects.length
-  return result
+/**
+ * Commits a chunk of the source's work with the rejects met since the last one and its checkpoint, in
+ * one transaction; counts the rows written and the time the sink spent as write time.
+ */
+export async function commitChunk(job: SourceJob, run: SourceRun, rows: ChunkRows, at: FilePosition, busy: BusyTimes): Promise<void> {
+  const extras = job.commits.chunk(run.rejects.slice(run.rejectsCommitted), at)
+  const rejectsAfter = run.rejects.length
+  const result = await job.writer.writeChunk(rows, extras)
+  run.rejectsCommitted = rejectsAfter
+  busy.write += result.ms
+  addWritten(run, result)
 }
 
 /** Times fn into one of the busy counters. */

@@ -33,7 +33,13 @@ export type SourceReport = {
   resumedRecords: number
   records: RecordCounts
   ms: number
-} & ({ state: 'synced' } | { state: 'unchanged' } | { state: 'failed'; error: string; code: string })
+} & (
+  | { state: 'synced' }
+  | { state: 'unchanged' }
+  /** Another host was syncing the source and `--pg-lock skip` was asked: `holder` says who. */
+  | { state: 'skipped'; holder: string }
+  | { state: 'failed'; error: string; code: string }
+)
 
 export interface SyncReport {
   ok: boolean

@@ -1,18 +1,17 @@
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
-import { basename, dirname, join } from 'node:path'
 import { contentHashOf, locateCacheFile } from '../cache/cache-files.js'
 import type { ResolvedConfig, ResolvedSource } from '../config/resolve-config.js'
 import { type BackupOptions, backupDatabase } from '../sink/backup.js'
-import { DbLock } from '../sink/db-lock.js'
-import { type Checkpoint, isDatabaseFailure, SqliteSink, translateSqliteError } from '../sink/sqlite-sink.js'
+import { openSink } from '../sink/open-sink.js'
+import type { Checkpoint, Sink } from '../sink/sink.js'
+import { isDatabaseFailure, translateSqliteError } from '../sink/sqlite-sink.js'
 import { ConfigError } from '../util/errors.js'
 import { type Logger, silentLogger } from '../util/logger.js'
 import { createWorkerPool, type WorkerPool } from '../workers/pool.js'
 import { chooseMode, type ModeChoice } from './choose-mode.js'
 import { ChunkCommitter, type FilePosition, START } from './chunk-committer.js'
 import { ChunkSizer } from './chunk-sizer.js'
-import { copyForDryRun } from './dry-run-copy.js'
 import { finishSource } from './finish-source.js'
 import { type MaintenanceMode, runMaintenance } from './maintenance.js'
 import { DEFAULT_MEMORY_THRESHOLD_MB, MemoryGuard } from './memory-guard.js'
@@ -24,10 +23,6 @@ import { mappingFingerprint } from './record-mapper.js'
 import type { BusyTimes, ModeContext, ProgressEvent, SourceJob, SourceRun } from './source-job.js'
 import { isStopped, throwIfStopped } from './stop-request.js'
 import { addCounts, emptyCounts, type PhaseTimes, type SourceReport, type SyncReport } from './sync-report.js'
-
-/** SQLite page cache per mode: small where memory is the point, generous where speed is. */
-const STREAMING_CACHE_KIB = 8 * 1024
-const WHOLE_FILE_CACHE_KIB = 64 * 1024
 
 export interface SyncOptions {
   /** Report what a sync would do, on a scratch copy; the database is not touched. @default false */
@@ -61,27 +56,29 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
   const started = performance.now()
   const busy: BusyTimes = { read: 0, transform: 0, write: 0 }
   refuseUnmappedSources(config)
-  mkdirSync(dirname(config.db), { recursive: true })
-  const lock = DbLock.acquire(config.db)
-  removeScratchOfDeadRuns(config.db, logger)
-  const stagingDir = `${config.db}.staging-${process.pid}`
-  let target = config.db
-  let sink: SqliteSink | undefined
+  if (options.backupBefore && config.sink.kind !== 'sqlite') {
+    throw new ConfigError("--backup-before backs up a SQLite file; for a PostgreSQL sink, use pg_dump or the server's own backups")
+  }
+  const memoryThresholdMb = options.memoryThresholdMb ?? memoryThresholdFromEnv(options.env ?? process.env)
+  // Whether there is anything to back up is known only before the sink is opened (which creates the file).
+  const backupFrom = config.sink.kind === 'sqlite' && existsSync(config.sink.path) ? config.sink.path : undefined
+  const sink = await openSink(config.sink, { dryRun: options.dryRun ?? false, logger })
+  const target = sink.target
   let pool: WorkerPool | undefined
   let runId: number | undefined
-  const memory = new MemoryGuard(options.memoryThresholdMb ?? memoryThresholdFromEnv(options.env ?? process.env), logger).start()
+  const memory = new MemoryGuard(memoryThresholdMb, logger).start()
   try {
-    if (options.dryRun) target = await copyForDryRun(config.db)
-    const backup = options.backupBefore && !options.dryRun ? await backupBefore(config.db, options.backupBefore, logger) : undefined
-    sink = openSink(target, config)
-    const interrupted = sink.markInterruptedRuns()
+    const backup = options.backupBefore && !options.dryRun ? await backupBefore(backupFrom, options.backupBefore, logger) : undefined
+    await sink.ensureSchema(config.sources)
+    const interrupted = await sink.markInterruptedRuns()
     if (interrupted > 0) logger.warn({ runs: interrupted }, 'an earlier sync did not finish (killed?): its committed chunks are kept and resumed')
-    const currentRun = sink.startRun(new Date())
+    const currentRun = await sink.startRun(new Date())
     runId = currentRun
     const dbInit = performance.now() - started
 
     const planStarted = performance.now()
-    const { jobs, skipped } = await planJobs(config, sink, { force: options.force ?? false, runId: currentRun }, logger)
+    const policy = config.sink.kind === 'postgres' ? config.sink.lock : 'wait'
+    const { jobs, skipped } = await planJobs(config, sink, { force: options.force ?? false, runId: currentRun, policy }, logger)
     busy.read += performance.now() - planStarted
     const choice = chooseMode({
       requested: config.mode,
@@ -92,11 +89,11 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
     })
     const chunks = new ChunkSizer(choice.chunk, { adaptive: options.adaptiveChunk ?? false })
     logger.info({ mode: choice.mode, chunk: options.adaptiveChunk ? `auto from ${chunks.size}` : choice.chunk, reason: choice.reason }, 'mode chosen')
-    sink.setCacheSize(choice.mode === 'streaming' ? STREAMING_CACHE_KIB : WHOLE_FILE_CACHE_KIB)
+    sink.tune({ lowMemory: choice.mode === 'streaming' })
     const runnable = jobs.flatMap((j) => ('job' in j ? [j.job] : []))
     const workers = choice.mode === 'parallel' ? Math.min(config.workers, availableParallelism() * 2) : 0
     if (choice.mode === 'parallel' && runnable.length > 0) {
-      mkdirSync(stagingDir, { recursive: true })
+      mkdirSync(sink.stagingDir, { recursive: true })
       pool = await createWorkerPool({ threads: workers })
     }
     const ctx: ModeContext = {
@@ -106,8 +103,8 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
       logger,
       busy,
       pool,
-      stagingDir,
-      dbPath: target,
+      stagingDir: sink.stagingDir,
+      stagingFormat: sink.stagingFormat,
       onProgress: options.onProgress,
       signal: options.signal,
     }
@@ -118,18 +115,19 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
     await rewriteWhereDuplicateKeys(choice, runnable, runs, ctx, sink)
     throwIfDatabaseFailed(runs)
     throwIfStoppedMidway(runs)
-    const activeSink = sink
-    const reports: SourceReport[] = [
-      ...jobs.map((planned) => {
-        if (!('job' in planned)) return planned.report
-        const at = runnable.indexOf(planned.job)
-        return finishSource(planned.job, runs[at] as SourceRun, activeSink, currentRun, busy, logger)
-      }),
-      ...skipped,
-    ]
+    const reports: SourceReport[] = []
+    for (const planned of jobs) {
+      if (!('job' in planned)) {
+        reports.push(planned.report)
+        continue
+      }
+      const at = runnable.indexOf(planned.job)
+      reports.push(await finishSource(planned.job, runs[at] as SourceRun, currentRun, busy, logger))
+    }
+    reports.push(...skipped)
     const changed = reports.reduce((sum, r) => sum + r.records.inserted + r.records.updated + r.records.deleted, 0)
     const read = reports.reduce((sum, r) => sum + r.records.read, 0)
-    const maintenance = options.dryRun ? { action: 'none' as const, ms: 0 } : runMaintenance(sink, options.vacuum ?? 'auto', { changed, read })
+    const maintenance = options.dryRun ? { action: 'none' as const, ms: 0 } : await runMaintenance(sink, options.vacuum ?? 'auto', { changed, read })
     if (maintenance.action !== 'none') logger.info({ action: maintenance.action, ms: Math.round(maintenance.ms) }, 'maintenance done')
     const finalizeStarted = performance.now()
     const report = buildReport(choice, workers, reports, busy, { dbInit, total: 0, finalize: 0, started }, options.dryRun ?? false, currentRun)
@@ -142,7 +140,7 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
     report.phases.total = performance.now() - started
     apportion(report.phases, busy)
     report.recordsPerSec = Math.round(report.records.read / Math.max(report.phases.total / 1000, 1e-3))
-    sink.finishRun(currentRun, {
+    await sink.finishRun(currentRun, {
       outcome: report.ok ? 'ok' : report.sources.some((s) => s.state !== 'failed') ? 'partial' : 'failed',
       mode: report.mode,
       reason: report.reason,
@@ -167,16 +165,13 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
     apportion(report.phases, busy)
     return report
   } catch (err) {
-    if (sink !== undefined && runId !== undefined) markRunEnded(sink, runId, isStopped(err) ? 'interrupted' : 'failed', err)
+    if (runId !== undefined) await sink.failRun(runId, String((err as Error).message ?? err), isStopped(err) ? 'interrupted' : 'failed')
     if (isStopped(err)) logger.warn({ runId }, 'sync stopped on request: committed chunks kept, the next sync resumes after them')
     throw translateSqliteError(err, target)
   } finally {
     memory.stop()
     await pool?.destroy()
-    sink?.close()
-    rmSync(stagingDir, { recursive: true, force: true })
-    if (options.dryRun && target !== config.db) removeDatabaseFiles(target)
-    lock.release()
+    await sink.close()
   }
 }
 
@@ -190,23 +185,12 @@ function refuseUnmappedSources(config: ResolvedConfig): void {
   )
 }
 
-function openSink(path: string, config: ResolvedConfig): SqliteSink {
-  const sink = SqliteSink.open(path)
-  try {
-    sink.ensureSchema(config.sources)
-    return sink
-  } catch (err) {
-    sink.close()
-    throw err
-  }
-}
-
 type PlannedJob = { job: SourceJob } | { report: SourceReport }
 
 async function planJobs(
   config: ResolvedConfig,
-  sink: SqliteSink,
-  { force, runId }: { force: boolean; runId: number },
+  sink: Sink,
+  { force, runId, policy }: { force: boolean; runId: number; policy: 'wait' | 'skip' },
   logger: Logger,
 ): Promise<{ jobs: PlannedJob[]; skipped: SourceReport[] }> {
   const jobs: PlannedJob[] = []
@@ -216,20 +200,26 @@ async function planJobs(
       const file = await locateCacheFile(config.cacheDir, source)
       const contentHash = await contentHashOf(file)
       const fingerprint = mappingFingerprint(source)
-      const state = sink.sourceState(source.name)
+      const lock = await sink.lockSource(source.name, policy)
+      if (!lock.acquired) {
+        logger.warn({ source: source.name, holder: lock.holder }, 'source is being synced by another host: skipped (--pg-lock skip)')
+        skipped.push({ ...emptySourceReport(source, file.path), state: 'skipped', holder: lock.holder })
+        continue
+      }
+      const state = await sink.sourceState(source.name)
       const resumable = file.format === 'ndjson' && !file.gzip
-      const resumeFrom = resumePoint(sink.checkpoint(source.name), { contentHash, fingerprint, bytes: file.bytes, resumable })
+      const resumeFrom = resumePoint(await sink.checkpoint(source.name), { contentHash, fingerprint, bytes: file.bytes, resumable })
       if (!force && state?.contentHash === contentHash && state.fingerprint === fingerprint && resumeFrom === START) {
         logger.info({ source: source.name }, 'cache unchanged since the last sync: skipped')
-        skipped.push({ name: source.name, table: source.table, file: file.path, resumedRecords: 0, records: emptyCounts(), ms: 0, state: 'unchanged' })
+        skipped.push({ ...emptySourceReport(source, file.path), state: 'unchanged' })
         continue
       }
       if (resumeFrom !== START)
         logger.info({ source: source.name, records: resumeFrom.records, byteOffset: resumeFrom.byteOffset }, 'resuming after the committed part')
       // Rows written under another mapping cannot be trusted by their hash: rewrite them all once.
       const rewrite = state !== undefined && state.fingerprint !== fingerprint
-      const writer = sink.createSourceWriter(source, { rewrite })
-      const hadLiveRows = writer.hasLiveRows()
+      const writer = sink.createSourceSink(source, { rewrite })
+      const hadLiveRows = await writer.hasLiveRows()
       writer.trackDisplaced = hadLiveRows
       jobs.push({
         job: {
@@ -243,7 +233,7 @@ async function planJobs(
           maxRejects: source.maxRejects ?? config.maxRejects,
           resumable,
           resumeFrom,
-          commits: new ChunkCommitter(sink, source.name, {
+          commits: new ChunkCommitter({
             identity: resumable ? { contentHash, fingerprint } : undefined,
             runId,
             resumed: resumeFrom !== START,
@@ -263,7 +253,7 @@ async function planJobs(
  * That shows as a displaced hash that some record matched; such a source is applied again, every record
  * parsed and written in file order, so that the last record of each key wins as in a plain upsert.
  */
-async function rewriteWhereDuplicateKeys(choice: ModeChoice, jobs: SourceJob[], runs: SourceRun[], ctx: ModeContext, sink: SqliteSink): Promise<void> {
+async function rewriteWhereDuplicateKeys(choice: ModeChoice, jobs: SourceJob[], runs: SourceRun[], ctx: ModeContext, sink: Sink): Promise<void> {
   for (const [i, job] of jobs.entries()) {
     const run = runs[i] as SourceRun
     if (run.error !== undefined || run.deletion.kind !== 'unseen') continue
@@ -273,9 +263,9 @@ async function rewriteWhereDuplicateKeys(choice: ModeChoice, jobs: SourceJob[], 
     const again: SourceJob = {
       ...job,
       rewrite: true,
-      writer: sink.createSourceWriter(job.source, { rewrite: true }),
+      writer: sink.createSourceSink(job.source, { rewrite: true }),
       resumeFrom: START,
-      commits: new ChunkCommitter(sink, job.source.name, { identity: undefined, runId: undefined, resumed: true, recordRejects: false }),
+      commits: new ChunkCommitter({ identity: undefined, runId: undefined, resumed: true, recordRejects: false }),
     }
     const [redo] = await runMode(choice, [again], ctx)
     if (redo === undefined) continue
@@ -305,6 +295,10 @@ async function runMode(choice: ModeChoice, jobs: SourceJob[], ctx: ModeContext):
     case 'streaming':
       return runStreaming(jobs, ctx)
   }
+}
+
+function emptySourceReport(source: ResolvedSource, file: string): Omit<SourceReport, 'state'> {
+  return { name: source.name, table: source.table, file, resumedRecords: 0, records: emptyCounts(), ms: 0 }
 }
 
 export function failedReport(source: ResolvedSource, err: unknown, file?: string): SourceReport {
@@ -386,9 +380,9 @@ function memoryThresholdFromEnv(env: NodeJS.ProcessEnv): number {
 }
 
 /** The backup before a sync writes; a database that does not exist yet has nothing to back up. */
-async function backupBefore(db: string, options: true | BackupOptions, logger: Logger): Promise<{ path: string; ms: number } | undefined> {
-  if (!existsSync(db)) {
-    logger.info({ db }, 'no database yet: nothing to back up')
+async function backupBefore(db: string | undefined, options: true | BackupOptions, logger: Logger): Promise<{ path: string; ms: number } | undefined> {
+  if (db === undefined) {
+    logger.info({}, 'no database yet: nothing to back up')
     return undefined
   }
   const done = await backupDatabase(db, options === true ? {} : options)
@@ -400,49 +394,4 @@ async function backupBefore(db: string, options: true | BackupOptions, logger: L
 function throwIfStoppedMidway(runs: readonly SourceRun[]): void {
   const stopped = runs.find((run) => isStopped(run.error))
   if (stopped !== undefined) throw stopped.error
-}
-
-function markRunEnded(sink: SqliteSink, runId: number, outcome: 'failed' | 'interrupted', err: unknown): void {
-  try {
-    sink.db
-      .prepare('UPDATE sync_runs SET outcome = ?, ended_at = ?, error = ? WHERE id = ?')
-      .run(outcome, new Date().toISOString(), String((err as Error).message ?? err), runId)
-  } catch {
-    // The database itself may be what failed (disk full); the error is reported either way.
-  }
-}
-
-/**
- * A killed run leaves its scratch beside the database: the staging directory of parallel mode and the
- * copy of a dry run (`<db>.staging-<pid>`, `<db>.dry-run-<pid>*`). Holding the lock, this run removes
- * those whose process is gone, so that they do not pile up on a box that gets OOM-killed.
- */
-function removeScratchOfDeadRuns(db: string, logger: Logger): void {
-  const prefix = `${basename(db)}.`
-  let names: string[]
-  try {
-    names = readdirSync(dirname(db))
-  } catch {
-    return
-  }
-  for (const name of names) {
-    if (!name.startsWith(prefix)) continue
-    const match = /^(?:staging|dry-run)-(\d+)(?:-(?:wal|shm|journal))?$/.exec(name.slice(prefix.length))
-    if (match === null || isAlive(Number(match[1]))) continue
-    rmSync(join(dirname(db), name), { recursive: true, force: true })
-    logger.info({ removed: name }, 'removed the scratch of a run that was killed')
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
-function removeDatabaseFiles(path: string): void {
-  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${path}${suffix}`, { force: true })
 }

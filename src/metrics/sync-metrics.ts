@@ -48,7 +48,7 @@ export function syncMetrics(report: SyncReport, endedAt: Date, databaseBytes?: n
       'cachesync_sync_source_state',
       'State of each source in the last sync run: 1 for its state (synced, unchanged or failed), 0 for the others.',
       report.sources.flatMap((s) =>
-        (['synced', 'unchanged', 'failed'] as const).map((state) => ({ labels: { source: s.name, state }, value: s.state === state ? 1 : 0 })),
+        (['synced', 'unchanged', 'skipped', 'failed'] as const).map((state) => ({ labels: { source: s.name, state }, value: s.state === state ? 1 : 0 })),
       ),
     ),
   ]

@@ -1,10 +1,10 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { type ResolvedConfig, resolveConfig } from '../config/resolve-config.js'
-import { copyForDryRun } from '../engine/dry-run-copy.js'
 import { runSync } from '../engine/sync.js'
 import { emptyCounts, type SyncReport } from '../engine/sync-report.js'
 import { generateDmrCache } from '../generate/dmr-generator.js'
+import { copyForDryRun } from '../sink/dry-run-copy.js'
 import type { Logger } from '../util/logger.js'
 import type { Measurement } from './monitor-rules.js'
 import type { RecordedRun } from './run-history.js'
@@ -21,7 +21,8 @@ const SYNTHETIC_DIR_PREFIX = '.cachesync-monitor-'
 export async function timeScratchSync(config: ResolvedConfig, logger: Logger): Promise<Measurement> {
   const scratch = await copyForDryRun(config.db)
   try {
-    return await timed('run', { ...config, db: scratch }, logger)
+    // The sink too: the copy, never the production file.
+    return await timed('run', { ...config, db: scratch, sink: { kind: 'sqlite', path: scratch } }, logger)
   } finally {
     removeDatabaseFiles(scratch)
   }

@@ -1,17 +1,23 @@
 import type { ResolvedSource } from '../config/resolve-config.js'
 import type { RowValues } from '../engine/record-mapper.js'
 import { HashSet64 } from '../util/hash-set64.js'
+import type { LiveRowsTask } from '../workers/transform-task.js'
+import type { ChunkExtras, ChunkRows, RejectRecord, SourceEnd, SourceSink, WriteCounts, WriteResult } from './sink.js'
 import type { SqliteDatabase, SqliteStatement } from './sqlite-driver.js'
 import { quoteIdent, type RowidRange, readLiveRows, splitRowids } from './sqlite-schema.js'
-
-export interface WriteCounts {
-  inserted: number
-  updated: number
-}
 
 export interface SourceWriterOptions {
   /** Rewrite rows even when their hash is unchanged (the mapping changed since they were written). */
   rewrite: boolean
+}
+
+/** The sink's own tables, written in a source's transactions. */
+export interface SqliteSyncTables {
+  clearRejects(source: string): void
+  addRejects(runId: number | undefined, source: string, rejects: readonly RejectRecord[]): void
+  saveCheckpoint(source: string, checkpoint: NonNullable<ChunkExtras['checkpoint']>, runId: number | undefined): void
+  clearCheckpoint(source: string): void
+  recordSourceSynced(source: ResolvedSource, state: { contentHash: string; fingerprint: string; runId: number }): void
 }
 
 /**
@@ -19,8 +25,10 @@ export interface SourceWriterOptions {
  * differs (or it was soft-deleted), and left alone otherwise; the counts come from SQLite's own
  * `changes`, never from counting the table. Every method runs in the caller's transaction.
  */
-export class SourceWriter {
+export class SourceWriter implements SourceSink {
   readonly #db: SqliteDatabase
+  readonly #dbPath: string
+  readonly #tables: SqliteSyncTables
   readonly #source: ResolvedSource
   readonly #table: string
   readonly #rewrite: boolean
@@ -34,8 +42,10 @@ export class SourceWriter {
   /** Worth its lookups only when the table had live rows that records could match. */
   trackDisplaced = false
 
-  constructor(db: SqliteDatabase, source: ResolvedSource, options: SourceWriterOptions = { rewrite: false }) {
+  constructor(db: SqliteDatabase, dbPath: string, tables: SqliteSyncTables, source: ResolvedSource, options: SourceWriterOptions = { rewrite: false }) {
     this.#db = db
+    this.#dbPath = dbPath
+    this.#tables = tables
     this.#source = source
     this.#table = quoteIdent(source.table)
     this.#rewrite = options.rewrite
@@ -49,11 +59,56 @@ export class SourceWriter {
   }
 
   /** True when the table holds a row that is not soft-deleted. */
-  hasLiveRows(): boolean {
+  async hasLiveRows(): Promise<boolean> {
     return this.#db.prepare(`SELECT EXISTS (SELECT 1 FROM ${this.#table} WHERE "_deleted_at" IS NULL)`).pluck().get() === 1
   }
 
-  /** Writes rows (values, then hash, per row) one by one. */
+  /**
+   * One chunk in one transaction: its rows, then its rejects and checkpoint. It runs synchronously to
+   * the end, so chunks of sources merged side by side (parallel mode) never interleave on the connection.
+   */
+  async writeChunk(rows: ChunkRows, extras: ChunkExtras): Promise<WriteResult> {
+    const started = performance.now()
+    const name = this.#source.name
+    const withExtras = (write: () => WriteCounts) => (): WriteCounts => {
+      if (extras.clearRejects) this.#tables.clearRejects(name)
+      const counts = write()
+      this.#tables.addRejects(extras.runId, name, extras.rejects)
+      if (extras.checkpoint !== undefined) this.#tables.saveCheckpoint(name, extras.checkpoint, extras.runId)
+      return counts
+    }
+    const counts =
+      rows.kind === 'rows'
+        ? this.#db.transaction(withExtras(() => this.upsert(rows.rows, rows.hashes)))()
+        : this.mergeStaging(rows.path, (merge) => this.#db.transaction(withExtras(merge))())
+    return { ...counts, ms: performance.now() - started }
+  }
+
+  async finish(end: SourceEnd): Promise<{ deleted: number; ms: number }> {
+    const started = performance.now()
+    const name = this.#source.name
+    const deleted = this.#db.transaction((): number => {
+      const removed = end.remove === undefined ? 0 : this.removeRows(end.remove.rows, end.remove.deletedAt)
+      if (end.clearRejects) this.#tables.clearRejects(name)
+      this.#tables.addRejects(end.runId, name, end.rejects)
+      if (end.synced !== undefined) {
+        this.#tables.clearCheckpoint(name)
+        this.#tables.recordSourceSynced(this.#source, { ...end.synced, runId: end.runId })
+      }
+      return removed
+    })()
+    return { deleted, ms: performance.now() - started }
+  }
+
+  async beginWholeFile(): Promise<void> {
+    this.#db.exec('BEGIN')
+  }
+
+  async endWholeFile(commit: boolean): Promise<void> {
+    if (this.#db.inTransaction) this.#db.exec(commit ? 'COMMIT' : 'ROLLBACK')
+  }
+
+  /** Writes rows (values, then hash, per row) one by one, in the caller's transaction. */
   upsert(rows: readonly RowValues[], hashes: readonly Buffer[]): WriteCounts {
     this.#insert ??= this.#db.prepare(`${this.#insertHead()} VALUES (${new Array(this.#source.columns.length + 1).fill('?').join(', ')})`)
     this.#update ??= this.#db.prepare(this.#updateByKeySql())
@@ -86,7 +141,7 @@ export class SourceWriter {
    * `INSERT … SELECT` for the new ones, in one transaction of their own (SQLite cannot ATTACH inside one),
    * which `transact` opens: the caller adds its own writes (rejects, a checkpoint) to it.
    */
-  mergeStaging(path: string, transact: (merge: () => WriteCounts) => WriteCounts = (merge) => this.#db.transaction(merge)()): WriteCounts {
+  mergeStaging(path: string, transact: (merge: () => WriteCounts) => WriteCounts): WriteCounts {
     this.#db.prepare('ATTACH DATABASE ? AS staging').run(path)
     try {
       const columns = this.#source.columns
@@ -114,13 +169,14 @@ export class SourceWriter {
    * The live rows' hashes as a set, read from the covering index as one packed buffer; in shared memory
    * when worker threads are to look records up in it and mark them seen.
    */
-  loadLiveHashes(options: { shared?: boolean } = {}): HashSet64 {
+  async loadLiveHashes(options: { shared?: boolean } = {}): Promise<HashSet64> {
     return HashSet64.fromPacked(readLiveRows(this.#db, this.#source.table), options)
   }
 
-  /** The table's rowids cut into `parts` ranges, for reading its live rows on several threads. */
-  splitRowids(parts: number): RowidRange[] {
-    return splitRowids(this.#db, this.#source.table, parts)
+  /** Tasks that read the live rows on worker threads, a rowid range each when `parts` > 1. */
+  liveRowTasks(parts: number): LiveRowsTask[] {
+    const ranges: RowidRange[] = parts > 1 ? splitRowids(this.#db, this.#source.table, parts) : [{}]
+    return ranges.map((range) => ({ dbPath: this.#dbPath, table: this.#source.table, range }))
   }
 
   /**

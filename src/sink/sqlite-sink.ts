@@ -1,66 +1,70 @@
+import { mkdirSync, readdirSync, rmSync } from 'node:fs'
 import { hostname } from 'node:os'
+import { basename, dirname, join } from 'node:path'
 import type { ResolvedSource } from '../config/resolve-config.js'
 import { CachesyncError, ConfigError } from '../util/errors.js'
-import { SourceWriter, type SourceWriterOptions } from './source-writer.js'
+import { type Logger, silentLogger } from '../util/logger.js'
+import { DbLock } from './db-lock.js'
+import { copyForDryRun } from './dry-run-copy.js'
+import { type Checkpoint, clipRaw, type RejectRecord, type RunRecord, type Sink, type SourceLock, type SourceState } from './sink.js'
+import { SourceWriter, type SqliteSyncTables } from './source-writer.js'
 import { openDatabase, type SqliteDatabase } from './sqlite-driver.js'
 import { createTableSql, legacyHashIndexName, quoteIdent, SYNC_TABLES_SQL, sqlType } from './sqlite-schema.js'
-
-/** What the last complete sync of a source recorded. */
-export interface SourceState {
-  contentHash: string | null
-  fingerprint: string | null
-  syncedAt: string | null
-}
-
-/**
- * How far an unfinished sync of a source got: everything before `byteOffset` of the cache file whose
- * content hash this is was committed, with the very transaction that saved this checkpoint.
- */
-export interface Checkpoint {
-  contentHash: string
-  fingerprint: string
-  byteOffset: number
-  /** Records (non-blank lines) before `byteOffset`. */
-  records: number
-  /** Lines before `byteOffset`, so that rejects after a resume keep their line numbers. */
-  lines: number
-}
-
-export interface RejectRecord {
-  line: number
-  reason: string
-  raw: string
-}
-
-/** One row of `sync_runs`, as the engine reports it at the end. */
-export interface RunRecord {
-  outcome: 'ok' | 'partial' | 'failed'
-  mode: string
-  reason: string
-  chunk: number
-  workers: number
-  records: { read: number; inserted: number; updated: number; unchanged: number; deleted: number; rejected: number }
-  phases: { dbInit: number; read: number; transform: number; write: number; finalize: number; total: number }
-  recordsPerSec: number
-  peakRssMb: number
-  error: string | undefined
-  report: unknown
-}
-
-const MAX_RAW_REJECT = 10_000
 
 /** Pages of WAL (4 KiB each) that trigger an automatic checkpoint; SQLite's default is 1000. */
 const WAL_CHECKPOINT_PAGES = 10_000
 
-/** The SQLite sink: one database file, the synced tables and cachesync's own `sync_` tables. */
+/** Page cache sizes: small where memory is the point (streaming), generous where speed is. */
+const LOW_MEMORY_CACHE_KIB = 8 * 1024
+const WHOLE_FILE_CACHE_KIB = 64 * 1024
 
-export class SqliteSink {
+/**
+ * The SQLite sink: one database file, the synced tables and cachesync's own `sync_` tables. For a sync it
+ * holds the file's single-writer lock and, in a dry run, works on a scratch copy that it throws away.
+ */
+export class SqliteSink implements Sink, SqliteSyncTables {
   readonly path: string
+  readonly stagingFormat = 'sqlite'
   readonly #db: SqliteDatabase
+  #onClose: (() => void) | undefined
 
   private constructor(path: string, db: SqliteDatabase) {
     this.path = path
     this.#db = db
+  }
+
+  get target(): string {
+    return this.path
+  }
+
+  /** Beside the database, so staging files are on its filesystem. */
+  get stagingDir(): string {
+    return `${this.path}.staging-${process.pid}`
+  }
+
+  /**
+   * Opens `dbPath` for a sync: takes its lock (ERR_LOCKED if another sync holds it), removes the scratch
+   * of killed runs and, for a dry run, opens a scratch copy instead.
+   */
+  static async openForSync(dbPath: string, options: { dryRun: boolean; logger?: Logger }): Promise<SqliteSink> {
+    mkdirSync(dirname(dbPath), { recursive: true })
+    const lock = DbLock.acquire(dbPath)
+    let target = dbPath
+    try {
+      removeScratchOfDeadRuns(dbPath, options.logger ?? silentLogger)
+      if (options.dryRun) target = await copyForDryRun(dbPath)
+      const sink = SqliteSink.open(target)
+      sink.#onClose = () => {
+        rmSync(sink.stagingDir, { recursive: true, force: true })
+        if (target !== dbPath) removeDatabaseFiles(target)
+        lock.release()
+      }
+      return sink
+    } catch (err) {
+      if (target !== dbPath) removeDatabaseFiles(target)
+      lock.release()
+      throw translateSqliteError(err, dbPath)
+    }
   }
 
   /** Opens (creating if needed) the database in WAL mode with pragmas for bulk loading. */
@@ -90,12 +94,35 @@ export class SqliteSink {
     this.#db.pragma(`cache_size = -${Math.max(1024, Math.round(kib))}`)
   }
 
+  tune(options: { lowMemory: boolean }): void {
+    this.setCacheSize(options.lowMemory ? LOW_MEMORY_CACHE_KIB : WHOLE_FILE_CACHE_KIB)
+  }
+
+  /** One process writes a SQLite file at a time (the lock file): every source is this run's. */
+  async lockSource(): Promise<SourceLock> {
+    return { acquired: true }
+  }
+
+  async maintain(action: 'analyze' | 'vacuum'): Promise<void> {
+    // VACUUM rewrites the whole file (and so drops the free pages of deleted rows); ANALYZE only reads.
+    if (action === 'vacuum') this.#db.exec('VACUUM')
+    this.#db.exec('ANALYZE')
+  }
+
+  async failRun(runId: number, message: string, outcome: 'failed' | 'interrupted' = 'failed'): Promise<void> {
+    try {
+      this.#db.prepare('UPDATE sync_runs SET outcome = ?, ended_at = ?, error = ? WHERE id = ?').run(outcome, new Date().toISOString(), message, runId)
+    } catch {
+      // The database itself may be what failed (disk full); the error is reported either way.
+    }
+  }
+
   get db(): SqliteDatabase {
     return this.#db
   }
 
   /** Creates the sync tables and every source's table, adding columns a newer configuration names. */
-  ensureSchema(sources: readonly ResolvedSource[]): void {
+  async ensureSchema(sources: readonly ResolvedSource[]): Promise<void> {
     this.#db.exec(SYNC_TABLES_SQL)
     for (const source of sources) this.#ensureTable(source)
   }
@@ -123,14 +150,14 @@ export class SqliteSink {
     this.#db.exec(`DROP INDEX IF EXISTS ${quoteIdent(legacyHashIndexName(source.table))}`)
   }
 
-  sourceState(source: string): SourceState | undefined {
+  async sourceState(source: string): Promise<SourceState | undefined> {
     const row = this.#db.prepare('SELECT content_hash AS contentHash, fingerprint, synced_at AS syncedAt FROM sync_sources WHERE source = ?').get(source) as
       | SourceState
       | undefined
     return row
   }
 
-  recordSourceSynced(source: ResolvedSource, state: { contentHash: string | null; fingerprint: string; runId: number | undefined }): void {
+  recordSourceSynced(source: ResolvedSource, state: { contentHash: string; fingerprint: string; runId: number | undefined }): void {
     this.#db
       .prepare(
         `INSERT INTO sync_sources (source, table_name, content_hash, fingerprint, synced_at, run_id) VALUES (?, ?, ?, ?, ?, ?)
@@ -149,11 +176,11 @@ export class SqliteSink {
     if (rejects.length === 0) return
     const insert = this.#db.prepare('INSERT INTO sync_rejects (run_id, source, line, reason, raw) VALUES (?, ?, ?, ?, ?)')
     for (const reject of rejects) {
-      insert.run(runId ?? 0, source, reject.line, reject.reason, reject.raw.length > MAX_RAW_REJECT ? `${reject.raw.slice(0, MAX_RAW_REJECT)}…` : reject.raw)
+      insert.run(runId ?? 0, source, reject.line, reject.reason, clipRaw(reject.raw))
     }
   }
 
-  checkpoint(source: string): Checkpoint | undefined {
+  async checkpoint(source: string): Promise<Checkpoint | undefined> {
     return this.#db
       .prepare(
         `SELECT content_hash AS contentHash, fingerprint, byte_offset AS byteOffset, records_done AS records, lines_done AS lines
@@ -185,18 +212,18 @@ export class SqliteSink {
   }
 
   /** Runs left `running` by a process that died (this one holds the lock, so no other is running). */
-  markInterruptedRuns(): number {
+  async markInterruptedRuns(): Promise<number> {
     return this.#db.prepare("UPDATE sync_runs SET outcome = 'interrupted' WHERE outcome = 'running'").run().changes
   }
 
-  startRun(startedAt: Date): number {
+  async startRun(startedAt: Date): Promise<number> {
     const result = this.#db
       .prepare("INSERT INTO sync_runs (started_at, outcome, pid, host) VALUES (?, 'running', ?, ?)")
       .run(startedAt.toISOString(), process.pid, hostname())
     return Number(result.lastInsertRowid)
   }
 
-  finishRun(runId: number, run: RunRecord): void {
+  async finishRun(runId: number, run: RunRecord): Promise<void> {
     this.#db
       .prepare(
         `UPDATE sync_runs SET ended_at = ?, outcome = ?, mode = ?, reason = ?, chunk = ?, workers = ?,
@@ -231,20 +258,56 @@ export class SqliteSink {
       )
   }
 
-  createSourceWriter(source: ResolvedSource, options?: SourceWriterOptions): SourceWriter {
-    return new SourceWriter(this.#db, source, options)
+  createSourceSink(source: ResolvedSource, options: { rewrite: boolean }): SourceWriter {
+    return new SourceWriter(this.#db, this.path, this, source, options)
   }
 
-  /** Runs fn in a transaction; nested calls become savepoints. */
-  transaction<R>(fn: () => R): R {
-    return this.#db.transaction(fn)()
+  async close(): Promise<void> {
+    try {
+      if (this.#db.open) {
+        if (this.#db.inTransaction) this.#db.exec('ROLLBACK')
+        this.#db.close()
+      }
+    } finally {
+      this.#onClose?.()
+      this.#onClose = undefined
+    }
   }
+}
 
-  close(): void {
-    if (!this.#db.open) return
-    if (this.#db.inTransaction) this.#db.exec('ROLLBACK')
-    this.#db.close()
+/**
+ * A killed run leaves its scratch beside the database: the staging directory of parallel mode and the
+ * copy of a dry run (`<db>.staging-<pid>`, `<db>.dry-run-<pid>*`). Holding the lock, this run removes
+ * those whose process is gone, so that they do not pile up on a box that gets OOM-killed.
+ */
+function removeScratchOfDeadRuns(db: string, logger: Logger): void {
+  const prefix = `${basename(db)}.`
+  let names: string[]
+  try {
+    names = readdirSync(dirname(db))
+  } catch {
+    return
   }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue
+    const match = /^(?:staging|dry-run)-(\d+)(?:-(?:wal|shm|journal))?$/.exec(name.slice(prefix.length))
+    if (match === null || isAlive(Number(match[1]))) continue
+    rmSync(join(dirname(db), name), { recursive: true, force: true })
+    logger.info({ removed: name }, 'removed the scratch of a run that was killed')
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+function removeDatabaseFiles(path: string): void {
+  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${path}${suffix}`, { force: true })
 }
 
 /** Maps SQLite's own error codes to cachesync's, so that a full disk reads as one. */

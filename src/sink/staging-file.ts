@@ -42,6 +42,16 @@ export class StagingFile {
     this.#db.close()
   }
 
+  /** The staged rows in the order they were staged (values, then hash), for a sink that cannot ATTACH. */
+  static *rowsOf(path: string): Generator<unknown[]> {
+    const db = openDatabase(path, { readonly: true, fileMustExist: true })
+    try {
+      yield* db.prepare('SELECT * FROM rows ORDER BY rowid').raw().iterate() as IterableIterator<unknown[]>
+    } finally {
+      db.close()
+    }
+  }
+
   /** Closes without keeping anything. */
   discard(): void {
     if (this.#db.open) this.#db.close()

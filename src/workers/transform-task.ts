@@ -16,6 +16,8 @@ export interface TransformTask {
   readonly gzip: boolean
   readonly range: ByteRange
   readonly stagingPath: string
+  /** What the sink merges: a SQLite file (ATTACH) or COPY text (PostgreSQL). */
+  readonly stagingFormat: 'sqlite' | 'copy'
   /**
    * The live rows' hashes before this run, a set in shared memory: the worker marks the records it meets
    * there as seen, which is how the coordinator learns which rows vanished. In parts: see `HashSetUnion`.

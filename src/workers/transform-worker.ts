@@ -1,6 +1,7 @@
 import { forEachLine, ReusableBuffer, readBytes, readJsonRecords } from '../cache/line-reader.js'
 import type { RowValues } from '../engine/record-mapper.js'
 import { RecordProcessor } from '../engine/record-processor.js'
+import { CopyStagingFile } from '../sink/copy-staging-file.js'
 import { readLiveRowSet } from '../sink/live-row-reader.js'
 import { translateSqliteError } from '../sink/sqlite-sink.js'
 import { StagingFile } from '../sink/staging-file.js'
@@ -24,7 +25,7 @@ export default function transform(task: TransformTask): TransformResult {
   if (task.markOnly) return markSeen(task)
   // Made with the first row: most ranges of a re-sync have none, and an empty file would cost its
   // creation here and an ATTACH and a merge on the writer's thread.
-  let staging: StagingFile | undefined
+  let staging: StagingFile | CopyStagingFile | undefined
   try {
     const timings = { read: 0, transform: 0, write: 0 }
     let started = performance.now()
@@ -32,7 +33,12 @@ export default function transform(task: TransformTask): TransformResult {
     const batch: { values: RowValues; hash: Buffer }[] = []
     const flush = (): void => {
       const started = performance.now()
-      if (batch.length > 0) staging ??= new StagingFile(task.stagingPath, task.mapping.columns.length, task.keyIndexes)
+      if (batch.length > 0) {
+        staging ??=
+          task.stagingFormat === 'copy'
+            ? new CopyStagingFile(task.stagingPath, task.keyIndexes)
+            : new StagingFile(task.stagingPath, task.mapping.columns.length, task.keyIndexes)
+      }
       for (const row of batch) staging?.add(row.values, row.hash)
       batch.length = 0
       timings.write += performance.now() - started

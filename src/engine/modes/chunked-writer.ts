@@ -2,7 +2,7 @@ import type { LiveRowSet } from '../../util/hash-set-union.js'
 import type { FilePosition } from '../chunk-committer.js'
 import { RecordProcessor } from '../record-processor.js'
 import { RowBatcher } from '../row-batcher.js'
-import { addWritten, commitChunk, emptyRun, type ModeContext, type SourceJob, type SourceRun, timed } from '../source-job.js'
+import { commitChunk, emptyRun, type ModeContext, type SourceJob, type SourceRun } from '../source-job.js'
 import { tooManyRejects } from './parallel.js'
 
 /**
@@ -22,14 +22,22 @@ export class ChunkedWriter {
   #chunkStarted = performance.now()
   #recordsAtChunk = 0
 
-  constructor(job: SourceJob, ctx: ModeContext, options: { onCommit?: (at: FilePosition) => void } = {}) {
+  private constructor(job: SourceJob, ctx: ModeContext, known: LiveRowSet | undefined, options: { onCommit?: (at: FilePosition) => void }) {
     this.#job = job
     this.#ctx = ctx
     this.#onCommit = options.onCommit
-    this.known = job.hadLiveRows ? timed(ctx.busy, 'read', () => job.writer.loadLiveHashes()) : undefined
+    this.known = known
     this.processor = new RecordProcessor(job.mapping, this.known, this.#batcher.add, { skipKnown: !job.rewrite })
     this.run.counts = this.processor.counts
     this.run.rejects = this.processor.rejects
+  }
+
+  /** A writer for the job, with the live rows' hashes loaded when the table had any. */
+  static async create(job: SourceJob, ctx: ModeContext, options: { onCommit?: (at: FilePosition) => void } = {}): Promise<ChunkedWriter> {
+    const started = performance.now()
+    const known = job.hadLiveRows ? await job.writer.loadLiveHashes() : undefined
+    ctx.busy.read += performance.now() - started
+    return new ChunkedWriter(job, ctx, known, options)
   }
 
   /** Records done in the file, those an earlier run committed included. */
@@ -43,14 +51,10 @@ export class ChunkedWriter {
   }
 
   /** Commits the rows collected; `at` is where the file stands after them. */
-  commit(at: FilePosition): void {
+  async commit(at: FilePosition): Promise<void> {
     this.checkRejects()
     const { rows, hashes } = this.#batcher.take()
-    const job = this.#job
-    addWritten(
-      this.run,
-      timed(this.#ctx.busy, 'write', () => commitChunk(job, this.run, () => job.writer.upsert(rows, hashes), at)),
-    )
+    await commitChunk(this.#job, this.run, { kind: 'rows', rows, hashes }, at, this.#ctx.busy)
     this.#ctx.chunks.record(this.processor.counts.read - this.#recordsAtChunk, performance.now() - this.#chunkStarted)
     this.#chunkStarted = performance.now()
     this.#recordsAtChunk = this.processor.counts.read
@@ -59,8 +63,8 @@ export class ChunkedWriter {
   }
 
   /** Commits the rows left after the last record, if any. */
-  commitRest(at: FilePosition): void {
-    if (this.#batcher.pending > 0) this.commit(at)
+  async commitRest(at: FilePosition): Promise<void> {
+    if (this.#batcher.pending > 0) await this.commit(at)
   }
 
   /** Fails the source past `--max-rejects`. */

@@ -1,10 +1,11 @@
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { type ByteRange, splitOnLines } from '../../cache/cache-files.js'
+import type { ChunkRows } from '../../sink/sink.js'
 import { CachesyncError } from '../../util/errors.js'
 import { HashSetUnion } from '../../util/hash-set-union.js'
 import type { TransformResult, TransformTask } from '../../workers/transform-task.js'
-import { addWritten, commitChunk, emptyRun, type ModeContext, type SourceJob, type SourceRun, timed } from '../source-job.js'
+import { commitChunk, emptyRun, type ModeContext, type SourceJob, type SourceRun } from '../source-job.js'
 import { stoppedError, stopRequested } from '../stop-request.js'
 
 type TaskResult = Extract<TransformResult, { ok: true }>
@@ -33,10 +34,20 @@ export async function runParallel(jobs: readonly SourceJob[], ctx: ModeContext):
   for (const i of [...order].reverse()) {
     const job = jobs[i] as SourceJob
     if (!job.hadLiveRows) continue
-    const table = job.source.table
-    const ranges = job.file.bytes >= SPLIT_LOAD_BYTES ? job.writer.splitRowids(pool.threads) : [{}]
-    const parts = ranges.map((range) =>
-      pool.loadLiveRows({ dbPath: ctx.dbPath, table, range }).then(({ set, ms }) => {
+    const tasks = job.writer.liveRowTasks(job.file.bytes >= SPLIT_LOAD_BYTES ? pool.threads : 1)
+    if (tasks === undefined) {
+      // A database the workers cannot open (a server): the coordinator reads the snapshot itself.
+      const started = performance.now()
+      snapshots[i] = quiet(
+        job.writer.loadLiveHashes({ shared: true }).then((set) => {
+          ctx.busy.read += performance.now() - started
+          return new HashSetUnion([set])
+        }),
+      )
+      continue
+    }
+    const parts = tasks.map((task) =>
+      pool.loadLiveRows(task).then(({ set, ms }) => {
         ctx.busy.read += ms
         return set
       }),
@@ -60,7 +71,7 @@ export async function runParallel(jobs: readonly SourceJob[], ctx: ModeContext):
     for (const i of order) {
       const job = jobs[i] as SourceJob
       const snapshot = snapshots[i] as Promise<HashSetUnion | undefined>
-      plans[i] = planTasks(job, pool.threads, ctx.stagingDir)
+      plans[i] = planTasks(job, pool.threads, ctx)
       // Queued at once (the gate and piscina order them), so the workers never wait for the writer. A
       // failure is handled when its turn to merge comes; until then it must not count as unhandled.
       pending[i] = plans[i].map((task) => quiet(snapshot.then((known) => gate.run(() => pool.run({ ...task, known: known?.memory }, ctx.signal)))))
@@ -140,19 +151,26 @@ function quiet<T>(promise: Promise<T>): Promise<T> {
 }
 
 /** The ranges of a source's file as tasks; the live-row snapshot is added when they are dispatched. */
-function planTasks(job: SourceJob, threads: number, stagingDir: string): TransformTask[] {
+function planTasks(job: SourceJob, threads: number, { stagingDir, stagingFormat }: Pick<ModeContext, 'stagingDir' | 'stagingFormat'>): TransformTask[] {
   const rest = { start: job.resumeFrom.byteOffset, end: job.file.bytes }
   const ranges: ByteRange[] =
     !job.resumable || rest.end <= rest.start ? [rest] : splitOnLines(job.file.path, rest, Math.max(threads, Math.ceil((rest.end - rest.start) / TASK_BYTES)))
-  return ranges.map((range, i) => taskFor(job, range, undefined, { stagingPath: join(stagingDir, `${job.source.name}.${i}.sqlite`), markOnly: false }))
+  return ranges.map((range, i) =>
+    taskFor(job, range, undefined, { stagingPath: join(stagingDir, `${job.source.name}.${i}.${stagingFormat}`), stagingFormat, markOnly: false }),
+  )
 }
 
 /** A task that only hashes a committed range and marks its lines seen: no staging file. */
 function markOnlyTask(job: SourceJob, range: ByteRange, known: HashSetUnion): TransformTask {
-  return taskFor(job, range, known, { stagingPath: '', markOnly: true })
+  return taskFor(job, range, known, { stagingPath: '', stagingFormat: 'sqlite', markOnly: true })
 }
 
-function taskFor(job: SourceJob, range: ByteRange, known: HashSetUnion | undefined, how: { stagingPath: string; markOnly: boolean }): TransformTask {
+function taskFor(
+  job: SourceJob,
+  range: ByteRange,
+  known: HashSetUnion | undefined,
+  how: Pick<TransformTask, 'stagingPath' | 'stagingFormat' | 'markOnly'>,
+): TransformTask {
   return {
     source: job.source.name,
     mapping: job.mapping,
@@ -205,10 +223,8 @@ async function mergeInOrder(
       }
       const at = { byteOffset: task.range.end, records: from.records + run.counts.read, lines: linesBefore }
       // A range without a row still commits its checkpoint (and rejects): the resume point moves on.
-      const write = result.staged
-        ? () => job.writer.mergeStaging(task.stagingPath, (merge) => commitChunk(job, run, merge, at))
-        : () => commitChunk(job, run, () => ({ inserted: 0, updated: 0 }), at)
-      addWritten(run, timed(ctx.busy, 'write', write))
+      const rows: ChunkRows = result.staged ? { kind: 'staging', path: task.stagingPath } : { kind: 'rows', rows: [], hashes: [] }
+      await commitChunk(job, run, rows, at, ctx.busy)
       ctx.onProgress?.({ source: job.source.name, bytesDone: task.range.end, bytesTotal: job.file.bytes, records: at.records })
       onMerged()
     } catch (err) {

@@ -1,5 +1,5 @@
 import { setImmediate as yieldToSignals } from 'node:timers/promises'
-import { forEachLine, readBytes, readJsonRecords } from '../../cache/line-reader.js'
+import { forEachLine, nextLine, readBytes, readJsonRecords } from '../../cache/line-reader.js'
 import { probeRowHash } from '../../util/row-hash.js'
 import { emptyRun, type ModeContext, type SourceJob, type SourceRun } from '../source-job.js'
 import { stoppedError, stopRequested } from '../stop-request.js'
@@ -15,22 +15,22 @@ export async function runSequential(jobs: readonly SourceJob[], ctx: ModeContext
   const runs: SourceRun[] = []
   for (const job of jobs) {
     await yieldToSignals()
-    runs.push(stopRequested(ctx.signal) ? { ...emptyRun(), error: stoppedError(ctx.signal) } : syncWholeFile(job, ctx))
+    runs.push(stopRequested(ctx.signal) ? { ...emptyRun(), error: stoppedError(ctx.signal) } : await syncWholeFile(job, ctx))
   }
   return runs
 }
 
-function syncWholeFile(job: SourceJob, ctx: ModeContext): SourceRun {
+async function syncWholeFile(job: SourceJob, ctx: ModeContext): Promise<SourceRun> {
   let writer: ChunkedWriter
   try {
-    writer = new ChunkedWriter(job, ctx, {
+    writer = await ChunkedWriter.create(job, ctx, {
       onCommit: (at) => ctx.onProgress?.({ source: job.source.name, bytesDone: at.byteOffset, bytesTotal: job.file.bytes, records: at.records }),
     })
   } catch (err) {
     return { ...emptyRun(), error: err as Error }
   }
   try {
-    readAndWrite(job, ctx, writer)
+    await readAndWrite(job, ctx, writer)
     writer.checkRejects()
     writer.complete()
   } catch (err) {
@@ -39,7 +39,7 @@ function syncWholeFile(job: SourceJob, ctx: ModeContext): SourceRun {
   return writer.run
 }
 
-function readAndWrite(job: SourceJob, ctx: ModeContext, writer: ChunkedWriter): void {
+async function readAndWrite(job: SourceJob, ctx: ModeContext, writer: ChunkedWriter): Promise<void> {
   const { processor, known } = writer
   const file = job.file
   const from = job.resumeFrom
@@ -49,22 +49,27 @@ function readAndWrite(job: SourceJob, ctx: ModeContext, writer: ChunkedWriter): 
     const records = readJsonRecords(file.path, file.gzip, job.mapping.recordsPath)
     ctx.busy.read += performance.now() - started
     started = performance.now()
-    records.forEach((record, i) => {
+    for (const [i, record] of records.entries()) {
       processor.processRecord(record, i + 1)
-      if (writer.chunkFull) writer.commit({ byteOffset: 0, records: i + 1, lines: i + 1 })
-    })
-    writer.commitRest({ byteOffset: file.bytes, records: records.length, lines: records.length })
+      if (writer.chunkFull) await writer.commit({ byteOffset: 0, records: i + 1, lines: i + 1 })
+    }
+    await writer.commitRest({ byteOffset: file.bytes, records: records.length, lines: records.length })
   } else {
     const bytes = readBytes(file.path, { start: 0, end: file.bytes }, file.gzip)
     ctx.busy.read += performance.now() - started
     started = performance.now()
     // On a resume, the committed part is only hashed, so that its rows count as seen.
     if (known !== undefined) forEachLine(bytes.subarray(0, from.byteOffset), (line) => known.markSeen(probeRowHash(line)))
-    const lines = forEachLine(bytes.subarray(from.byteOffset), (line, index, after) => {
-      processor.processLine(line, from.lines + index + 1)
-      if (writer.chunkFull) writer.commit({ byteOffset: from.byteOffset + after, records: writer.records, lines: from.lines + index + 1 })
-    })
-    writer.commitRest({ byteOffset: file.bytes, records: writer.records, lines: from.lines + lines })
+    // A plain loop rather than forEachLine's callback: a commit is awaited where a chunk fills.
+    let lines = 0
+    for (let start = from.byteOffset; start < bytes.length; ) {
+      const { line, after } = nextLine(bytes, start)
+      lines++
+      processor.processLine(line, from.lines + lines)
+      if (writer.chunkFull) await writer.commit({ byteOffset: after, records: writer.records, lines: from.lines + lines })
+      start = after
+    }
+    await writer.commitRest({ byteOffset: file.bytes, records: writer.records, lines: from.lines + lines })
   }
   ctx.busy.transform += performance.now() - started - (ctx.busy.write - writeAtStart)
 }

@@ -22,21 +22,21 @@ export async function runStreaming(jobs: readonly SourceJob[], ctx: ModeContext)
 async function streamSource(job: SourceJob, ctx: ModeContext): Promise<SourceRun> {
   let writer: ChunkedWriter
   try {
-    writer = new ChunkedWriter(job, ctx)
+    writer = await ChunkedWriter.create(job, ctx)
   } catch (err) {
     return { ...emptyRun(), error: err as Error }
   }
   // An NDJSON line stands alone, so its chunks commit as they go. A JSON document is valid only whole:
   // its chunks are savepoints in one transaction, so a file cut short leaves the table as it was.
   const wholeFile = job.file.format === 'json'
-  if (wholeFile) ctx.sink.db.exec('BEGIN')
   try {
+    if (wholeFile) await job.writer.beginWholeFile()
     await streamAndWrite(job, ctx, writer)
-    if (wholeFile) ctx.sink.db.exec('COMMIT')
+    if (wholeFile) await job.writer.endWholeFile(true)
     writer.complete()
   } catch (err) {
-    if (wholeFile && ctx.sink.db.inTransaction) {
-      ctx.sink.db.exec('ROLLBACK')
+    if (wholeFile) {
+      await job.writer.endWholeFile(false).catch(() => {})
       writer.run.written = { inserted: 0, updated: 0 }
     }
     writer.run.error = err as Error
@@ -65,14 +65,14 @@ async function streamAndWrite(job: SourceJob, ctx: ModeContext, writer: ChunkedW
     // A transaction holds `chunk` rows, not `chunk` lines: on a re-sync most lines are unchanged, and a
     // commit for every few rows would cost more than the rows.
     if (writer.chunkFull) {
-      writer.commit(position)
+      await writer.commit(position)
       heap.afterChunk(writer.records)
     }
     if (ctx.memory.sample()) backOff(ctx)
     ctx.onProgress?.({ source: job.source.name, bytesDone: batch.endOffset, bytesTotal: job.file.bytes, records: position.records })
     readStarted = performance.now()
   }
-  writer.commitRest(position)
+  await writer.commitRest(position)
 }
 
 /** Memory is over the threshold: smaller chunks from the next batch on. */

@@ -1,5 +1,5 @@
 import { copyFileSync, existsSync } from 'node:fs'
-import { openDatabase } from '../sink/sqlite-driver.js'
+import { openDatabase } from './sqlite-driver.js'
 
 /**
  * A dry run syncs into a scratch copy of the database (SQLite's online backup, so a WAL file is

@@ -1,0 +1,177 @@
+import { createReadStream } from 'node:fs'
+import type { ResolvedSource } from '../config/resolve-config.js'
+import type { RowValues } from '../engine/record-mapper.js'
+import { HashSet64 } from '../util/hash-set64.js'
+import { copyText } from './copy-text.js'
+import type { PgClient } from './pg-driver.js'
+import { pgIdent } from './pg-schema.js'
+import type { HeldTransaction, PgSession } from './pg-session.js'
+import type { ChunkExtras, ChunkRows, SourceEnd, SourceSink, WriteCounts, WriteResult } from './sink.js'
+import { StagingFile } from './staging-file.js'
+
+type Query = PgClient['query']
+
+/** The sink's own tables, written in a source's transactions. */
+export interface PgSyncTables {
+  writeExtras(query: Query, source: string, extras: ChunkExtras): Promise<void>
+  writeEnd(query: Query, source: ResolvedSource, end: SourceEnd): Promise<void>
+}
+
+/** A staging table per target table and session, emptied at each commit: no catalog churn per chunk. */
+function stageName(table: string): string {
+  return pgIdent(`cachesync_stage_${table}`.slice(0, 63))
+}
+
+/**
+ * One source's table in PostgreSQL. A chunk is COPYed into a temporary staging table, then merged with
+ * one `INSERT … SELECT … ON CONFLICT (key) DO UPDATE … WHERE` the hash differs, whose `RETURNING (xmax = 0)`
+ * tells inserts from updates; its rejects and checkpoint go in the same transaction.
+ */
+export class PgSourceSink implements SourceSink {
+  readonly #session: PgSession
+  readonly #tables: PgSyncTables
+  readonly #source: ResolvedSource
+  readonly #table: string
+  readonly #rewrite: boolean
+  readonly #keyIndexes: number[]
+  readonly #columns: string[]
+  readonly #stage: string
+  #held: HeldTransaction | undefined
+  readonly displaced: Buffer[] = []
+  trackDisplaced = false
+
+  constructor(session: PgSession, tables: PgSyncTables, schema: string, source: ResolvedSource, options: { rewrite: boolean }) {
+    this.#session = session
+    this.#tables = tables
+    this.#source = source
+    this.#table = `${pgIdent(schema)}.${pgIdent(source.table)}`
+    this.#rewrite = options.rewrite
+    this.#keyIndexes = source.key.map((k) => source.columns.findIndex((c) => c.name === k))
+    this.#columns = source.columns.map((c) => pgIdent(c.name))
+    this.#stage = stageName(source.table)
+  }
+
+  get keyIndexes(): readonly number[] {
+    return this.#keyIndexes
+  }
+
+  /** Workers cannot open a server database: the coordinator reads the snapshot (`loadLiveHashes`). */
+  liveRowTasks(): undefined {
+    return undefined
+  }
+
+  async hasLiveRows(): Promise<boolean> {
+    const { rows } = await this.#session.query<{ live: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${this.#table} WHERE "_deleted_at" IS NULL) AS live`)
+    return rows[0]?.live === true
+  }
+
+  /** One bytea of every live hash, each followed by a zero row id (rows are deleted by hash here). */
+  async loadLiveHashes(options: { shared?: boolean } = {}): Promise<HashSet64> {
+    const { rows } = await this.#session.query<{ packed: Buffer | null }>(
+      `SELECT string_agg("_hash" || '\\x0000000000000000'::bytea, ''::bytea) AS packed FROM ${this.#table} WHERE "_deleted_at" IS NULL`,
+    )
+    return HashSet64.fromPacked(rows[0]?.packed ?? Buffer.alloc(0), options)
+  }
+
+  async writeChunk(rows: ChunkRows, extras: ChunkExtras): Promise<WriteResult> {
+    const started = performance.now()
+    const unit = async (query: Query, client: PgClient): Promise<WriteCounts> => {
+      const counts = await this.#merge(query, client, rows)
+      await this.#tables.writeExtras(query, this.#source.name, extras)
+      return counts
+    }
+    const counts = this.#held === undefined ? await this.#session.transaction(unit) : await this.#held.run(unit)
+    return { ...counts, ms: performance.now() - started }
+  }
+
+  async finish(end: SourceEnd): Promise<{ deleted: number; ms: number }> {
+    const started = performance.now()
+    const deleted = await this.#session.transaction(async (query) => {
+      const removed = end.remove === undefined ? 0 : await this.#remove(query, end.remove)
+      await this.#tables.writeEnd(query, this.#source, end)
+      return removed
+    })
+    return { deleted, ms: performance.now() - started }
+  }
+
+  async beginWholeFile(): Promise<void> {
+    this.#held = await this.#session.hold()
+  }
+
+  async endWholeFile(commit: boolean): Promise<void> {
+    const held = this.#held
+    this.#held = undefined
+    await held?.end(commit)
+  }
+
+  async #merge(query: Query, client: PgClient, chunk: ChunkRows): Promise<WriteCounts> {
+    if (chunk.kind === 'rows' && chunk.rows.length === 0) return { inserted: 0, updated: 0 }
+    const staged = [...this.#columns, '"_hash"']
+    await query(`CREATE TEMP TABLE IF NOT EXISTS ${this.#stage} ON COMMIT DELETE ROWS AS SELECT ${staged.join(', ')} FROM ${this.#table} WITH NO DATA`)
+    let extraUpdates = 0
+    let text: Iterable<string> | AsyncIterable<Buffer>
+    if (chunk.kind === 'rows') {
+      const deduped = this.#lastOfEachKey(chunk.rows, chunk.hashes)
+      extraUpdates = deduped.extraUpdates
+      text = copyText(deduped.rows)
+    } else {
+      // A worker's COPY text goes to the server as it is; a SQLite staging file is read row by row.
+      text = chunk.path.endsWith('.copy') ? createReadStream(chunk.path) : copyText(StagingFile.rowsOf(chunk.path))
+    }
+    await client.copyFrom(`COPY ${this.#stage} (${staged.join(', ')}) FROM STDIN`, text)
+    const keys = this.#source.key.map(pgIdent)
+    if (this.trackDisplaced) {
+      const { rows } = await query<{ h: Buffer }>(
+        `SELECT t."_hash" AS h FROM ${this.#table} AS t JOIN ${this.#stage} AS s USING (${keys.join(', ')}) WHERE t."_hash" IS DISTINCT FROM s."_hash"`,
+      )
+      for (const row of rows) this.displaced.push(row.h)
+    }
+    const values = this.#columns.filter((_, i) => !this.#keyIndexes.includes(i))
+    const set = [...values.map((c) => `${c} = EXCLUDED.${c}`), '"_hash" = EXCLUDED."_hash"', '"_deleted_at" = NULL']
+    const where = this.#rewrite ? '' : ` WHERE t."_hash" IS DISTINCT FROM EXCLUDED."_hash" OR t."_deleted_at" IS NOT NULL`
+    const { rows } = await query<{ inserted: string; updated: string }>(
+      `WITH w AS (INSERT INTO ${this.#table} AS t (${staged.join(', ')}) SELECT ${staged.join(', ')} FROM ${this.#stage}
+         ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${set.join(', ')}${where} RETURNING (xmax = 0) AS fresh)
+       SELECT count(*) FILTER (WHERE fresh) AS inserted, count(*) FILTER (WHERE NOT fresh) AS updated FROM w`,
+    )
+    // Chunks of a JSON document share one transaction: the next must start from an empty stage too.
+    if (this.#held !== undefined) await query(`DELETE FROM ${this.#stage}`)
+    return { inserted: Number(rows[0]?.inserted ?? 0), updated: Number(rows[0]?.updated ?? 0) + extraUpdates }
+  }
+
+  /**
+   * One statement cannot touch a row twice, so a key repeated in a chunk keeps its last row; each
+   * earlier occurrence whose bytes differ from the next counts as the update a row-by-row upsert makes.
+   */
+  #lastOfEachKey(rows: readonly RowValues[], hashes: readonly Buffer[]): { rows: unknown[][]; extraUpdates: number } {
+    const keyAt = this.#keyIndexes
+    const seen = new Map<string, number>()
+    const out: (unknown[] | undefined)[] = []
+    let extraUpdates = 0
+    for (let i = 0; i < rows.length; i++) {
+      const values = rows[i] as RowValues
+      const hash = hashes[i] as Buffer
+      const key = keyAt.length === 1 ? String(values[keyAt[0] as number]) : JSON.stringify(keyAt.map((at) => values[at]))
+      const before = seen.get(key)
+      if (before !== undefined) {
+        const earlier = out[before] as unknown[]
+        if (this.#rewrite || !hash.equals(earlier[earlier.length - 1] as Buffer)) extraUpdates++
+        out[before] = undefined
+      }
+      seen.set(key, out.length)
+      out.push([...values, hash])
+    }
+    return { rows: out.filter((row): row is unknown[] => row !== undefined), extraUpdates }
+  }
+
+  async #remove(query: Query, remove: NonNullable<SourceEnd['remove']>): Promise<number> {
+    const hashes = remove.rows.map((row) => row.hash)
+    if (hashes.length === 0) return 0
+    const gone = `unnest($1::bytea[]) AS gone(h) WHERE t."_hash" = gone.h AND t."_deleted_at" IS NULL`
+    const result =
+      this.#source.delete === 'soft'
+        ? await query(`UPDATE ${this.#table} AS t SET "_deleted_at" = $2 FROM ${gone}`, [hashes, remove.deletedAt])
+        : await query(`DELETE FROM ${this.#table} AS t USING ${gone}`, [hashes])
+    return result.rowCount
+  }
+}

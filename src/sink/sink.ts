@@ -1,0 +1,158 @@
+import type { ResolvedSource } from '../config/resolve-config.js'
+import type { RowValues } from '../engine/record-mapper.js'
+import type { HashSet64 } from '../util/hash-set64.js'
+import type { LiveRowsTask } from '../workers/transform-task.js'
+
+/** What the last complete sync of a source recorded. */
+export interface SourceState {
+  contentHash: string | null
+  fingerprint: string | null
+  syncedAt: string | null
+}
+
+/**
+ * How far an unfinished sync of a source got: everything before `byteOffset` of the cache file whose
+ * content hash this is was committed, with the very transaction that saved this checkpoint.
+ */
+export interface Checkpoint {
+  contentHash: string
+  fingerprint: string
+  byteOffset: number
+  /** Records (non-blank lines) before `byteOffset`. */
+  records: number
+  /** Lines before `byteOffset`, so that rejects after a resume keep their line numbers. */
+  lines: number
+}
+
+export interface RejectRecord {
+  line: number
+  reason: string
+  raw: string
+}
+
+/** One row of `sync_runs`, as the engine reports it at the end. */
+export interface RunRecord {
+  outcome: 'ok' | 'partial' | 'failed'
+  mode: string
+  reason: string
+  chunk: number
+  workers: number
+  records: { read: number; inserted: number; updated: number; unchanged: number; deleted: number; rejected: number }
+  phases: { dbInit: number; read: number; transform: number; write: number; finalize: number; total: number }
+  recordsPerSec: number
+  peakRssMb: number
+  error: string | undefined
+  report: unknown
+}
+
+export interface WriteCounts {
+  inserted: number
+  updated: number
+}
+
+/** Counts of a write, and the milliseconds the sink spent on it (busy time of the write phase). */
+export interface WriteResult extends WriteCounts {
+  ms: number
+}
+
+/** Rows for one transaction: mapped rows in memory, or a worker's staging file (parallel mode). */
+export type ChunkRows = { kind: 'rows'; rows: readonly RowValues[]; hashes: readonly Buffer[] } | { kind: 'staging'; path: string }
+
+/** What a chunk's transaction records beside its rows. */
+export interface ChunkExtras {
+  runId: number | undefined
+  /** Forget the source's earlier rejects first: they describe a file being synced afresh. */
+  clearRejects: boolean
+  rejects: readonly RejectRecord[]
+  /** The position after these rows, for a resume; none when the file cannot be resumed. */
+  checkpoint: Checkpoint | undefined
+}
+
+/** A source's last transaction: deletes, the rejects left, the end of its checkpoint and its new state. */
+export interface SourceEnd {
+  runId: number
+  clearRejects: boolean
+  rejects: readonly RejectRecord[]
+  /** Live rows no record matched, to remove hard or soft; only after a complete read. */
+  remove: { rows: readonly { hash: Buffer; rowid: bigint }[]; deletedAt: string } | undefined
+  /** The whole file was read: its checkpoint goes and the source's state is recorded. */
+  synced: { contentHash: string; fingerprint: string } | undefined
+}
+
+/** Whether this run may sync a source: another host may hold it (PostgreSQL advisory locks). */
+export type SourceLock = { acquired: true } | { acquired: false; holder: string }
+
+export type LockPolicy = 'wait' | 'skip'
+
+/**
+ * One source's table in a sink. Every write is one transaction that the sink opens and commits itself,
+ * so the engine never holds a transaction across an `await`.
+ */
+export interface SourceSink {
+  /** Positions of the key columns among the mapped columns. */
+  readonly keyIndexes: readonly number[]
+  /** The hashes that rows had before this run rewrote them, once `trackDisplaced` is on. */
+  readonly displaced: Buffer[]
+  /** Worth its lookups only when the table had live rows that records could match. */
+  trackDisplaced: boolean
+  /** True when the table holds a row that is not soft-deleted. */
+  hasLiveRows(): Promise<boolean>
+  /**
+   * Worker tasks that read the live rows in `parts` pieces, each on a connection of its own (parallel
+   * mode); undefined when the workers cannot open the database, and `loadLiveHashes` is the way.
+   */
+  liveRowTasks(parts: number): LiveRowsTask[] | undefined
+  /** The live rows' hashes (with a row id where the sink has one) as a set, in shared memory if asked. */
+  loadLiveHashes(options?: { shared?: boolean }): Promise<HashSet64>
+  /**
+   * Inserts new keys, updates rows whose hash differs (or were soft-deleted, or all when rewriting),
+   * and records `extras`, in one transaction; counts come from the database.
+   */
+  writeChunk(rows: ChunkRows, extras: ChunkExtras): Promise<WriteResult>
+  /** The source's last transaction; returns the rows removed. */
+  finish(end: SourceEnd): Promise<{ deleted: number; ms: number }>
+  /**
+   * A JSON document is valid only whole: its chunks become savepoints of one transaction, opened here
+   * and ended by `endWholeFile` (commit, or roll back when the file was cut short).
+   */
+  beginWholeFile(): Promise<void>
+  endWholeFile(commit: boolean): Promise<void>
+}
+
+/**
+ * Where synced rows go: a SQLite file (the default) or a PostgreSQL schema. The engine, the modes and
+ * the reports talk to this and to `SourceSink`, never to a driver.
+ */
+export interface Sink {
+  /** The target as it may be printed: a path, or a URL without its password. */
+  readonly target: string
+  /** A directory where workers may put staging files. */
+  readonly stagingDir: string
+  /** What the workers stage rows as: SQLite files to ATTACH, or COPY text to stream. */
+  readonly stagingFormat: 'sqlite' | 'copy'
+  /** Creates or migrates cachesync's tables and every source's table. */
+  ensureSchema(sources: readonly ResolvedSource[]): Promise<void>
+  /** Adapts caches to the mode: small where memory is the point. */
+  tune(options: { lowMemory: boolean }): void
+  /** Marks runs left `running` by a process that died; returns how many. */
+  markInterruptedRuns(): Promise<number>
+  startRun(startedAt: Date): Promise<number>
+  finishRun(runId: number, run: RunRecord): Promise<void>
+  /** Best effort: the run failed (maybe because the database did), or was stopped on request. */
+  failRun(runId: number, message: string, outcome?: 'failed' | 'interrupted'): Promise<void>
+  /** Takes the right to sync `source` in this run, waiting for or skipping a holder as `policy` says. */
+  lockSource(source: string, policy: LockPolicy): Promise<SourceLock>
+  sourceState(source: string): Promise<SourceState | undefined>
+  checkpoint(source: string): Promise<Checkpoint | undefined>
+  createSourceSink(source: ResolvedSource, options: { rewrite: boolean }): SourceSink
+  /** ANALYZE the tables, or VACUUM them first. */
+  maintain(action: 'analyze' | 'vacuum'): Promise<void>
+  close(): Promise<void>
+}
+
+/** Raw reject text kept at most, in characters. */
+export const MAX_RAW_REJECT = 10_000
+
+export function clipRaw(raw: string): string {
+  return raw.length > MAX_RAW_REJECT ? `${raw.slice(0, MAX_RAW_REJECT)}…` : raw
+}
