@@ -2,6 +2,7 @@ import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, re
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { sqliteVersion } from '../sink/sqlite-driver.js'
+import { isProcessAlive } from '../util/process-alive.js'
 import { type BenchData, prepareBenchData, recordsToResync } from './bench-data.js'
 import { renderBenchMarkdown } from './bench-markdown.js'
 import { type BenchOptions, type ResolvedBenchOptions, resolveBenchOptions } from './bench-options.js'
@@ -83,17 +84,8 @@ async function attempt(config: Config): Promise<void> {
 function sweepDeadRuns(work: string): void {
   for (const name of readdirSync(work)) {
     const pid = /^db-(\d+)$/.exec(name)?.[1]
-    if (pid === undefined || isAlive(Number(pid))) continue
+    if (pid === undefined || isProcessAlive(Number(pid))) continue
     rmSync(join(work, name), { recursive: true, force: true })
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 

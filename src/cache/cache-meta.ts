@@ -1,5 +1,6 @@
-import { open, readFile, rename, rm } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
+import { writeFileAtomic } from '../util/write-file-atomic.js'
 
 /** The small JSON file written beside every cache file. Every field is optional: hand-made caches have none. */
 export interface CacheMeta {
@@ -43,16 +44,5 @@ export async function readCacheMeta(cacheFile: string): Promise<CacheMeta | unde
 /** Writes the meta file atomically: a temp file in the same directory, flushed to disk, then a rename. */
 export async function writeCacheMeta(cacheFile: string, meta: CacheMeta): Promise<void> {
   const target = metaPathFor(cacheFile)
-  const temp = `${target}.${process.pid}.tmp`
-  const handle = await open(temp, 'w')
-  try {
-    await handle.writeFile(`${JSON.stringify(meta, null, 2)}\n`)
-    await handle.sync()
-  } catch (err) {
-    await handle.close().catch(() => undefined)
-    await rm(temp, { force: true })
-    throw err
-  }
-  await handle.close()
-  await rename(temp, target)
+  await writeFileAtomic(target, `${JSON.stringify(meta, null, 2)}\n`)
 }

@@ -6,6 +6,7 @@ import { emptyCounts, type SyncReport } from '../engine/sync-report.js'
 import { generateDmrCache } from '../generate/dmr-generator.js'
 import { copyForDryRun } from '../sink/dry-run-copy.js'
 import type { Logger } from '../util/logger.js'
+import { isProcessAlive } from '../util/process-alive.js'
 import type { Measurement } from './monitor-rules.js'
 import type { RecordedRun } from './run-history.js'
 
@@ -127,15 +128,6 @@ function removeDeadScratch(parent: string): void {
   for (const name of readdirSync(parent)) {
     if (!name.startsWith(SYNTHETIC_DIR_PREFIX)) continue
     const pid = Number(name.slice(SYNTHETIC_DIR_PREFIX.length))
-    if (Number.isInteger(pid) && pid > 0 && !isAlive(pid)) rmSync(join(parent, basename(name)), { recursive: true, force: true })
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
+    if (Number.isInteger(pid) && pid > 0 && !isProcessAlive(pid)) rmSync(join(parent, basename(name)), { recursive: true, force: true })
   }
 }

@@ -4,6 +4,7 @@ import { basename, dirname, join } from 'node:path'
 import type { ResolvedSource } from '../config/resolve-config.js'
 import { CachesyncError, ConfigError } from '../util/errors.js'
 import { type Logger, silentLogger } from '../util/logger.js'
+import { isProcessAlive } from '../util/process-alive.js'
 import { DbLock } from './db-lock.js'
 import { copyForDryRun } from './dry-run-copy.js'
 import { type Checkpoint, clipRaw, type RejectRecord, type RunRecord, type Sink, type SourceLock, type SourceState } from './sink.js'
@@ -291,18 +292,9 @@ function removeScratchOfDeadRuns(db: string, logger: Logger): void {
   for (const name of names) {
     if (!name.startsWith(prefix)) continue
     const match = /^(?:staging|dry-run)-(\d+)(?:-(?:wal|shm|journal))?$/.exec(name.slice(prefix.length))
-    if (match === null || isAlive(Number(match[1]))) continue
+    if (match === null || isProcessAlive(Number(match[1]))) continue
     rmSync(join(dirname(db), name), { recursive: true, force: true })
     logger.info({ removed: name }, 'removed the scratch of a run that was killed')
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 

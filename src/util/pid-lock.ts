@@ -1,6 +1,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { CachesyncError } from './errors.js'
+import { isProcessAlive } from './process-alive.js'
 
 /** Who holds a lock, as written in its file. */
 export interface LockHolder {
@@ -69,12 +70,7 @@ function readHolder(path: string): LockHolder | undefined {
 function isAlive(holder: LockHolder): boolean {
   // On another host the pid means nothing here: trust the lock.
   if (holder.host !== hostname()) return true
-  try {
-    process.kill(holder.pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
+  return isProcessAlive(holder.pid)
 }
 
 /** Who holds the lock at `path`, and whether that process is alive; undefined when there is no lock file. */

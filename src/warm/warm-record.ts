@@ -1,5 +1,6 @@
-import { open, readFile, rename, rm } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { writeFileAtomic } from '../util/write-file-atomic.js'
 import type { WarmOutcome, WarmReport } from './warm-report.js'
 
 /** The file in the cache directory that remembers each source's last warm: `.cachesync-warm.json`. */
@@ -50,16 +51,5 @@ export async function recordWarm(cacheDir: string, report: WarmReport, at: Date)
     }
   }
   const target = join(cacheDir, WARM_RECORD_FILE)
-  const temp = `${target}.${process.pid}.tmp`
-  const handle = await open(temp, 'w')
-  try {
-    await handle.writeFile(`${JSON.stringify(merged, null, 2)}\n`)
-    await handle.sync()
-  } catch (err) {
-    await handle.close().catch(() => undefined)
-    await rm(temp, { force: true })
-    throw err
-  }
-  await handle.close()
-  await rename(temp, target)
+  await writeFileAtomic(target, `${JSON.stringify(merged, null, 2)}\n`)
 }
