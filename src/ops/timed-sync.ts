@@ -52,20 +52,25 @@ export async function timeSyntheticSync(config: ResolvedConfig, records: number,
 }
 
 /** The newest finished run of the database as a measurement; a missing database or run is a failed one. */
+/** A measurement of a sync that did not run or did not finish: nothing but why. */
+function noMeasurement(kind: Measurement['kind'], startedAt: string | undefined, error: string): Measurement {
+  return {
+    kind,
+    ok: false,
+    seconds: undefined,
+    records: emptyCounts(),
+    recordsPerSec: undefined,
+    peakRssMb: undefined,
+    mode: undefined,
+    runId: undefined,
+    startedAt,
+    error,
+  }
+}
+
 export function lastRunMeasurement(run: RecordedRun | undefined, dbPath: string, dbExists: boolean): Measurement {
   if (run === undefined) {
-    return {
-      kind: 'last',
-      ok: false,
-      seconds: undefined,
-      records: emptyCounts(),
-      recordsPerSec: undefined,
-      peakRssMb: undefined,
-      mode: undefined,
-      runId: undefined,
-      startedAt: undefined,
-      error: dbExists ? `no finished sync recorded in ${dbPath}` : `no database at ${dbPath} yet`,
-    }
+    return noMeasurement('last', undefined, dbExists ? `no finished sync recorded in ${dbPath}` : `no database at ${dbPath} yet`)
   }
   return {
     kind: 'last',
@@ -90,18 +95,7 @@ async function timed(kind: 'run' | 'synthetic', config: ResolvedConfig, logger: 
     // A configuration the sync refuses is the operator's mistake, not a failed sync.
     const code = (err as { code?: unknown })?.code
     if (code === 'ERR_CONFIG' || code === 'ERR_USAGE') throw err
-    return {
-      kind,
-      ok: false,
-      seconds: undefined,
-      records: emptyCounts(),
-      recordsPerSec: undefined,
-      peakRssMb: undefined,
-      mode: undefined,
-      runId: undefined,
-      startedAt,
-      error: (err as Error)?.message ?? String(err),
-    }
+    return noMeasurement(kind, startedAt, (err as Error)?.message ?? String(err))
   }
   const failed = report.sources.flatMap((s) => (s.state === 'failed' ? [`${s.name}: ${s.error}`] : []))
   return {

@@ -45,6 +45,36 @@ export interface RunRecord {
   report: unknown
 }
 
+/**
+ * A run record's values in the order of the `sync_runs` columns from `outcome` to `report` (the order
+ * both sinks' `finishRun` statements name them in).
+ */
+export function runRecordValues(run: RunRecord): unknown[] {
+  return [
+    run.outcome,
+    run.mode,
+    run.reason,
+    run.chunk,
+    run.workers,
+    run.records.read,
+    run.records.inserted,
+    run.records.updated,
+    run.records.unchanged,
+    run.records.deleted,
+    run.records.rejected,
+    run.phases.dbInit,
+    run.phases.read,
+    run.phases.transform,
+    run.phases.write,
+    run.phases.finalize,
+    run.phases.total,
+    run.recordsPerSec,
+    run.peakRssMb,
+    run.error ?? null,
+    JSON.stringify(run.report),
+  ]
+}
+
 export interface WriteCounts {
   inserted: number
   updated: number

@@ -7,7 +7,7 @@ import { type Logger, silentLogger } from '../util/logger.js'
 import { isProcessAlive } from '../util/process-alive.js'
 import { DbLock } from './db-lock.js'
 import { copyForDryRun } from './dry-run-copy.js'
-import { type Checkpoint, clipRaw, type RejectRecord, type RunRecord, type Sink, type SourceLock, type SourceState } from './sink.js'
+import { type Checkpoint, clipRaw, type RejectRecord, type RunRecord, runRecordValues, type Sink, type SourceLock, type SourceState } from './sink.js'
 import { SourceWriter, type SqliteSyncTables } from './source-writer.js'
 import { openDatabase, type SqliteDatabase } from './sqlite-driver.js'
 import { createTableSql, legacyHashIndexName, quoteIdent, SYNC_TABLES_SQL, sqlType } from './sqlite-schema.js'
@@ -232,31 +232,7 @@ export class SqliteSink implements Sink, SqliteSyncTables {
            db_init_ms = ?, read_ms = ?, transform_ms = ?, write_ms = ?, finalize_ms = ?, total_ms = ?,
            records_per_sec = ?, peak_rss_mb = ?, error = ?, report = ? WHERE id = ?`,
       )
-      .run(
-        new Date().toISOString(),
-        run.outcome,
-        run.mode,
-        run.reason,
-        run.chunk,
-        run.workers,
-        run.records.read,
-        run.records.inserted,
-        run.records.updated,
-        run.records.unchanged,
-        run.records.deleted,
-        run.records.rejected,
-        run.phases.dbInit,
-        run.phases.read,
-        run.phases.transform,
-        run.phases.write,
-        run.phases.finalize,
-        run.phases.total,
-        run.recordsPerSec,
-        run.peakRssMb,
-        run.error ?? null,
-        JSON.stringify(run.report),
-        runId,
-      )
+      .run(new Date().toISOString(), ...runRecordValues(run), runId)
   }
 
   createSourceSink(source: ResolvedSource, options: { rewrite: boolean }): SourceWriter {
