@@ -14,13 +14,28 @@ export function copyValue(value: unknown): string {
   return copyValue(String(value))
 }
 
+/** One row as a COPY text line, its newline included; `last` is a value after the row's own. */
+export function copyLine(row: readonly unknown[], last?: unknown): string {
+  let line = ''
+  for (let i = 0; i < row.length; i++) line += (i === 0 ? '' : '\t') + copyValue(row[i])
+  return last === undefined ? `${line}\n` : `${line}\t${copyValue(last)}\n`
+}
+
 /** Rows as COPY text lines, in pieces of about 256 KB: what `COPY … FROM STDIN` reads. */
-export function* copyText(rows: Iterable<readonly unknown[]>): Generator<string> {
+export function copyText(rows: Iterable<readonly unknown[]>): Generator<string> {
+  return inPieces(
+    (function* () {
+      for (const row of rows) yield copyLine(row)
+    })(),
+  )
+}
+
+/** Lines joined into pieces of about 256 KB, so that neither a write per line nor one huge string is made. */
+export function* inPieces(lines: Iterable<string | undefined>): Generator<string> {
   let piece = ''
-  for (const row of rows) {
-    let line = ''
-    for (let i = 0; i < row.length; i++) line += (i === 0 ? '' : '\t') + copyValue(row[i])
-    piece += `${line}\n`
+  for (const line of lines) {
+    if (line === undefined) continue
+    piece += line
     if (piece.length >= PIECE_CHARS) {
       yield piece
       piece = ''

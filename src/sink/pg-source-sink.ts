@@ -11,6 +11,9 @@ import { StagingFile } from './staging-file.js'
 
 type Query = PgClient['query']
 
+/** PostgreSQL's SQLSTATE for a duplicate key. */
+const UNIQUE_VIOLATION = '23505'
+
 /** The sink's own tables, written in a source's transactions. */
 export interface PgSyncTables {
   writeExtras(query: Query, source: string, extras: ChunkExtras): Promise<void>
@@ -37,6 +40,8 @@ export class PgSourceSink implements SourceSink {
   readonly #columns: string[]
   readonly #stage: string
   #held: HeldTransaction | undefined
+  /** COPY straight into the table: it was empty when this run first wrote it, and no key has collided since. */
+  #direct: boolean | undefined
   readonly displaced: Buffer[] = []
   trackDisplaced = false
 
@@ -107,18 +112,24 @@ export class PgSourceSink implements SourceSink {
   async #merge(query: Query, client: PgClient, chunk: ChunkRows): Promise<WriteCounts> {
     if (chunk.kind === 'rows' && chunk.rows.length === 0) return { inserted: 0, updated: 0 }
     const staged = [...this.#columns, '"_hash"']
-    await query(`CREATE TEMP TABLE IF NOT EXISTS ${this.#stage} ON COMMIT DELETE ROWS AS SELECT ${staged.join(', ')} FROM ${this.#table} WITH NO DATA`)
     let extraUpdates = 0
-    let text: Iterable<string> | AsyncIterable<Buffer>
+    let text: () => Iterable<string> | AsyncIterable<Buffer>
     if (chunk.kind === 'rows') {
       const deduped = this.#lastOfEachKey(chunk.rows, chunk.hashes)
       extraUpdates = deduped.extraUpdates
-      text = copyText(deduped.rows)
+      text = () => copyText(deduped.rows)
     } else {
       // A worker's COPY text goes to the server as it is; a SQLite staging file is read row by row.
-      text = chunk.path.endsWith('.copy') ? createReadStream(chunk.path) : copyText(StagingFile.rowsOf(chunk.path))
+      const path = chunk.path
+      text = () => (path.endsWith('.copy') ? createReadStream(path) : copyText(StagingFile.rowsOf(path)))
     }
-    await client.copyFrom(`COPY ${this.#stage} (${staged.join(', ')}) FROM STDIN`, text)
+    this.#direct ??= !this.#rewrite && (await this.#isEmpty(query))
+    if (this.#direct) {
+      const copied = await this.#copyDirect(query, client, staged, text)
+      if (copied !== undefined) return { inserted: copied, updated: extraUpdates }
+    }
+    await query(`CREATE TEMP TABLE IF NOT EXISTS ${this.#stage} ON COMMIT DELETE ROWS AS SELECT ${staged.join(', ')} FROM ${this.#table} WITH NO DATA`)
+    await client.copyFrom(`COPY ${this.#stage} (${staged.join(', ')}) FROM STDIN`, text())
     const keys = this.#source.key.map(pgIdent)
     if (this.trackDisplaced) {
       const { rows } = await query<{ h: Buffer }>(
@@ -137,6 +148,36 @@ export class PgSourceSink implements SourceSink {
     // Chunks of a JSON document share one transaction: the next must start from an empty stage too.
     if (this.#held !== undefined) await query(`DELETE FROM ${this.#stage}`)
     return { inserted: Number(rows[0]?.inserted ?? 0), updated: Number(rows[0]?.updated ?? 0) + extraUpdates }
+  }
+
+  async #isEmpty(query: Query): Promise<boolean> {
+    const { rows } = await query<{ empty: boolean }>(`SELECT NOT EXISTS (SELECT 1 FROM ${this.#table}) AS empty`)
+    return rows[0]?.empty === true
+  }
+
+  /**
+   * A table that held no row when this run began takes the rows as the server's own bulk load does, with
+   * no staging table and no upsert: every row is an insert. A key met again (the same key in two ranges
+   * of the file, or a row another writer added) breaks the primary key; the chunk is then undone to its
+   * savepoint and merged the staged way, as is every later chunk of the source. Undefined then.
+   */
+  async #copyDirect(
+    query: Query,
+    client: PgClient,
+    columns: readonly string[],
+    text: () => Iterable<string> | AsyncIterable<Buffer>,
+  ): Promise<number | undefined> {
+    await query('SAVEPOINT cachesync_direct')
+    try {
+      const copied = await client.copyFrom(`COPY ${this.#table} (${columns.join(', ')}) FROM STDIN`, text())
+      await query('RELEASE SAVEPOINT cachesync_direct')
+      return copied
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err
+      await query('ROLLBACK TO SAVEPOINT cachesync_direct')
+      this.#direct = false
+      return undefined
+    }
   }
 
   /**
