@@ -60,7 +60,18 @@ function emptyTable(): void {
   db.exec(createTableSql(users))
 }
 /** The writer alone: its sync_ tables are not what this bench times. */
-const noTables: SqliteSyncTables = { clearRejects() {}, addRejects() {}, saveCheckpoint() {}, clearCheckpoint() {}, recordSourceSynced() {} }
+const noTables: SqliteSyncTables = {
+  clearRejects() {},
+  addRejects() {},
+  saveCheckpoint() {},
+  clearCheckpoint() {},
+  recordSourceSynced() {},
+  savedLiveRows: () => undefined,
+  writeLiveRows: () => undefined,
+  recordLiveRows() {},
+  forgetLiveRows() {},
+  pruneLiveRows() {},
+}
 const writer = (): SourceWriter => new SourceWriter(db as SqliteDatabase, '', noTables, users)
 
 const bench = new Bench({ time: 1500 })

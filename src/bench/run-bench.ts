@@ -1,7 +1,8 @@
-import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, copyFileSync, cpSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { sqliteVersion } from '../sink/sqlite-driver.js'
+import { liveRowsDir } from '../sink/sqlite-sink.js'
 import { isProcessAlive } from '../util/process-alive.js'
 import { type BenchData, prepareBenchData, recordsToResync } from './bench-data.js'
 import { renderBenchMarkdown } from './bench-markdown.js'
@@ -106,6 +107,8 @@ function copyDb(from: string, to: string): string {
       closeSync(fd)
     }
   }
+  // The live rows the first sync saved beside it (the copy names the very same files).
+  if (existsSync(liveRowsDir(from))) cpSync(liveRowsDir(from), liveRowsDir(to), { recursive: true })
   return to
 }
 

@@ -1,4 +1,6 @@
+import type { HashSet64 } from '../util/hash-set64.js'
 import type { Logger } from '../util/logger.js'
+import { liveSetAfter } from './live-rows-after.js'
 import type { BusyTimes, SourceJob, SourceRun } from './source-job.js'
 import type { RecordCounts, SourceReport } from './sync-report.js'
 
@@ -11,7 +13,9 @@ export async function finishSource(job: SourceJob, run: SourceRun, runId: number
   const whole = run.complete && run.error === undefined
   const remove = whole && run.deletion.kind === 'unseen' ? { rows: run.deletion.known.unseen(), deletedAt: new Date().toISOString() } : undefined
   const synced = whole ? { contentHash: job.contentHash, fingerprint: job.mapping.fingerprint } : undefined
-  const done = await job.writer.finish(job.commits.finish(run.rejects.slice(run.rejectsCommitted), runId, synced, remove))
+  // After `remove` took the unseen rows: bringing the snapshot up to date forgets which they were.
+  const live = whole && run.writtenRows !== undefined ? nextLiveSet(run, run.writtenRows) : undefined
+  const done = await job.writer.finish(job.commits.finish(run.rejects.slice(run.rejectsCommitted), runId, synced, remove, live))
   busy.write += done.ms
   const { inserted, updated } = run.written
   const read = run.counts.read
@@ -37,4 +41,13 @@ export async function finishSource(job: SourceJob, run: SourceRun, runId: number
   }
   logger.info({ source: job.source.name, ...records }, 'source synced')
   return { ...base, state: 'synced' }
+}
+
+/**
+ * The table's live rows after this run. A rowid was written twice only where a key came twice: on a
+ * table that had no live row, that shows as an update (the write of a new key is an insert).
+ */
+function nextLiveSet(run: SourceRun, written: readonly Buffer[]): HashSet64 {
+  const known = run.deletion.kind === 'unseen' ? run.deletion.known : undefined
+  return liveSetAfter(known, written, { repeatedRowids: known !== undefined || run.written.updated > 0 })
 }

@@ -46,6 +46,11 @@ export interface SourceRun {
   /** True when every record of the file was read and written: only then may rows be deleted. */
   complete: boolean
   deletion: Deletion
+  /**
+   * The rows this run wrote, packed (hash, rowid) in commit order, to tell the sink its live rows after
+   * the sync (`liveRowsAfter`); undefined when not gathered (see `SourceSink.keepsLiveRows`).
+   */
+  writtenRows: Buffer[] | undefined
   error: Error | undefined
 }
 
@@ -93,6 +98,7 @@ export function emptyRun(): SourceRun {
     rejectsCommitted: 0,
     complete: false,
     deletion: { kind: 'none' },
+    writtenRows: undefined,
     error: undefined,
   }
 }

@@ -270,7 +270,8 @@ async function rewriteWhereDuplicateKeys(choice: ModeChoice, jobs: SourceJob[], 
     const [redo] = await runMode(choice, [again], ctx)
     if (redo === undefined) continue
     // The counts stay those of the first pass (what changed); deletions are decided by the second.
-    runs[i] = { ...run, error: redo.error, complete: redo.complete, deletion: redo.deletion }
+    // Which row of a twice-met key the table holds is known only to the table now: the next sync reads it.
+    runs[i] = { ...run, error: redo.error, complete: redo.complete, deletion: redo.deletion, writtenRows: undefined }
   }
 }
 

@@ -1,10 +1,11 @@
-import { existsSync, readdirSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, readdirSync, rmSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { type ResolvedConfig, resolveConfig } from '../config/resolve-config.js'
 import { runSync } from '../engine/sync.js'
 import { emptyCounts, type SyncReport } from '../engine/sync-report.js'
 import { generateDmrCache } from '../generate/dmr-generator.js'
 import { copyForDryRun } from '../sink/dry-run-copy.js'
+import { liveRowsDir } from '../sink/sqlite-sink.js'
 import type { Logger } from '../util/logger.js'
 import { isProcessAlive } from '../util/process-alive.js'
 import type { Measurement } from './monitor-rules.js'
@@ -21,6 +22,7 @@ const SYNTHETIC_DIR_PREFIX = '.cachesync-monitor-'
  */
 export async function timeScratchSync(config: ResolvedConfig, logger: Logger): Promise<Measurement> {
   const scratch = await copyForDryRun(config.db)
+  copyLiveRows(config.db, scratch)
   try {
     // The sink too: the copy, never the production file.
     return await timed('run', { ...config, db: scratch, sink: { kind: 'sqlite', path: scratch } }, logger)
@@ -114,6 +116,19 @@ async function timed(kind: 'run' | 'synthetic', config: ResolvedConfig, logger: 
 
 function removeDatabaseFiles(path: string): void {
   for (const suffix of ['', '-wal', '-shm', '-journal', '.lock']) rmSync(`${path}${suffix}`, { force: true })
+  rmSync(liveRowsDir(path), { recursive: true, force: true })
+}
+
+/**
+ * The saved live rows go with the copy, so that it syncs as the database itself would. Best effort: a
+ * sync pruning them meanwhile only makes the copy read its tables.
+ */
+function copyLiveRows(db: string, scratch: string): void {
+  try {
+    cpSync(liveRowsDir(db), liveRowsDir(scratch), { recursive: true })
+  } catch {
+    rmSync(liveRowsDir(scratch), { recursive: true, force: true })
+  }
 }
 
 /** Scratch directories of synthetic checks whose process is gone (killed mid-check). */

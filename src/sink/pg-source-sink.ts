@@ -44,6 +44,8 @@ export class PgSourceSink implements SourceSink {
   #direct: boolean | undefined
   readonly displaced: Buffer[] = []
   trackDisplaced = false
+  /** The live hashes are read from the table each time: one aggregate, on the server. */
+  readonly keepsLiveRows = false
 
   constructor(session: PgSession, tables: PgSyncTables, schema: string, source: ResolvedSource, options: { rewrite: boolean }) {
     this.#session = session

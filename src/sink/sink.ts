@@ -107,6 +107,11 @@ export interface SourceEnd {
   remove: { rows: readonly { hash: Buffer; rowid: bigint }[]; deletedAt: string } | undefined
   /** The whole file was read: its checkpoint goes and the source's state is recorded. */
   synced: { contentHash: string; fingerprint: string } | undefined
+  /**
+   * The table's live rows after this sync, for the next sync to start from instead of reading the
+   * table; only with `synced`, and kept only where the sink does (`keepsLiveRows`).
+   */
+  live: HashSet64 | undefined
 }
 
 /** Whether this run may sync a source: another host may hold it (PostgreSQL advisory locks). */
@@ -125,6 +130,11 @@ export interface SourceSink {
   readonly displaced: Buffer[]
   /** Worth its lookups only when the table had live rows that records could match. */
   trackDisplaced: boolean
+  /**
+   * True when the sink keeps a table's live rows between syncs (`SourceEnd.live`) and a row's rowid is
+   * its key's value, so that the engine can tell the rows it wrote without asking the database.
+   */
+  readonly keepsLiveRows: boolean
   /** True when the table holds a row that is not soft-deleted. */
   hasLiveRows(): Promise<boolean>
   /**

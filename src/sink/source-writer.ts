@@ -4,7 +4,7 @@ import { HashSet64 } from '../util/hash-set64.js'
 import type { LiveRowsTask } from '../workers/transform-task.js'
 import type { ChunkExtras, ChunkRows, RejectRecord, SourceEnd, SourceSink, WriteCounts, WriteResult } from './sink.js'
 import type { SqliteDatabase, SqliteStatement } from './sqlite-driver.js'
-import { quoteIdent, type RowidRange, readLiveRows, splitRowids } from './sqlite-schema.js'
+import { isRowidKey, quoteIdent, type RowidRange, readLiveRows, splitRowids } from './sqlite-schema.js'
 
 export interface SourceWriterOptions {
   /** Rewrite rows even when their hash is unchanged (the mapping changed since they were written). */
@@ -17,6 +17,11 @@ export interface SqliteSyncTables {
   addRejects(runId: number | undefined, source: string, rejects: readonly RejectRecord[]): void
   saveCheckpoint(source: string, checkpoint: NonNullable<ChunkExtras['checkpoint']>, runId: number | undefined): void
   clearCheckpoint(source: string): void
+  savedLiveRows(source: string, table: string): HashSet64 | undefined
+  writeLiveRows(set: HashSet64): string | undefined
+  recordLiveRows(source: string, table: string, file: string, rows: number): void
+  forgetLiveRows(source: string): void
+  pruneLiveRows(): void
   recordSourceSynced(source: ResolvedSource, state: { contentHash: string; fingerprint: string; runId: number }): void
 }
 
@@ -41,6 +46,10 @@ export class SourceWriter implements SourceSink {
   readonly displaced: Buffer[] = []
   /** Worth its lookups only when the table had live rows that records could match. */
   trackDisplaced = false
+  readonly keepsLiveRows: boolean
+  /** This run has written the table: the saved live rows no longer hold. */
+  #written = false
+  #saved: { set: HashSet64 | undefined } | undefined
 
   constructor(db: SqliteDatabase, dbPath: string, tables: SqliteSyncTables, source: ResolvedSource, options: SourceWriterOptions = { rewrite: false }) {
     this.#db = db
@@ -51,6 +60,7 @@ export class SourceWriter implements SourceSink {
     this.#rewrite = options.rewrite
     this.#keyIndexes = source.key.map((k) => source.columns.findIndex((c) => c.name === k))
     this.#valueIndexes = source.columns.flatMap((c, i) => (source.key.includes(c.name) ? [] : [i]))
+    this.keepsLiveRows = isRowidKey(source)
   }
 
   /** Positions of the key columns among the mapped columns. */
@@ -71,6 +81,7 @@ export class SourceWriter implements SourceSink {
     const started = performance.now()
     const name = this.#source.name
     const withExtras = (write: () => WriteCounts) => (): WriteCounts => {
+      this.#forgetLiveRows()
       if (extras.clearRejects) this.#tables.clearRejects(name)
       const counts = write()
       this.#tables.addRejects(extras.runId, name, extras.rejects)
@@ -87,17 +98,27 @@ export class SourceWriter implements SourceSink {
   async finish(end: SourceEnd): Promise<{ deleted: number; ms: number }> {
     const started = performance.now()
     const name = this.#source.name
-    const deleted = this.#db.transaction((): number => {
-      const removed = end.remove === undefined ? 0 : this.removeRows(end.remove.rows, end.remove.deletedAt)
-      if (end.clearRejects) this.#tables.clearRejects(name)
-      this.#tables.addRejects(end.runId, name, end.rejects)
-      if (end.synced !== undefined) {
-        this.#tables.clearCheckpoint(name)
-        this.#tables.recordSourceSynced(this.#source, { ...end.synced, runId: end.runId })
-      }
-      return removed
-    })()
-    return { deleted, ms: performance.now() - started }
+    const table = this.#source.table
+    // The file first: the row naming it, committed with the rest, is what makes it count.
+    const live = end.synced !== undefined && end.live !== undefined && this.keepsLiveRows ? end.live : undefined
+    const liveFile = live === undefined ? undefined : this.#tables.writeLiveRows(live)
+    try {
+      const deleted = this.#db.transaction((): number => {
+        this.#forgetLiveRows()
+        const removed = end.remove === undefined ? 0 : this.removeRows(end.remove.rows, end.remove.deletedAt)
+        if (end.clearRejects) this.#tables.clearRejects(name)
+        this.#tables.addRejects(end.runId, name, end.rejects)
+        if (end.synced !== undefined) {
+          this.#tables.clearCheckpoint(name)
+          this.#tables.recordSourceSynced(this.#source, { ...end.synced, runId: end.runId })
+          if (live !== undefined && liveFile !== undefined) this.#tables.recordLiveRows(name, table, liveFile, live.size)
+        }
+        return removed
+      })()
+      return { deleted, ms: performance.now() - started }
+    } finally {
+      this.#tables.pruneLiveRows()
+    }
   }
 
   async beginWholeFile(): Promise<void> {
@@ -170,11 +191,15 @@ export class SourceWriter implements SourceSink {
    * when worker threads are to look records up in it and mark them seen.
    */
   async loadLiveHashes(options: { shared?: boolean } = {}): Promise<HashSet64> {
-    return HashSet64.fromPacked(readLiveRows(this.#db, this.#source.table), options)
+    return this.#savedLiveRows() ?? HashSet64.fromPacked(readLiveRows(this.#db, this.#source.table), options)
   }
 
-  /** Tasks that read the live rows on worker threads, a rowid range each when `parts` > 1. */
-  liveRowTasks(parts: number): LiveRowsTask[] {
+  /**
+   * Tasks that read the live rows on worker threads, a rowid range each when `parts` > 1; none when the
+   * last sync saved them (`loadLiveHashes` reads them in a moment).
+   */
+  liveRowTasks(parts: number): LiveRowsTask[] | undefined {
+    if (this.#savedLiveRows() !== undefined) return undefined
     const ranges: RowidRange[] = parts > 1 ? splitRowids(this.#db, this.#source.table, parts) : [{}]
     return ranges.map((range) => ({ dbPath: this.#dbPath, table: this.#source.table, range }))
   }
@@ -192,6 +217,22 @@ export class SourceWriter implements SourceSink {
     let removed = 0
     for (const { hash, rowid } of rows) removed += (soft ? statement.run(deletedAt, rowid, hash) : statement.run(rowid, hash)).changes
     return removed
+  }
+
+  /**
+   * The saved live rows, read once, unless this run has written the table since (they no longer hold
+   * then); undefined when there are none, or their file is gone or not whole (the table is read then).
+   */
+  #savedLiveRows(): HashSet64 | undefined {
+    if (!this.keepsLiveRows || this.#written) return undefined
+    if (this.#saved === undefined) this.#saved = { set: this.#tables.savedLiveRows(this.#source.name, this.#source.table) }
+    return this.#saved.set
+  }
+
+  /** In every write's transaction (a key lookup): whichever of them commits, the saved rows go with it. */
+  #forgetLiveRows(): void {
+    this.#tables.forgetLiveRows(this.#source.name)
+    this.#written = true
   }
 
   #keyWhere(): string {

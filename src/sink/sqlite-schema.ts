@@ -25,7 +25,7 @@ export function sqlType(column: ResolvedColumn): string {
 }
 
 /** A single integer key becomes the rowid (`INTEGER PRIMARY KEY`): the fastest shape SQLite has. */
-function isRowidKey(source: ResolvedSource): boolean {
+export function isRowidKey(source: ResolvedSource): boolean {
   const only = source.key.length === 1 ? source.columns.find((c) => c.name === source.key[0]) : undefined
   return only !== undefined && only.type === 'integer'
 }
@@ -187,6 +187,13 @@ CREATE TABLE IF NOT EXISTS sync_checkpoints (
   records_done INTEGER NOT NULL,
   lines_done INTEGER NOT NULL,
   run_id INTEGER,
+  saved_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sync_live_rows (
+  source TEXT PRIMARY KEY,
+  table_name TEXT NOT NULL,
+  file TEXT NOT NULL,
+  rows INTEGER NOT NULL,
   saved_at TEXT NOT NULL
 );
 `

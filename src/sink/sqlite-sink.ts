@@ -1,12 +1,15 @@
+import { randomBytes } from 'node:crypto'
 import { mkdirSync, readdirSync, rmSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import type { ResolvedSource } from '../config/resolve-config.js'
 import { CachesyncError, ConfigError } from '../util/errors.js'
+import type { HashSet64 } from '../util/hash-set64.js'
 import { type Logger, silentLogger } from '../util/logger.js'
 import { isProcessAlive } from '../util/process-alive.js'
 import { DbLock } from './db-lock.js'
 import { copyForDryRun } from './dry-run-copy.js'
+import { readLiveRowFile, writeLiveRowFile } from './live-row-file.js'
 import { type Checkpoint, clipRaw, type RejectRecord, type RunRecord, runRecordValues, type Sink, type SourceLock, type SourceState } from './sink.js'
 import { SourceWriter, type SqliteSyncTables } from './source-writer.js'
 import { openDatabase, type SqliteDatabase } from './sqlite-driver.js'
@@ -28,10 +31,15 @@ export class SqliteSink implements Sink, SqliteSyncTables {
   readonly stagingFormat = 'sqlite'
   readonly #db: SqliteDatabase
   #onClose: (() => void) | undefined
+  /** Where the files of saved live rows are: beside the database (the real one, in a dry run). */
+  #liveDir: string
+  /** False in a dry run: its copy of the database is thrown away, and so are the rows it would name. */
+  #keepLiveRows = true
 
   private constructor(path: string, db: SqliteDatabase) {
     this.path = path
     this.#db = db
+    this.#liveDir = liveRowsDir(path)
   }
 
   get target(): string {
@@ -55,6 +63,8 @@ export class SqliteSink implements Sink, SqliteSyncTables {
       removeScratchOfDeadRuns(dbPath, options.logger ?? silentLogger)
       if (options.dryRun) target = await copyForDryRun(dbPath)
       const sink = SqliteSink.open(target)
+      sink.#liveDir = liveRowsDir(dbPath)
+      sink.#keepLiveRows = !options.dryRun
       sink.#onClose = () => {
         rmSync(sink.stagingDir, { recursive: true, force: true })
         if (target !== dbPath) removeDatabaseFiles(target)
@@ -106,7 +116,12 @@ export class SqliteSink implements Sink, SqliteSyncTables {
 
   async maintain(action: 'analyze' | 'vacuum'): Promise<void> {
     // VACUUM rewrites the whole file (and so drops the free pages of deleted rows); ANALYZE only reads.
-    if (action === 'vacuum') this.#db.exec('VACUUM')
+    // VACUUM may renumber the rowids of a table without an INTEGER PRIMARY KEY: saved rowids go first.
+    if (action === 'vacuum') {
+      this.forgetLiveRows()
+      this.pruneLiveRows()
+      this.#db.exec('VACUUM')
+    }
     this.#db.exec('ANALYZE')
   }
 
@@ -208,6 +223,53 @@ export class SqliteSink implements Sink, SqliteSyncTables {
       )
   }
 
+  /**
+   * The live rows of a source's table as its last complete sync left them, kept in a file beside the
+   * database (`live-row-file.ts`) so that a re-sync need not read the table; the row in
+   * `sync_live_rows` that names the file is what makes it valid. Every write of the table deletes that
+   * row in its own transaction (`forgetLiveRows`); a source whose table changed name has none.
+   */
+  savedLiveRows(source: string, table: string): HashSet64 | undefined {
+    const file = this.#db.prepare('SELECT file FROM sync_live_rows WHERE source = ? AND table_name = ?').pluck().get(source, table)
+    return typeof file === 'string' ? readLiveRowFile(join(this.#liveDir, file)) : undefined
+  }
+
+  /**
+   * Writes a set to a new file, before the transaction that names it (`recordLiveRows`); returns the
+   * file's name, or undefined where nothing is kept (a dry run, a big-endian machine).
+   */
+  writeLiveRows(set: HashSet64): string | undefined {
+    if (!this.#keepLiveRows) return undefined
+    mkdirSync(this.#liveDir, { recursive: true })
+    const file = `${randomBytes(8).toString('hex')}.live`
+    return writeLiveRowFile(join(this.#liveDir, file), set) ? file : undefined
+  }
+
+  recordLiveRows(source: string, table: string, file: string, rows: number): void {
+    this.#db
+      .prepare('INSERT OR REPLACE INTO sync_live_rows (source, table_name, file, rows, saved_at) VALUES (?, ?, ?, ?, ?)')
+      .run(source, table, file, rows, new Date().toISOString())
+  }
+
+  /** Forgets a source's saved live rows, or every source's: a table's rows change, or their rowids may. */
+  forgetLiveRows(source?: string): void {
+    if (source === undefined) this.#db.exec('DELETE FROM sync_live_rows')
+    else this.#db.prepare('DELETE FROM sync_live_rows WHERE source = ?').run(source)
+  }
+
+  /** Removes the files of live rows that no row of `sync_live_rows` names any more (outside a transaction). */
+  pruneLiveRows(): void {
+    if (!this.#keepLiveRows) return
+    const named = new Set(this.#db.prepare('SELECT file FROM sync_live_rows').pluck().all())
+    let files: string[]
+    try {
+      files = readdirSync(this.#liveDir)
+    } catch {
+      return
+    }
+    for (const file of files) if (!named.has(file)) rmSync(join(this.#liveDir, file), { force: true })
+  }
+
   clearCheckpoint(source: string): void {
     this.#db.prepare('DELETE FROM sync_checkpoints WHERE source = ?').run(source)
   }
@@ -276,6 +338,12 @@ function removeScratchOfDeadRuns(db: string, logger: Logger): void {
 
 function removeDatabaseFiles(path: string): void {
   for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${path}${suffix}`, { force: true })
+  rmSync(liveRowsDir(path), { recursive: true, force: true })
+}
+
+/** The directory of a database's saved live rows (see `SqliteSink.savedLiveRows`). */
+export function liveRowsDir(dbPath: string): string {
+  return `${dbPath}.live`
 }
 
 /** Maps SQLite's own error codes to cachesync's, so that a full disk reads as one. */

@@ -38,6 +38,16 @@ export class HashSetUnion {
     return false
   }
 
+  /** The one set this is, when it was read in one part. */
+  get single(): HashSet64 | undefined {
+    return this.#parts.length === 1 ? this.#parts[0] : undefined
+  }
+
+  /** The members of every part marked seen, packed (see `HashSet64.packSeen`). */
+  packSeen(): Buffer {
+    return Buffer.concat(this.#parts.map((part) => part.packSeen()))
+  }
+
   /** The members of every part never marked seen. */
   unseen(): { hash: Buffer; rowid: bigint }[] {
     return this.#parts.flatMap((part) => part.unseen())
@@ -45,4 +55,4 @@ export class HashSetUnion {
 }
 
 /** What the engine asks of a table's live rows, whether read in one part or several. */
-export type LiveRowSet = Pick<HashSetUnion, 'markSeen' | 'isSeen' | 'unseen' | 'size'>
+export type LiveRowSet = Pick<HashSetUnion, 'markSeen' | 'isSeen' | 'unseen' | 'packSeen' | 'size'>

@@ -15,7 +15,7 @@ export class HashSet64 {
    * the member's rowid as two unsigned halves (rowids are signed 64-bit).
    */
   readonly #slots: Uint32Array
-  /** 0 empty, 1 member, 2 member seen. */
+  /** 0 empty, 1 member, 2 member seen, 3 removed. */
   readonly #state: Uint8Array
   readonly #mask: number
   #size: number
@@ -40,8 +40,13 @@ export class HashSet64 {
   /** A set of the rows packed 16 bytes each in `packed`: the 8-byte hash, then the rowid big-endian. */
   static fromPacked(packed: Buffer, options: { shared?: boolean } = {}): HashSet64 {
     const set = new HashSet64(packed.length / PACKED_ROW_BYTES, options)
-    for (let at = 0; at + PACKED_ROW_BYTES <= packed.length; at += PACKED_ROW_BYTES) set.add(packed, at, readU32BE(packed, at + 8), readU32BE(packed, at + 12))
+    set.addPacked(packed)
     return set
+  }
+
+  /** The set's arrays as they are, shared or not (to write them to a file). */
+  get arrays(): SharedHashSet64 {
+    return { slots: this.#slots, state: this.#state, size: this.#size }
   }
 
   /** The arrays of a set made with `shared: true`, to post to a worker thread (they are not copied). */
@@ -62,7 +67,15 @@ export class HashSet64 {
     let slot = lo & this.#mask
     while (this.#state[slot] !== 0) {
       const at = slot * SLOT_WORDS
-      if (slots[at] === hi && slots[at + 1] === lo) return
+      if (slots[at] === hi && slots[at + 1] === lo) {
+        if (this.#state[slot] !== REMOVED) return
+        // A removed member back again (a row changed back): the same slot, with the rowid it has now.
+        slots[at + 2] = rowHi
+        slots[at + 3] = rowLo
+        this.#state[slot] = 1
+        this.#size++
+        return
+      }
       slot = (slot + 1) & this.#mask
     }
     const at = slot * SLOT_WORDS
@@ -72,6 +85,37 @@ export class HashSet64 {
     slots[at + 3] = rowLo
     this.#state[slot] = 1
     this.#size++
+  }
+
+  /** Adds every row of a packed list (see `fromPacked`). */
+  addPacked(packed: Buffer): void {
+    for (let at = 0; at + PACKED_ROW_BYTES <= packed.length; at += PACKED_ROW_BYTES) this.add(packed, at, readU32BE(packed, at + 8), readU32BE(packed, at + 12))
+  }
+
+  /**
+   * Ends a sync, in place: the members never seen are removed (their rows were deleted or rewritten),
+   * the seen ones are plain members again. Removed slots stay as markers that probes pass over.
+   */
+  settle(): void {
+    const state = this.#state
+    for (let slot = 0; slot < state.length; slot++) {
+      if (state[slot] === 1) {
+        state[slot] = REMOVED
+        this.#size--
+      } else if (state[slot] === 2) state[slot] = 1
+    }
+  }
+
+  /** Slots in use, removed ones included: probes get longer as this nears `capacity`. */
+  get used(): number {
+    const state = this.#state
+    let used = 0
+    for (let slot = 0; slot < state.length; slot++) if (state[slot] !== 0) used++
+    return used
+  }
+
+  get capacity(): number {
+    return this.#state.length
   }
 
   /** Marks the hash seen if it is a member; returns whether it is. */
@@ -103,6 +147,34 @@ export class HashSet64 {
     return out
   }
 
+  /** The members marked seen, packed 16 bytes each as `fromPacked` reads them: the rows this run kept. */
+  packSeen(): Buffer {
+    return this.#pack(2)
+  }
+
+  /** The members, packed (after `settle`: the live rows). */
+  packMembers(): Buffer {
+    return this.#pack(1)
+  }
+
+  #pack(wanted: number): Buffer {
+    let count = 0
+    for (const state of this.#state) if (state === wanted) count++
+    const out = Buffer.allocUnsafe(count * PACKED_ROW_BYTES)
+    const slots = this.#slots
+    let at = 0
+    for (let slot = 0; slot < this.#state.length; slot++) {
+      if (this.#state[slot] !== wanted) continue
+      const word = slot * SLOT_WORDS
+      out.writeUInt32LE(slots[word] as number, at)
+      out.writeUInt32LE(slots[word + 1] as number, at + 4)
+      out.writeUInt32BE(slots[word + 2] as number, at + 8)
+      out.writeUInt32BE(slots[word + 3] as number, at + 12)
+      at += PACKED_ROW_BYTES
+    }
+    return out
+  }
+
   #find(hash: Uint8Array, offset: number): number {
     const hi = readU32(hash, offset)
     const lo = readU32(hash, offset + 4)
@@ -110,7 +182,7 @@ export class HashSet64 {
     let slot = lo & this.#mask
     while (this.#state[slot] !== 0) {
       const at = slot * SLOT_WORDS
-      if (slots[at] === hi && slots[at + 1] === lo) return slot
+      if (slots[at] === hi && slots[at + 1] === lo) return this.#state[slot] === REMOVED ? -1 : slot
       slot = (slot + 1) & this.#mask
     }
     return -1
@@ -118,6 +190,9 @@ export class HashSet64 {
 }
 
 const SLOT_WORDS = 4
+
+/** The state of a slot whose member was removed (`settle`): not a member, but probes go on past it. */
+const REMOVED = 3
 
 /** Bytes of one live row in a packed list: its 8-byte hash, then its rowid as 8 bytes big-endian. */
 export const PACKED_ROW_BYTES = 16

@@ -27,6 +27,8 @@ export interface TransformTask {
   readonly rewrite: boolean
   /** Only hash the lines and mark them seen in `known`: the range was committed by an earlier run. */
   readonly markOnly: boolean
+  /** Return the staged rows as (hash, rowid) pairs: the key is the rowid (`SourceSink.keepsLiveRows`). */
+  readonly packWritten: boolean
 }
 
 /** Loads the live rows of a table into a set in shared memory (see `readLiveRowSet`). */
@@ -54,5 +56,7 @@ export type TransformResult =
       lines: number
       rejects: Reject[]
       timings: TaskTimings
+      /** The staged rows, packed (hash, rowid), when asked (`packWritten`) and every key was an integer. */
+      written: Buffer | undefined
     }
   | { ok: false; error: SerializedError }

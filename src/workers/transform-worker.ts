@@ -1,4 +1,5 @@
 import { forEachLine, ReusableBuffer, readBytes, readJsonRecords } from '../cache/line-reader.js'
+import { WrittenRows } from '../engine/live-rows-after.js'
 import type { RowValues } from '../engine/record-mapper.js'
 import { RecordProcessor } from '../engine/record-processor.js'
 import { CopyStagingFile } from '../sink/copy-staging-file.js'
@@ -31,6 +32,8 @@ export default function transform(task: TransformTask): TransformResult {
     let started = performance.now()
     const known = task.known === undefined ? undefined : HashSetUnion.fromMemory(task.known)
     const batch: { values: RowValues; hash: Buffer }[] = []
+    let written = task.packWritten ? new WrittenRows() : undefined
+    const keyAt = task.keyIndexes[0] as number
     const flush = (): void => {
       const started = performance.now()
       if (batch.length > 0) {
@@ -39,7 +42,10 @@ export default function transform(task: TransformTask): TransformResult {
             ? new CopyStagingFile(task.stagingPath, task.keyIndexes)
             : new StagingFile(task.stagingPath, task.mapping.columns.length, task.keyIndexes)
       }
-      for (const row of batch) staging?.add(row.values, row.hash)
+      for (const row of batch) {
+        staging?.add(row.values, row.hash)
+        if (written !== undefined && !written.add(row.hash, row.values[keyAt])) written = undefined
+      }
       batch.length = 0
       timings.write += performance.now() - started
     }
@@ -69,7 +75,7 @@ export default function transform(task: TransformTask): TransformResult {
     timings.transform = finishing - started - timings.write
     staging?.finish()
     timings.write += performance.now() - finishing
-    return { ok: true, staged: staging !== undefined, counts: processor.counts, lines, rejects: processor.rejects, timings }
+    return { ok: true, staged: staging !== undefined, counts: processor.counts, lines, rejects: processor.rejects, timings, written: written?.take() }
   } catch (err) {
     staging?.discard()
     // A full disk or a read-only directory under the staging file is the database's failure: say so.
@@ -84,7 +90,7 @@ function markSeen(task: TransformTask): TransformResult {
     const known = task.known === undefined ? undefined : HashSetUnion.fromMemory(task.known)
     const lines = known === undefined ? 0 : forEachLine(readBytes(task.file, task.range, task.gzip, reader), (bytes) => known.markSeen(probeRowHash(bytes)))
     const counts = { read: 0, known: 0, mapped: 0, rejected: 0 }
-    return { ok: true, staged: false, counts, lines, rejects: [], timings: { read: 0, transform: performance.now() - started, write: 0 } }
+    return { ok: true, staged: false, counts, lines, rejects: [], timings: { read: 0, transform: performance.now() - started, write: 0 }, written: undefined }
   } catch (err) {
     return { ok: false, error: serializeError(err) }
   }

@@ -1,9 +1,18 @@
 import type { LiveRowSet } from '../../util/hash-set-union.js'
 import type { FilePosition } from '../chunk-committer.js'
+import { WrittenRows } from '../live-rows-after.js'
+import type { RowValues } from '../record-mapper.js'
 import { RecordProcessor } from '../record-processor.js'
 import { RowBatcher } from '../row-batcher.js'
 import { commitChunk, emptyRun, type ModeContext, type SourceJob, type SourceRun } from '../source-job.js'
 import { tooManyRejects } from './parallel.js'
+
+export interface ChunkedWriterOptions {
+  /** Called as each commit ends, with where the file stands after it. */
+  onCommit?: (at: FilePosition) => void
+  /** Streaming: keep nothing that grows with the file (see `#written`). */
+  lowMemory?: boolean
+}
 
 /**
  * What the single-thread modes (sequential, streaming) share: records are mapped into rows on this
@@ -19,21 +28,25 @@ export class ChunkedWriter {
   readonly #ctx: ModeContext
   readonly #batcher = new RowBatcher()
   readonly #onCommit: ((at: FilePosition) => void) | undefined
+  /** The rows committed, for the sink's saved live rows; none when not gathered or a key was not an integer. */
+  #written: WrittenRows | undefined
   #chunkStarted = performance.now()
   #recordsAtChunk = 0
 
-  private constructor(job: SourceJob, ctx: ModeContext, known: LiveRowSet | undefined, options: { onCommit?: (at: FilePosition) => void }) {
+  private constructor(job: SourceJob, ctx: ModeContext, known: LiveRowSet | undefined, options: ChunkedWriterOptions) {
     this.#job = job
     this.#ctx = ctx
     this.#onCommit = options.onCommit
     this.known = known
+    // On a first sync they would be 16 bytes a record, growing with the file: not where memory is the point.
+    this.#written = job.writer.keepsLiveRows && (known !== undefined || !options.lowMemory) ? new WrittenRows() : undefined
     this.processor = new RecordProcessor(job.mapping, this.known, this.#batcher.add, { skipKnown: !job.rewrite })
     this.run.counts = this.processor.counts
     this.run.rejects = this.processor.rejects
   }
 
   /** A writer for the job, with the live rows' hashes loaded when the table had any. */
-  static async create(job: SourceJob, ctx: ModeContext, options: { onCommit?: (at: FilePosition) => void } = {}): Promise<ChunkedWriter> {
+  static async create(job: SourceJob, ctx: ModeContext, options: ChunkedWriterOptions = {}): Promise<ChunkedWriter> {
     const started = performance.now()
     const known = job.hadLiveRows ? await job.writer.loadLiveHashes() : undefined
     ctx.busy.read += performance.now() - started
@@ -55,6 +68,7 @@ export class ChunkedWriter {
     this.checkRejects()
     const { rows, hashes } = this.#batcher.take()
     await commitChunk(this.#job, this.run, { kind: 'rows', rows, hashes }, at, this.#ctx.busy)
+    this.#gatherWritten(rows, hashes)
     this.#ctx.chunks.record(this.processor.counts.read - this.#recordsAtChunk, performance.now() - this.#chunkStarted)
     this.#chunkStarted = performance.now()
     this.#recordsAtChunk = this.processor.counts.read
@@ -76,5 +90,13 @@ export class ChunkedWriter {
   complete(): void {
     this.run.complete = true
     this.run.deletion = this.known === undefined ? { kind: 'none' } : { kind: 'unseen', known: this.known }
+    this.run.writtenRows = this.#written === undefined ? undefined : [this.#written.take()]
+  }
+
+  #gatherWritten(rows: readonly RowValues[], hashes: readonly Buffer[]): void {
+    const keyAt = this.#job.writer.keyIndexes[0] as number
+    for (let i = 0; i < rows.length && this.#written !== undefined; i++) {
+      if (!this.#written.add(hashes[i] as Buffer, (rows[i] as RowValues)[keyAt])) this.#written = undefined
+    }
   }
 }

@@ -181,6 +181,7 @@ function taskFor(
     gzip: job.file.gzip,
     range,
     known: known?.memory,
+    packWritten: job.writer.keepsLiveRows && !how.markOnly,
     ...how,
   }
 }
@@ -195,6 +196,7 @@ async function mergeInOrder(
   onMerged: () => void,
 ): Promise<SourceRun> {
   const run = emptyRun()
+  run.writtenRows = job.writer.keepsLiveRows ? [] : undefined
   const from = job.resumeFrom
   let linesBefore = from.lines
   for (let i = 0; i < tasks.length; i++) {
@@ -215,6 +217,7 @@ async function mergeInOrder(
       ctx.busy.transform += result.timings.transform
       ctx.busy.write += result.timings.write
       addProcessorCounts(run, result)
+      addWrittenRows(run, result)
       for (const reject of result.rejects) run.rejects.push({ ...reject, line: reject.line + linesBefore })
       linesBefore += result.lines
       if (job.maxRejects !== undefined && run.counts.rejected > job.maxRejects) {
@@ -245,6 +248,14 @@ async function mergeInOrder(
   run.complete = run.error === undefined
   run.deletion = known === undefined ? { kind: 'none' } : { kind: 'unseen', known }
   return run
+}
+
+/** A task's staged rows join the run's (a result posted back holds a plain Uint8Array, not a Buffer). */
+function addWrittenRows(run: SourceRun, result: TaskResult): void {
+  if (run.writtenRows === undefined) return
+  const written = result.written
+  if (written === undefined) run.writtenRows = undefined
+  else run.writtenRows.push(Buffer.from(written.buffer, written.byteOffset, written.byteLength))
 }
 
 function addProcessorCounts(run: SourceRun, result: TaskResult): void {

@@ -22,7 +22,7 @@ export async function runStreaming(jobs: readonly SourceJob[], ctx: ModeContext)
 async function streamSource(job: SourceJob, ctx: ModeContext): Promise<SourceRun> {
   let writer: ChunkedWriter
   try {
-    writer = await ChunkedWriter.create(job, ctx)
+    writer = await ChunkedWriter.create(job, ctx, { lowMemory: true })
   } catch (err) {
     return { ...emptyRun(), error: err as Error }
   }
