@@ -1,4 +1,4 @@
-import { closeSync, copyFileSync, cpSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { sqliteVersion } from '../sink/sqlite-driver.js'
@@ -97,18 +97,21 @@ function sweepDeadRuns(work: string): void {
  */
 function copyDb(from: string, to: string): string {
   freshDb(to)
-  for (const suffix of ['', '-wal']) {
-    if (!existsSync(`${from}${suffix}`)) continue
-    copyFileSync(`${from}${suffix}`, `${to}${suffix}`)
-    const fd = openSync(`${to}${suffix}`, 'r+')
+  const copies = ['', '-wal'].filter((suffix) => existsSync(`${from}${suffix}`)).map((suffix) => [`${from}${suffix}`, `${to}${suffix}`])
+  // The live rows the first sync saved beside it (the copy names the very same files).
+  if (existsSync(liveRowsDir(from))) {
+    mkdirSync(liveRowsDir(to))
+    for (const name of readdirSync(liveRowsDir(from))) copies.push([join(liveRowsDir(from), name), join(liveRowsDir(to), name)])
+  }
+  for (const [source, target] of copies as [string, string][]) {
+    copyFileSync(source, target)
+    const fd = openSync(target, 'r+')
     try {
       fsyncSync(fd)
     } finally {
       closeSync(fd)
     }
   }
-  // The live rows the first sync saved beside it (the copy names the very same files).
-  if (existsSync(liveRowsDir(from))) cpSync(liveRowsDir(from), liveRowsDir(to), { recursive: true })
   return to
 }
 

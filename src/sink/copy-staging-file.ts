@@ -22,7 +22,8 @@ export class CopyStagingFile {
   #length = 0
   /** Where each line ends in `#bytes`; a line a later row of its key replaced is negated. */
   readonly #ends: number[] = []
-  readonly #byKey = new Map<string, number>()
+  /** A single key's value as it is (numbers hash fastest), several keys as JSON text. */
+  readonly #byKey = new Map<unknown, number>()
   #replaced = 0
 
   constructor(path: string, keyIndexes: readonly number[]) {
@@ -32,7 +33,7 @@ export class CopyStagingFile {
 
   add(values: RowValues, hash: Buffer): void {
     const keyAt = this.#keyIndexes
-    const key = keyAt.length === 1 ? String(values[keyAt[0] as number]) : JSON.stringify(keyAt.map((at) => values[at]))
+    const key = keyAt.length === 1 ? values[keyAt[0] as number] : JSON.stringify(keyAt.map((at) => values[at]))
     const before = this.#byKey.get(key)
     if (before !== undefined) {
       this.#ends[before] = -(this.#ends[before] as number)
@@ -40,7 +41,8 @@ export class CopyStagingFile {
     }
     this.#byKey.set(key, this.#ends.length)
     const line = copyLine(values, hash)
-    const needed = this.#length + Buffer.byteLength(line)
+    // A UTF-16 unit is at most 3 bytes of UTF-8: room enough without measuring the line first.
+    const needed = this.#length + line.length * 3
     if (needed > this.#bytes.length) {
       const grown = Buffer.allocUnsafe(Math.max(needed, this.#bytes.length * 2))
       this.#bytes.copy(grown, 0, 0, this.#length)
