@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { runSync, type SyncReport } from '../../src/index.js'
 import { MODES, type Mode, testConfig } from '../helpers/config.js'
 import { checksumAll, query } from '../helpers/database.js'
+import { DUPLICATE_KEY_LINES, DUPLICATE_KEY_RECORDS, ITEMS_CONFIG } from '../helpers/duplicate-keys.js'
 import { itUnless } from '../helpers/known-bug.js'
 import { useTempDir } from '../helpers/temp-dir.js'
 
@@ -13,13 +14,9 @@ import { useTempDir } from '../helpers/temp-dir.js'
  * record of a key wins. Key 3 appears three times, the last two near the end of the file, so that in
  * parallel mode two of them fall in the same worker range.
  */
-const RECORDS = 400
-const lines: string[] = []
-for (let id = 1; id <= RECORDS; id++) lines.push(JSON.stringify({ id, v: `first ${id}` }))
-lines.push(JSON.stringify({ id: 3, v: 'second 3' }))
-lines.push(JSON.stringify({ id: 3, v: 'last 3' }))
-
-const CONFIG = { sources: [{ name: 'items', key: 'id', columns: { id: 'integer', v: 'text' } }] }
+const RECORDS = DUPLICATE_KEY_RECORDS
+const lines = DUPLICATE_KEY_LINES
+const CONFIG = ITEMS_CONFIG
 
 /** Product bugs found by this file (see the test report). */
 const PARALLEL_COUNTS =

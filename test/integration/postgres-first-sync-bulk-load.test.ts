@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { runSync, type SyncReport } from '../../src/index.js'
 import { MODES, type Mode, testConfig } from '../helpers/config.js'
+import { DUPLICATE_KEY_LINES, DUPLICATE_KEY_RECORDS, ITEMS_CONFIG } from '../helpers/duplicate-keys.js'
 import { postgresMissing, usePostgres } from '../helpers/postgres-cluster.js'
 import { type Checksums, pgChecksums, sqliteChecksums } from '../helpers/sink-checksum.js'
 import { useTempDir } from '../helpers/temp-dir.js'
@@ -14,13 +15,9 @@ import { useTempDir } from '../helpers/temp-dir.js'
  * ranges after its first record; a second table starts with soft-deleted rows only (not empty: they
  * must be revived, not collide).
  */
-const RECORDS = 400
-const lines: string[] = []
-for (let id = 1; id <= RECORDS; id++) lines.push(JSON.stringify({ id, v: `first ${id}` }))
-lines.push(JSON.stringify({ id: 3, v: 'second 3' }))
-lines.push(JSON.stringify({ id: 3, v: 'last 3' }))
-
-const CONFIG = { sources: [{ name: 'items', key: 'id', columns: { id: 'integer', v: 'text' } }] }
+const RECORDS = DUPLICATE_KEY_RECORDS
+const lines = DUPLICATE_KEY_LINES
+const CONFIG = ITEMS_CONFIG
 const DB = 'bulk'
 
 describe.skipIf(postgresMissing())('PostgreSQL: the first sync loads an empty table by COPY, and a key met twice still ends as an upsert', () => {
