@@ -20,7 +20,7 @@ export interface SqliteSyncTables {
   savedLiveRows(source: string, table: string): HashSet64 | undefined
   writeLiveRows(set: HashSet64): string | undefined
   recordLiveRows(source: string, table: string, file: string, rows: number): void
-  forgetLiveRows(source: string): void
+  forgetLiveRows(source: string, table: string): void
   pruneLiveRows(): void
   recordSourceSynced(source: ResolvedSource, state: { contentHash: string; fingerprint: string; runId: number }): void
 }
@@ -60,7 +60,7 @@ export class SourceWriter implements SourceSink {
     this.#rewrite = options.rewrite
     this.#keyIndexes = source.key.map((k) => source.columns.findIndex((c) => c.name === k))
     this.#valueIndexes = source.columns.flatMap((c, i) => (source.key.includes(c.name) ? [] : [i]))
-    this.keepsLiveRows = isRowidKey(source)
+    this.keepsLiveRows = isRowidKey(source) && keyIsRowid(db, source)
   }
 
   /** Positions of the key columns among the mapped columns. */
@@ -231,7 +231,7 @@ export class SourceWriter implements SourceSink {
 
   /** In every write's transaction (a key lookup): whichever of them commits, the saved rows go with it. */
   #forgetLiveRows(): void {
-    this.#tables.forgetLiveRows(this.#source.name)
+    this.#tables.forgetLiveRows(this.#source.name, this.#source.table)
     this.#written = true
   }
 
@@ -250,4 +250,13 @@ export class SourceWriter implements SourceSink {
     if (!this.#rewrite) where.push('("_hash" IS NOT ? OR "_deleted_at" IS NOT NULL)')
     return `UPDATE ${this.#table} SET ${set.join(', ')} WHERE ${where.join(' AND ')}`
   }
+}
+
+/**
+ * True when the table as it is (not only as configured: it may predate a change of the key's type) has
+ * the source's one key column as its rowid: declared `INTEGER` and the whole primary key.
+ */
+function keyIsRowid(db: SqliteDatabase, source: ResolvedSource): boolean {
+  const keys = (db.prepare('SELECT name, type FROM pragma_table_info(?) WHERE pk > 0').all(source.table) as { name: string; type: string }[]) ?? []
+  return keys.length === 1 && keys[0]?.name === source.key[0] && keys[0]?.type.toUpperCase() === 'INTEGER'
 }

@@ -240,9 +240,15 @@ export class SqliteSink implements Sink, SqliteSyncTables {
    */
   writeLiveRows(set: HashSet64): string | undefined {
     if (!this.#keepLiveRows) return undefined
-    mkdirSync(this.#liveDir, { recursive: true })
     const file = `${randomBytes(8).toString('hex')}.live`
-    return writeLiveRowFile(join(this.#liveDir, file), set) ? file : undefined
+    try {
+      mkdirSync(this.#liveDir, { recursive: true })
+      return writeLiveRowFile(join(this.#liveDir, file), set) ? file : undefined
+    } catch {
+      // A full disk or a read-only directory: the sync goes on without them (the next one reads the table).
+      rmSync(join(this.#liveDir, file), { force: true })
+      return undefined
+    }
   }
 
   recordLiveRows(source: string, table: string, file: string, rows: number): void {
@@ -251,10 +257,13 @@ export class SqliteSink implements Sink, SqliteSyncTables {
       .run(source, table, file, rows, new Date().toISOString())
   }
 
-  /** Forgets a source's saved live rows, or every source's: a table's rows change, or their rowids may. */
-  forgetLiveRows(source?: string): void {
+  /**
+   * Forgets the saved live rows of a source and any saved for its table, or every source's: a table's
+   * rows change, or their rowids may.
+   */
+  forgetLiveRows(source?: string, table?: string): void {
     if (source === undefined) this.#db.exec('DELETE FROM sync_live_rows')
-    else this.#db.prepare('DELETE FROM sync_live_rows WHERE source = ?').run(source)
+    else this.#db.prepare('DELETE FROM sync_live_rows WHERE source = ? OR table_name = ?').run(source, table ?? source)
   }
 
   /** Removes the files of live rows that no row of `sync_live_rows` names any more (outside a transaction). */
@@ -329,7 +338,7 @@ function removeScratchOfDeadRuns(db: string, logger: Logger): void {
   }
   for (const name of names) {
     if (!name.startsWith(prefix)) continue
-    const match = /^(?:staging|dry-run)-(\d+)(?:-(?:wal|shm|journal))?$/.exec(name.slice(prefix.length))
+    const match = /^(?:staging|dry-run)-(\d+)(?:-(?:wal|shm|journal)|\.live)?$/.exec(name.slice(prefix.length))
     if (match === null || isProcessAlive(Number(match[1]))) continue
     rmSync(join(dirname(db), name), { recursive: true, force: true })
     logger.info({ removed: name }, 'removed the scratch of a run that was killed')

@@ -1,5 +1,5 @@
 import { forEachLine, ReusableBuffer, readBytes, readJsonRecords } from '../cache/line-reader.js'
-import { WrittenRows } from '../engine/live-rows-after.js'
+import { lastPerRowid, WrittenRows } from '../engine/live-rows-after.js'
 import type { RowValues } from '../engine/record-mapper.js'
 import { RecordProcessor } from '../engine/record-processor.js'
 import { CopyStagingFile } from '../sink/copy-staging-file.js'
@@ -32,6 +32,7 @@ export default function transform(task: TransformTask): TransformResult {
     let started = performance.now()
     const known = task.known === undefined ? undefined : HashSetUnion.fromMemory(task.known)
     const batch: { values: RowValues; hash: Buffer }[] = []
+    // The staging file keeps the last row of a key met twice in the range: so must the rows told back.
     let written = task.packWritten ? new WrittenRows() : undefined
     const keyAt = task.keyIndexes[0] as number
     const flush = (): void => {
@@ -75,7 +76,15 @@ export default function transform(task: TransformTask): TransformResult {
     timings.transform = finishing - started - timings.write
     staging?.finish()
     timings.write += performance.now() - finishing
-    return { ok: true, staged: staging !== undefined, counts: processor.counts, lines, rejects: processor.rejects, timings, written: written?.take() }
+    return {
+      ok: true,
+      staged: staging !== undefined,
+      counts: processor.counts,
+      lines,
+      rejects: processor.rejects,
+      timings,
+      written: written === undefined ? undefined : lastPerRowid([written.take()]),
+    }
   } catch (err) {
     staging?.discard()
     // A full disk or a read-only directory under the staging file is the database's failure: say so.

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -6,6 +6,7 @@ import { generateDmrCache, runSync, type SyncReport } from '../../src/index.js'
 import { liveRowsDir } from '../../src/sink/sqlite-sink.js'
 import { MODES, type Mode, testConfig } from '../helpers/config.js'
 import { checksumAll, DMR_TABLES, query } from '../helpers/database.js'
+import { DUPLICATE_KEY_LINES, DUPLICATE_KEY_RECORDS, ITEMS_CONFIG } from '../helpers/duplicate-keys.js'
 import { useTempDir } from '../helpers/temp-dir.js'
 
 const RECORDS = 6_000
@@ -130,6 +131,46 @@ describe('saved live rows: a re-sync that starts from them leaves what reading t
     expect(report.ok).toBe(true)
     expect(report.records).toEqual(expected.records)
     expect(checksumAll(db)).toEqual(checksumAll(reference))
+  })
+
+  it.each(MODES)(
+    '%s mode: a key met three times in one range and chunk is saved once, with its last row: a later file with its first line keeps the row',
+    async (mode: Mode) => {
+      const configFile = join(tmp(), 'items.json')
+      writeFileSync(configFile, JSON.stringify(ITEMS_CONFIG))
+      const [, , third, ...rest] = DUPLICATE_KEY_LINES.slice(0, DUPLICATE_KEY_RECORDS)
+      const repeats = DUPLICATE_KEY_LINES.slice(DUPLICATE_KEY_RECORDS)
+      // Key 3's three records first, in the first worker range and the first chunk: the staging keeps the
+      // last, and the merge sees one insert (no update tells that a rowid was written twice).
+      const twice = join(tmp(), `twice-${mode}`)
+      const once = join(tmp(), `once-${mode}`)
+      mkdirSync(twice)
+      mkdirSync(once)
+      writeFileSync(join(twice, 'items.ndjson'), `${[third, ...repeats, ...DUPLICATE_KEY_LINES.slice(0, 2), ...rest].join('\n')}\n`)
+      writeFileSync(join(once, 'items.ndjson'), `${DUPLICATE_KEY_LINES.slice(0, DUPLICATE_KEY_RECORDS).join('\n')}\n`)
+      const db = join(tmp(), `items-${mode}.db`)
+      expect((await runSync(testConfig({ db, cacheDir: twice, mode }, configFile))).ok).toBe(true)
+      expect(query(db, 'SELECT v FROM items WHERE id = 3')).toEqual([{ v: 'last 3' }])
+      expect(query(db, 'SELECT rows FROM sync_live_rows')).toEqual(mode === 'streaming' ? [] : [{ rows: DUPLICATE_KEY_RECORDS }])
+      const report = await runSync(testConfig({ db, cacheDir: once, mode }, configFile))
+      expect(report.records).toMatchObject({ read: DUPLICATE_KEY_RECORDS, updated: 1, deleted: 0 })
+      expect(query(db, 'SELECT count(*) AS n, (SELECT v FROM items WHERE id = 3) AS v FROM items')).toEqual([{ n: DUPLICATE_KEY_RECORDS, v: 'first 3' }])
+    },
+  )
+
+  it('a table whose key is not its rowid as it stands (made when the key was text) keeps none, whatever the configuration says now', async () => {
+    const configFile = join(tmp(), 'items.json')
+    writeFileSync(configFile, JSON.stringify(ITEMS_CONFIG))
+    const cacheDir = join(tmp(), 'text-key')
+    mkdirSync(cacheDir)
+    writeFileSync(join(cacheDir, 'items.ndjson'), `${DUPLICATE_KEY_LINES.slice(0, DUPLICATE_KEY_RECORDS).join('\n')}\n`)
+    const path = join(tmp(), 'text-key.db')
+    const db = new Database(path)
+    db.exec('CREATE TABLE items (id TEXT NOT NULL, v TEXT, _hash BLOB NOT NULL, _deleted_at TEXT, PRIMARY KEY (id))')
+    db.close()
+    expect((await runSync(testConfig({ db: path, cacheDir, mode: 'parallel' }, configFile))).ok).toBe(true)
+    expect(query(path, 'SELECT count(*) AS n FROM items')).toEqual([{ n: DUPLICATE_KEY_RECORDS }])
+    expect(query(path, 'SELECT count(*) AS n FROM sync_live_rows')).toEqual([{ n: 0 }])
   })
 
   it('a VACUUM (--vacuum full) forgets them: rowids may move', async () => {
