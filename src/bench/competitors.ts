@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process'
-import { existsSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
+import { removeDatabaseFiles } from '../sink/database-files.js'
 import { openDatabase } from '../sink/sqlite-driver.js'
 import { quoteIdent } from '../sink/sqlite-schema.js'
-import { liveRowsDir } from '../sink/sqlite-sink.js'
 import type { BenchCache } from './bench-data.js'
 import { BENCH_CHILD, CLI, PACKAGE_ROOT } from './bench-paths.js'
 import type { BenchSample } from './bench-results.js'
@@ -14,8 +14,7 @@ export class BenchRunError extends Error {}
 
 /** Removes a database and its WAL files, so that every run starts from nothing. */
 export function freshDb(path: string): string {
-  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(path + suffix, { force: true })
-  rmSync(liveRowsDir(path), { recursive: true, force: true })
+  removeDatabaseFiles(path)
   return path
 }
 

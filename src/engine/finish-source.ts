@@ -44,8 +44,9 @@ export async function finishSource(job: SourceJob, run: SourceRun, runId: number
 }
 
 /**
- * The table's live rows after this run. A rowid was written twice only where a key came twice: on a
- * table that had no live row, that shows as an update (the write of a new key is an insert).
+ * The table's live rows after this run. A rowid was written twice only where a key came twice: within
+ * one worker's range the worker already kept the last row; across chunks or ranges, on a table that had
+ * no live row, it shows as an update (the write of a new key is an insert).
  */
 function nextLiveSet(run: SourceRun, written: readonly Buffer[]): HashSet64 {
   const known = run.deletion.kind === 'unseen' ? run.deletion.known : undefined

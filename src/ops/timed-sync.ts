@@ -4,8 +4,8 @@ import { type ResolvedConfig, resolveConfig } from '../config/resolve-config.js'
 import { runSync } from '../engine/sync.js'
 import { emptyCounts, type SyncReport } from '../engine/sync-report.js'
 import { generateDmrCache } from '../generate/dmr-generator.js'
+import { liveRowsDir, removeDatabaseFiles } from '../sink/database-files.js'
 import { copyForDryRun } from '../sink/dry-run-copy.js'
-import { liveRowsDir } from '../sink/sqlite-sink.js'
 import type { Logger } from '../util/logger.js'
 import { isProcessAlive } from '../util/process-alive.js'
 import type { Measurement } from './monitor-rules.js'
@@ -27,7 +27,7 @@ export async function timeScratchSync(config: ResolvedConfig, logger: Logger): P
     // The sink too: the copy, never the production file.
     return await timed('run', { ...config, db: scratch, sink: { kind: 'sqlite', path: scratch } }, logger)
   } finally {
-    removeDatabaseFiles(scratch)
+    removeScratch(scratch)
   }
 }
 
@@ -114,9 +114,10 @@ async function timed(kind: 'run' | 'synthetic', config: ResolvedConfig, logger: 
   }
 }
 
-function removeDatabaseFiles(path: string): void {
-  for (const suffix of ['', '-wal', '-shm', '-journal', '.lock']) rmSync(`${path}${suffix}`, { force: true })
-  rmSync(liveRowsDir(path), { recursive: true, force: true })
+/** The scratch copy, with the lock file its sync took. */
+function removeScratch(path: string): void {
+  removeDatabaseFiles(path)
+  rmSync(`${path}.lock`, { force: true })
 }
 
 /**

@@ -1,6 +1,7 @@
 import { existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
 import { basename, dirname, extname, join, resolve } from 'node:path'
 import { CachesyncError } from '../util/errors.js'
+import { removeDatabaseFiles } from './database-files.js'
 import { openDatabase } from './sqlite-driver.js'
 
 export interface BackupOptions {
@@ -165,10 +166,6 @@ function prune(toDir: string, naming: BackupNaming, keep: number): string[] {
     pruned.push(path)
   }
   return pruned
-}
-
-function removeDatabaseFiles(path: string): void {
-  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${path}${suffix}`, { force: true })
 }
 
 function escapeRegExp(text: string): string {

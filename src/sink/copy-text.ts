@@ -22,12 +22,12 @@ export function copyLine(row: readonly unknown[], last?: unknown): string {
 }
 
 /** Rows as COPY text lines, in pieces of about 256 KB: what `COPY … FROM STDIN` reads. */
-export function copyText(rows: Iterable<readonly unknown[]>): Generator<string> {
-  return inPieces(
-    (function* () {
-      for (const row of rows) yield copyLine(row)
-    })(),
-  )
+export function* copyText(rows: Iterable<readonly unknown[]>): Generator<string> {
+  yield* inPieces(linesOf(rows))
+}
+
+function* linesOf(rows: Iterable<readonly unknown[]>): Generator<string> {
+  for (const row of rows) yield copyLine(row)
 }
 
 /** Lines joined into pieces of about 256 KB, so that neither a write per line nor one huge string is made. */

@@ -20,7 +20,7 @@ export interface SqliteSyncTables {
   savedLiveRows(source: string, table: string): HashSet64 | undefined
   writeLiveRows(set: HashSet64): string | undefined
   recordLiveRows(source: string, table: string, file: string, rows: number): void
-  forgetLiveRows(source: string, table: string): void
+  forgetLiveRows(of: { source: string; table: string }): void
   pruneLiveRows(): void
   recordSourceSynced(source: ResolvedSource, state: { contentHash: string; fingerprint: string; runId: number }): void
 }
@@ -231,7 +231,7 @@ export class SourceWriter implements SourceSink {
 
   /** In every write's transaction (a key lookup): whichever of them commits, the saved rows go with it. */
   #forgetLiveRows(): void {
-    this.#tables.forgetLiveRows(this.#source.name, this.#source.table)
+    this.#tables.forgetLiveRows({ source: this.#source.name, table: this.#source.table })
     this.#written = true
   }
 

@@ -7,6 +7,7 @@ import { CachesyncError, ConfigError } from '../util/errors.js'
 import type { HashSet64 } from '../util/hash-set64.js'
 import { type Logger, silentLogger } from '../util/logger.js'
 import { isProcessAlive } from '../util/process-alive.js'
+import { liveRowsDir, removeDatabaseFiles } from './database-files.js'
 import { DbLock } from './db-lock.js'
 import { copyForDryRun } from './dry-run-copy.js'
 import { readLiveRowFile, writeLiveRowFile } from './live-row-file.js'
@@ -261,9 +262,9 @@ export class SqliteSink implements Sink, SqliteSyncTables {
    * Forgets the saved live rows of a source and any saved for its table, or every source's: a table's
    * rows change, or their rowids may.
    */
-  forgetLiveRows(source?: string, table?: string): void {
-    if (source === undefined) this.#db.exec('DELETE FROM sync_live_rows')
-    else this.#db.prepare('DELETE FROM sync_live_rows WHERE source = ? OR table_name = ?').run(source, table ?? source)
+  forgetLiveRows(of?: { source: string; table: string }): void {
+    if (of === undefined) this.#db.exec('DELETE FROM sync_live_rows')
+    else this.#db.prepare('DELETE FROM sync_live_rows WHERE source = ? OR table_name = ?').run(of.source, of.table)
   }
 
   /** Removes the files of live rows that no row of `sync_live_rows` names any more (outside a transaction). */
@@ -343,16 +344,6 @@ function removeScratchOfDeadRuns(db: string, logger: Logger): void {
     rmSync(join(dirname(db), name), { recursive: true, force: true })
     logger.info({ removed: name }, 'removed the scratch of a run that was killed')
   }
-}
-
-function removeDatabaseFiles(path: string): void {
-  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${path}${suffix}`, { force: true })
-  rmSync(liveRowsDir(path), { recursive: true, force: true })
-}
-
-/** The directory of a database's saved live rows (see `SqliteSink.savedLiveRows`). */
-export function liveRowsDir(dbPath: string): string {
-  return `${dbPath}.live`
 }
 
 /** Maps SQLite's own error codes to cachesync's, so that a full disk reads as one. */
