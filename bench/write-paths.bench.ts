@@ -3,8 +3,8 @@
  *   npm run bench:write
  * - moving mapped rows from a worker to the writer: structured clone (what postMessage does), JSON text,
  *   or a staging SQLite file the writer attaches;
- * - the upsert: row by row with the prepared statements of SourceWriter.upsert, against one INSERT … SELECT
- *   merge of a staging file (SourceWriter.mergeStaging), both into an empty table in one transaction.
+ * - the upsert: row by row with the prepared statements of SqliteSourceSink.upsert, against one INSERT … SELECT
+ *   merge of a staging file (SqliteSourceSink.mergeStaging), both into an empty table in one transaction.
  */
 import { readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -14,10 +14,10 @@ import { forEachLine } from '../src/cache/line-reader.js'
 import { type ResolvedSource, resolveConfig } from '../src/config/resolve-config.js'
 import { createRecordMapper, type RowValues } from '../src/engine/record-mapper.js'
 import { generateDmrCache } from '../src/generate/dmr-generator.js'
-import { SourceWriter, type SqliteSyncTables } from '../src/sink/source-writer.js'
-import { openDatabase, type SqliteDatabase } from '../src/sink/sqlite-driver.js'
-import { createTableSql } from '../src/sink/sqlite-schema.js'
-import { StagingFile } from '../src/sink/staging-file.js'
+import { openDatabase, type SqliteDatabase } from '../src/sink/sqlite/sqlite-driver.js'
+import { createTableSql } from '../src/sink/sqlite/sqlite-schema.js'
+import { SqliteSourceSink, type SqliteSyncTables } from '../src/sink/sqlite/sqlite-source-sink.js'
+import { StagingFile } from '../src/sink/sqlite/staging-file.js'
 import { rowHash } from '../src/util/row-hash.js'
 
 const dir = join(tmpdir(), `cachesync-write-paths-${process.pid}`)
@@ -72,7 +72,7 @@ const noTables: SqliteSyncTables = {
   forgetLiveRows() {},
   pruneLiveRows() {},
 }
-const writer = (): SourceWriter => new SourceWriter(db as SqliteDatabase, '', noTables, users)
+const sourceSink = (): SqliteSourceSink => new SqliteSourceSink(db as SqliteDatabase, '', noTables, users)
 
 const bench = new Bench({ time: 1500 })
 bench
@@ -84,8 +84,10 @@ bench
     structuredClone(packedHashes)
   })
   .add('to the writer: a staging SQLite file (worker side)', () => stage(join(dir, 'scratch.db')))
-  .add('upsert row by row, one transaction', () => void (db as SqliteDatabase).transaction(() => writer().upsert(rows, hashes))(), { beforeEach: emptyTable })
-  .add('merge a staging file: INSERT … SELECT', () => void writer().mergeStaging(staged, (merge) => (db as SqliteDatabase).transaction(merge)()), {
+  .add('upsert row by row, one transaction', () => void (db as SqliteDatabase).transaction(() => sourceSink().upsert(rows, hashes))(), {
+    beforeEach: emptyTable,
+  })
+  .add('merge a staging file: INSERT … SELECT', () => void sourceSink().mergeStaging(staged, (merge) => (db as SqliteDatabase).transaction(merge)()), {
     beforeEach: emptyTable,
   })
 await bench.run()

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
-import { openDatabase } from '../sink/sqlite-driver.js'
-import { quoteIdent } from '../sink/sqlite-schema.js'
+import { openDatabase } from '../sink/sqlite/sqlite-driver.js'
+import { quoteIdent } from '../sink/sqlite/sqlite-schema.js'
 
 /** One NDJSON file and the table the naive baseline loads it into. */
 export interface NaiveInput {

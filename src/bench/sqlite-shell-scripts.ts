@@ -1,5 +1,5 @@
 import type { ResolvedSource } from '../config/resolve-config.js'
-import { quoteIdent, sqlType } from '../sink/sqlite-schema.js'
+import { quoteIdent, sqlType } from '../sink/sqlite/sqlite-schema.js'
 
 /** A cache file and the source that describes its table. */
 export interface ShellInput {

@@ -1,5 +1,5 @@
-import { openDatabase } from '../sink/sqlite-driver.js'
-import { quoteIdent } from '../sink/sqlite-schema.js'
+import { openDatabase } from '../sink/sqlite/sqlite-driver.js'
+import { quoteIdent } from '../sink/sqlite/sqlite-schema.js'
 
 /** What one copy of finished tables into empty ones took, timed inside SQLite's process. */
 export interface CeilingResult {

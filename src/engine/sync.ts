@@ -2,10 +2,9 @@ import { existsSync, mkdirSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { contentHashOf, locateCacheFile } from '../cache/cache-files.js'
 import type { ResolvedConfig, ResolvedSource } from '../config/resolve-config.js'
-import { type BackupOptions, backupDatabase } from '../sink/backup.js'
 import { openSink } from '../sink/open-sink.js'
 import type { Checkpoint, Sink } from '../sink/sink.js'
-import { isDatabaseFailure, translateSqliteError } from '../sink/sqlite-sink.js'
+import { type BackupOptions, backupDatabase } from '../sink/sqlite/sqlite-backup.js'
 import { ConfigError } from '../util/errors.js'
 import { type Logger, silentLogger } from '../util/logger.js'
 import { createWorkerPool, type WorkerPool } from '../workers/pool.js'
@@ -63,7 +62,6 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
   // Whether there is anything to back up is known only before the sink is opened (which creates the file).
   const backupFrom = config.sink.kind === 'sqlite' && existsSync(config.sink.path) ? config.sink.path : undefined
   const sink = await openSink(config.sink, { dryRun: options.dryRun ?? false, logger })
-  const target = sink.target
   let pool: WorkerPool | undefined
   let runId: number | undefined
   const memory = new MemoryGuard(memoryThresholdMb, logger).start()
@@ -110,10 +108,10 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
     }
     throwIfStopped(options.signal)
     const runs = await runMode(choice, runnable, ctx)
-    throwIfDatabaseFailed(runs)
+    throwIfDatabaseFailed(runs, sink)
     throwIfStoppedMidway(runs)
     await rewriteWhereDuplicateKeys(choice, runnable, runs, ctx, sink)
-    throwIfDatabaseFailed(runs)
+    throwIfDatabaseFailed(runs, sink)
     throwIfStoppedMidway(runs)
     const reports: SourceReport[] = []
     for (const planned of jobs) {
@@ -167,7 +165,7 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
   } catch (err) {
     if (runId !== undefined) await sink.failRun(runId, String((err as Error).message ?? err), isStopped(err) ? 'interrupted' : 'failed')
     if (isStopped(err)) logger.warn({ runId }, 'sync stopped on request: committed chunks kept, the next sync resumes after them')
-    throw translateSqliteError(err, target)
+    throw sink.translateError(err)
   } finally {
     memory.stop()
     await pool?.destroy()
@@ -220,7 +218,7 @@ async function planJobs(
       const rewrite = state !== undefined && state.fingerprint !== fingerprint
       const writer = sink.createSourceSink(source, { rewrite })
       const hadLiveRows = await writer.hasLiveRows()
-      writer.trackDisplaced = hadLiveRows
+      if (hadLiveRows) writer.trackDisplaced()
       jobs.push({
         job: {
           source,
@@ -258,7 +256,7 @@ async function rewriteWhereDuplicateKeys(choice: ModeChoice, jobs: SourceJob[], 
     const run = runs[i] as SourceRun
     if (run.error !== undefined || run.deletion.kind !== 'unseen') continue
     const known = run.deletion.known
-    if (!job.writer.displaced.some((hash) => known.isSeen(hash))) continue
+    if (!job.writer.displacedHashes().some((hash) => known.isSeen(hash))) continue
     ctx.logger.warn({ source: job.source.name }, 'duplicate keys in the cache file: applying it again in file order')
     const again: SourceJob = {
       ...job,
@@ -367,8 +365,8 @@ function apportion(phases: PhaseTimes, busy: BusyTimes): void {
  * A full disk, a read-only file or an I/O error is the database's failure, not a source's: the other
  * sources cannot fare better, so the run stops and is reported failed, naming the database.
  */
-function throwIfDatabaseFailed(runs: readonly SourceRun[]): void {
-  const failed = runs.find((run) => isDatabaseFailure(run.error))
+function throwIfDatabaseFailed(runs: readonly SourceRun[], sink: Sink): void {
+  const failed = runs.find((run) => sink.isDatabaseFailure(run.error))
   if (failed !== undefined) throw failed.error
 }
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import type { RecordCounts } from '../engine/sync-report.js'
-import { openDatabase, type SqliteDatabase } from '../sink/sqlite-driver.js'
+import { openDatabase, type SqliteDatabase } from '../sink/sqlite/sqlite-driver.js'
 
 /** How a recorded run ended; `running` while it goes on, `interrupted` when its process died. */
 export type RunOutcome = 'ok' | 'partial' | 'failed' | 'interrupted' | 'running'

@@ -126,10 +126,13 @@ export type LockPolicy = 'wait' | 'skip'
 export interface SourceSink {
   /** Positions of the key columns among the mapped columns. */
   readonly keyIndexes: readonly number[]
-  /** The hashes that rows had before this run rewrote them, once `trackDisplaced` is on. */
-  readonly displaced: Buffer[]
-  /** Worth its lookups only when the table had live rows that records could match. */
-  trackDisplaced: boolean
+  /**
+   * From now on, remember the hash each rewritten row had, so that a key met twice in one file can be
+   * told (see `displacedHashes`). Worth its lookups only when the table had live rows.
+   */
+  trackDisplaced(): void
+  /** The hashes that rows had before this run rewrote them, since `trackDisplaced`. */
+  displacedHashes(): readonly Buffer[]
   /**
    * True when the sink keeps a table's live rows between syncs (`SourceEnd.live`) and a row's rowid is
    * its key's value, so that the engine can tell the rows it wrote without asking the database.
@@ -187,6 +190,13 @@ export interface Sink {
   createSourceSink(source: ResolvedSource, options: { rewrite: boolean }): SourceSink
   /** ANALYZE the tables, or VACUUM them first. */
   maintain(action: 'analyze' | 'vacuum'): Promise<void>
+  /**
+   * True for an error that is the database's rather than a source's (a full disk, a read-only file, a
+   * lost connection): the other sources cannot fare better, so the run stops.
+   */
+  isDatabaseFailure(err: unknown): boolean
+  /** The driver's error as cachesync's (a full disk reads as `ERR_DISK_FULL`), naming the target. */
+  translateError(err: unknown): Error
   close(): Promise<void>
 }
 

@@ -1,7 +1,7 @@
 import type { ByteRange, CacheFormat } from '../cache/cache-files.js'
 import type { MappingSpec } from '../engine/record-mapper.js'
 import type { ProcessorCounts, Reject } from '../engine/record-processor.js'
-import type { RowidRange } from '../sink/sqlite-schema.js'
+import type { RowidRange } from '../sink/sqlite/sqlite-schema.js'
 import type { SerializedError } from '../util/errors.js'
 import type { SharedHashSet64 } from '../util/hash-set64.js'
 

@@ -2,10 +2,7 @@ import { forEachLine, ReusableBuffer, readBytes, readJsonRecords } from '../cach
 import { lastPerRowid, WrittenRows } from '../engine/live-rows-after.js'
 import type { RowValues } from '../engine/record-mapper.js'
 import { RecordProcessor } from '../engine/record-processor.js'
-import { CopyStagingFile } from '../sink/copy-staging-file.js'
-import { readLiveRowSet } from '../sink/live-row-reader.js'
-import { translateSqliteError } from '../sink/sqlite-sink.js'
-import { StagingFile } from '../sink/staging-file.js'
+import { createStager, type RowStager, readLiveRowsPart, translateStagingError } from '../sink/worker-side.js'
 import { serializeError } from '../util/errors.js'
 import { HashSetUnion } from '../util/hash-set-union.js'
 import { probeRowHash } from '../util/row-hash.js'
@@ -26,7 +23,7 @@ export default function transform(task: TransformTask): TransformResult {
   if (task.markOnly) return markSeen(task)
   // Made with the first row: most ranges of a re-sync have none, and an empty file would cost its
   // creation here and an ATTACH and a merge on the writer's thread.
-  let staging: StagingFile | CopyStagingFile | undefined
+  let staging: RowStager | undefined
   try {
     const timings = { read: 0, transform: 0, write: 0 }
     let started = performance.now()
@@ -38,10 +35,7 @@ export default function transform(task: TransformTask): TransformResult {
     const flush = (): void => {
       const started = performance.now()
       if (batch.length > 0) {
-        staging ??=
-          task.stagingFormat === 'copy'
-            ? new CopyStagingFile(task.stagingPath, task.keyIndexes)
-            : new StagingFile(task.stagingPath, task.mapping.columns.length, task.keyIndexes)
+        staging ??= createStager(task.stagingFormat, task.stagingPath, task.mapping.columns.length, task.keyIndexes)
       }
       for (const row of batch) {
         staging?.add(row.values, row.hash)
@@ -87,8 +81,7 @@ export default function transform(task: TransformTask): TransformResult {
     }
   } catch (err) {
     staging?.discard()
-    // A full disk or a read-only directory under the staging file is the database's failure: say so.
-    return { ok: false, error: serializeError(translateSqliteError(err, task.stagingPath)) }
+    return { ok: false, error: serializeError(translateStagingError(task.stagingFormat, err, task.stagingPath)) }
   }
 }
 
@@ -109,7 +102,7 @@ function markSeen(task: TransformTask): TransformResult {
 export function loadLiveRows(task: LiveRowsTask): LiveRowsResult {
   try {
     const started = performance.now()
-    const known = readLiveRowSet(task.dbPath, task.table, task.range).memory
+    const known = readLiveRowsPart(task).memory
     return { ok: true, known, ms: performance.now() - started }
   } catch (err) {
     return { ok: false, error: serializeError(err) }

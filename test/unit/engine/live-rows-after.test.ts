@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { lastPerRowid, liveSetAfter, WrittenRows } from '../../../src/engine/live-rows-after.js'
-import { readLiveRowFile, writeLiveRowFile } from '../../../src/sink/live-row-file.js'
+import { readLiveRowFile, writeLiveRowFile } from '../../../src/sink/sqlite/live-row-file.js'
 import { HashSet64, PACKED_ROW_BYTES } from '../../../src/util/hash-set64.js'
 import { useTempDir } from '../../helpers/temp-dir.js'
 

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { CopyStagingFile } from '../../../src/sink/copy-staging-file.js'
-import { copyText, copyValue } from '../../../src/sink/copy-text.js'
+import { CopyStagingFile } from '../../../src/sink/postgres/copy-staging-file.js'
+import { copyText, copyValue } from '../../../src/sink/postgres/copy-text.js'
 import { useTempDir } from '../../helpers/temp-dir.js'
 
 describe('COPY text format', () => {

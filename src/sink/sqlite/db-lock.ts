@@ -1,4 +1,4 @@
-import { PidLock } from '../util/pid-lock.js'
+import { PidLock } from '../../util/pid-lock.js'
 
 /**
  * The single-writer lock of a database: a `<db>.lock` file created exclusively. A lock whose holder

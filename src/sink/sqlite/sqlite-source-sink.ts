@@ -1,8 +1,8 @@
-import type { ResolvedSource } from '../config/resolve-config.js'
-import type { RowValues } from '../engine/record-mapper.js'
-import { HashSet64 } from '../util/hash-set64.js'
-import type { LiveRowsTask } from '../workers/transform-task.js'
-import type { ChunkExtras, ChunkRows, RejectRecord, SourceEnd, SourceSink, WriteCounts, WriteResult } from './sink.js'
+import type { ResolvedSource } from '../../config/resolve-config.js'
+import type { RowValues } from '../../engine/record-mapper.js'
+import { HashSet64 } from '../../util/hash-set64.js'
+import type { LiveRowsTask } from '../../workers/transform-task.js'
+import type { ChunkExtras, ChunkRows, RejectRecord, SourceEnd, SourceSink, WriteCounts, WriteResult } from '../sink.js'
 import type { SqliteDatabase, SqliteStatement } from './sqlite-driver.js'
 import { isRowidKey, quoteIdent, type RowidRange, readLiveRows, splitRowids } from './sqlite-schema.js'
 
@@ -30,7 +30,7 @@ export interface SqliteSyncTables {
  * differs (or it was soft-deleted), and left alone otherwise; the counts come from SQLite's own
  * `changes`, never from counting the table. Every method runs in the caller's transaction.
  */
-export class SourceWriter implements SourceSink {
+export class SqliteSourceSink implements SourceSink {
   readonly #db: SqliteDatabase
   readonly #dbPath: string
   readonly #tables: SqliteSyncTables
@@ -42,10 +42,8 @@ export class SourceWriter implements SourceSink {
   #insert: SqliteStatement | undefined
   #update: SqliteStatement | undefined
   #oldHash: SqliteStatement | undefined
-  /** The hashes that rows had before this run rewrote them, once `trackDisplaced` is on. */
-  readonly displaced: Buffer[] = []
-  /** Worth its lookups only when the table had live rows that records could match. */
-  trackDisplaced = false
+  readonly #displaced: Buffer[] = []
+  #trackDisplaced = false
   readonly keepsLiveRows: boolean
   /** This run has written the table: the saved live rows no longer hold. */
   #written = false
@@ -71,6 +69,13 @@ export class SourceWriter implements SourceSink {
   /** True when the table holds a row that is not soft-deleted. */
   async hasLiveRows(): Promise<boolean> {
     return this.#db.prepare(`SELECT EXISTS (SELECT 1 FROM ${this.#table} WHERE "_deleted_at" IS NULL)`).pluck().get() === 1
+  }
+  trackDisplaced(): void {
+    this.#trackDisplaced = true
+  }
+
+  displacedHashes(): readonly Buffer[] {
+    return this.#displaced
   }
 
   /**
@@ -148,10 +153,10 @@ export class SourceWriter implements SourceSink {
       params.push(hash, ...keys)
       if (!this.#rewrite) params.push(hash)
       this.#oldHash ??= this.#db.prepare(`SELECT "_hash" FROM ${this.#table} WHERE ${this.#keyWhere()}`).pluck()
-      const old = this.trackDisplaced ? this.#oldHash.get(...keys) : undefined
+      const old = this.#trackDisplaced ? this.#oldHash.get(...keys) : undefined
       if (update.run(...params).changes > 0) {
         counts.updated++
-        if (Buffer.isBuffer(old)) this.displaced.push(old)
+        if (Buffer.isBuffer(old)) this.#displaced.push(old)
       }
     }
     return counts
@@ -177,7 +182,7 @@ export class SourceWriter implements SourceSink {
       const join = this.#keyIndexes.map((i) => `t.${quoteIdent((columns[i] as { name: string }).name)} = s.c${i}`).join(' AND ')
       const old = this.#db.prepare(`SELECT t."_hash" FROM ${this.#table} AS t JOIN staging.rows AS s ON ${join} WHERE t."_hash" IS NOT s."_hash"`).pluck()
       return transact(() => {
-        if (this.trackDisplaced) for (const hash of old.iterate()) if (Buffer.isBuffer(hash)) this.displaced.push(hash)
+        if (this.#trackDisplaced) for (const hash of old.iterate()) if (Buffer.isBuffer(hash)) this.#displaced.push(hash)
         const updated = update.run().changes
         return { updated, inserted: insert.run().changes }
       })

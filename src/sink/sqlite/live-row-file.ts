@@ -1,7 +1,7 @@
 import { closeSync, fdatasyncSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs'
 import { endianness } from 'node:os'
 import { dirname } from 'node:path'
-import { HashSet64 } from '../util/hash-set64.js'
+import { HashSet64 } from '../../util/hash-set64.js'
 
 /** What a file of live rows starts with: its format, then capacity, size and the state's checksum. */
 const MAGIC = Buffer.from('CSLIVE01')

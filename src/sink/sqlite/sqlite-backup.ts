@@ -1,6 +1,6 @@
 import { existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
 import { basename, dirname, extname, join, resolve } from 'node:path'
-import { CachesyncError } from '../util/errors.js'
+import { CachesyncError } from '../../util/errors.js'
 import { removeDatabaseFiles } from './database-files.js'
 import { openDatabase } from './sqlite-driver.js'
 

@@ -2,19 +2,20 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync, readdirSync, rmSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { basename, dirname, join } from 'node:path'
-import type { ResolvedSource } from '../config/resolve-config.js'
-import { CachesyncError, ConfigError } from '../util/errors.js'
-import type { HashSet64 } from '../util/hash-set64.js'
-import { type Logger, silentLogger } from '../util/logger.js'
-import { isProcessAlive } from '../util/process-alive.js'
+import type { ResolvedSource } from '../../config/resolve-config.js'
+import { ConfigError } from '../../util/errors.js'
+import type { HashSet64 } from '../../util/hash-set64.js'
+import { type Logger, silentLogger } from '../../util/logger.js'
+import { isProcessAlive } from '../../util/process-alive.js'
+import { type Checkpoint, clipRaw, type RejectRecord, type RunRecord, runRecordValues, type Sink, type SourceLock, type SourceState } from '../sink.js'
 import { liveRowsDir, removeDatabaseFiles } from './database-files.js'
 import { DbLock } from './db-lock.js'
 import { copyForDryRun } from './dry-run-copy.js'
 import { readLiveRowFile, writeLiveRowFile } from './live-row-file.js'
-import { type Checkpoint, clipRaw, type RejectRecord, type RunRecord, runRecordValues, type Sink, type SourceLock, type SourceState } from './sink.js'
-import { SourceWriter, type SqliteSyncTables } from './source-writer.js'
 import { openDatabase, type SqliteDatabase } from './sqlite-driver.js'
+import { isSqliteFailure, translateSqliteError } from './sqlite-errors.js'
 import { createTableSql, legacyHashIndexName, quoteIdent, SYNC_TABLES_SQL, sqlType } from './sqlite-schema.js'
+import { SqliteSourceSink, type SqliteSyncTables } from './sqlite-source-sink.js'
 
 /** Pages of WAL (4 KiB each) that trigger an automatic checkpoint; SQLite's default is 1000. */
 const WAL_CHECKPOINT_PAGES = 10_000
@@ -307,8 +308,16 @@ export class SqliteSink implements Sink, SqliteSyncTables {
       .run(new Date().toISOString(), ...runRecordValues(run), runId)
   }
 
-  createSourceSink(source: ResolvedSource, options: { rewrite: boolean }): SourceWriter {
-    return new SourceWriter(this.#db, this.path, this, source, options)
+  createSourceSink(source: ResolvedSource, options: { rewrite: boolean }): SqliteSourceSink {
+    return new SqliteSourceSink(this.#db, this.path, this, source, options)
+  }
+
+  isDatabaseFailure(err: unknown): boolean {
+    return isSqliteFailure(err)
+  }
+
+  translateError(err: unknown): Error {
+    return translateSqliteError(err, this.target)
   }
 
   async close(): Promise<void> {
@@ -344,24 +353,4 @@ function removeScratchOfDeadRuns(db: string, logger: Logger): void {
     rmSync(join(dirname(db), name), { recursive: true, force: true })
     logger.info({ removed: name }, 'removed the scratch of a run that was killed')
   }
-}
-
-/** Maps SQLite's own error codes to cachesync's, so that a full disk reads as one. */
-export function translateSqliteError(err: unknown, path: string): Error {
-  const code = (err as { code?: unknown }).code
-  if (code === 'SQLITE_FULL') return new CachesyncError('ERR_DISK_FULL', `Disk full while writing ${path}`, { cause: err })
-  if (code === 'SQLITE_READONLY' || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY_DIRECTORY') {
-    return new CachesyncError('ERR_READONLY', `Cannot write database ${path}: ${(err as Error).message}`, { cause: err })
-  }
-  return err instanceof Error ? err : new Error(String(err))
-}
-
-/**
- * True for a full disk, a read-only file or an I/O error, raw from SQLite or translated: the
- * database's failure, not a source's.
- */
-export function isDatabaseFailure(err: unknown): boolean {
-  const code = (err as { code?: unknown } | undefined)?.code
-  if (typeof code !== 'string') return false
-  return code === 'SQLITE_FULL' || code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_IOERR') || code === 'ERR_DISK_FULL' || code === 'ERR_READONLY'
 }

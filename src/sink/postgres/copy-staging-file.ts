@@ -1,5 +1,5 @@
 import { closeSync, openSync, rmSync, writeSync } from 'node:fs'
-import type { RowValues } from '../engine/record-mapper.js'
+import type { RowValues } from '../../engine/record-mapper.js'
 import { copyLine } from './copy-text.js'
 
 /** The staging buffer's first size; it doubles as rows come. */

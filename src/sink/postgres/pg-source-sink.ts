@@ -1,13 +1,13 @@
 import { createReadStream } from 'node:fs'
-import type { ResolvedSource } from '../config/resolve-config.js'
-import type { RowValues } from '../engine/record-mapper.js'
-import { HashSet64 } from '../util/hash-set64.js'
+import type { ResolvedSource } from '../../config/resolve-config.js'
+import type { RowValues } from '../../engine/record-mapper.js'
+import { HashSet64 } from '../../util/hash-set64.js'
+import type { ChunkExtras, ChunkRows, SourceEnd, SourceSink, WriteCounts, WriteResult } from '../sink.js'
+import { StagingFile } from '../sqlite/staging-file.js'
 import { copyText } from './copy-text.js'
 import type { PgClient } from './pg-driver.js'
 import { pgIdent } from './pg-schema.js'
 import type { HeldTransaction, PgSession } from './pg-session.js'
-import type { ChunkExtras, ChunkRows, SourceEnd, SourceSink, WriteCounts, WriteResult } from './sink.js'
-import { StagingFile } from './staging-file.js'
 
 type Query = PgClient['query']
 
@@ -42,8 +42,8 @@ export class PgSourceSink implements SourceSink {
   #held: HeldTransaction | undefined
   /** COPY straight into the table: it was empty when this run first wrote it, and no key has collided since. */
   #direct: boolean | undefined
-  readonly displaced: Buffer[] = []
-  trackDisplaced = false
+  readonly #displaced: Buffer[] = []
+  #trackDisplaced = false
   /** The live hashes are read from the table each time: one aggregate, on the server. */
   readonly keepsLiveRows = false
 
@@ -70,6 +70,13 @@ export class PgSourceSink implements SourceSink {
   async hasLiveRows(): Promise<boolean> {
     const { rows } = await this.#session.query<{ live: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${this.#table} WHERE "_deleted_at" IS NULL) AS live`)
     return rows[0]?.live === true
+  }
+  trackDisplaced(): void {
+    this.#trackDisplaced = true
+  }
+
+  displacedHashes(): readonly Buffer[] {
+    return this.#displaced
   }
 
   /** One bytea of every live hash, each followed by a zero row id (rows are deleted by hash here). */
@@ -133,11 +140,11 @@ export class PgSourceSink implements SourceSink {
     await query(`CREATE TEMP TABLE IF NOT EXISTS ${this.#stage} ON COMMIT DELETE ROWS AS SELECT ${staged.join(', ')} FROM ${this.#table} WITH NO DATA`)
     await client.copyFrom(`COPY ${this.#stage} (${staged.join(', ')}) FROM STDIN`, text())
     const keys = this.#source.key.map(pgIdent)
-    if (this.trackDisplaced) {
+    if (this.#trackDisplaced) {
       const { rows } = await query<{ h: Buffer }>(
         `SELECT t."_hash" AS h FROM ${this.#table} AS t JOIN ${this.#stage} AS s USING (${keys.join(', ')}) WHERE t."_hash" IS DISTINCT FROM s."_hash"`,
       )
-      for (const row of rows) this.displaced.push(row.h)
+      for (const row of rows) this.#displaced.push(row.h)
     }
     const values = this.#columns.filter((_, i) => !this.#keyIndexes.includes(i))
     const set = [...values.map((c) => `${c} = EXCLUDED.${c}`), '"_hash" = EXCLUDED."_hash"', '"_deleted_at" = NULL']

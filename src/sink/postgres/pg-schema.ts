@@ -1,6 +1,6 @@
-import type { ColumnType } from '../config/config-schema.js'
-import type { ResolvedColumn, ResolvedSource } from '../config/resolve-config.js'
-import { ConfigError } from '../util/errors.js'
+import type { ColumnType } from '../../config/config-schema.js'
+import type { ResolvedColumn, ResolvedSource } from '../../config/resolve-config.js'
+import { ConfigError } from '../../util/errors.js'
 
 const PG_TYPES: Readonly<Record<ColumnType, string>> = {
   integer: 'bigint',

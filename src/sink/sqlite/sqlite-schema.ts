@@ -1,7 +1,7 @@
-import type { ColumnType } from '../config/config-schema.js'
-import type { ResolvedColumn, ResolvedSource } from '../config/resolve-config.js'
-import { PACKED_ROW_BYTES } from '../util/hash-set64.js'
-import { ROW_HASH_BYTES } from '../util/row-hash.js'
+import type { ColumnType } from '../../config/config-schema.js'
+import type { ResolvedColumn, ResolvedSource } from '../../config/resolve-config.js'
+import { PACKED_ROW_BYTES } from '../../util/hash-set64.js'
+import { ROW_HASH_BYTES } from '../../util/row-hash.js'
 import type { SqliteDatabase } from './sqlite-driver.js'
 
 const SQL_TYPES: Readonly<Record<ColumnType, string>> = {

@@ -2,14 +2,10 @@ import { createHash } from 'node:crypto'
 import { rmSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { ResolvedSource } from '../config/resolve-config.js'
-import type { ResolvedSink } from '../config/resolve-sink.js'
-import { CachesyncError, ConfigError } from '../util/errors.js'
-import { type Logger, silentLogger } from '../util/logger.js'
-import { createPgPool, type PgClient, type PgPool } from './pg-driver.js'
-import { createTablePgSql, pgIdent, pgType, syncTablesPgSql } from './pg-schema.js'
-import { PgSession } from './pg-session.js'
-import { PgSourceSink, type PgSyncTables } from './pg-source-sink.js'
+import type { ResolvedSource } from '../../config/resolve-config.js'
+import type { ResolvedSink } from '../../config/resolve-sink.js'
+import { CachesyncError, ConfigError } from '../../util/errors.js'
+import { type Logger, silentLogger } from '../../util/logger.js'
 import {
   type Checkpoint,
   type ChunkExtras,
@@ -22,7 +18,11 @@ import {
   type SourceEnd,
   type SourceLock,
   type SourceState,
-} from './sink.js'
+} from '../sink.js'
+import { createPgPool, type PgClient, type PgPool } from './pg-driver.js'
+import { createTablePgSql, pgIdent, pgType, syncTablesPgSql } from './pg-schema.js'
+import { PgSession } from './pg-session.js'
+import { PgSourceSink, type PgSyncTables } from './pg-source-sink.js'
 
 type PgSinkConfig = Extract<ResolvedSink, { kind: 'postgres' }>
 type Query = PgClient['query']
@@ -246,6 +246,14 @@ export class PgSink implements Sink, PgSyncTables {
     for (const table of this.#tables) await this.#pool.query(`${action === 'vacuum' ? 'VACUUM (ANALYZE)' : 'ANALYZE'} ${table}`)
   }
 
+  isDatabaseFailure(err: unknown): boolean {
+    return isPgFailure(err)
+  }
+
+  translateError(err: unknown): Error {
+    return err instanceof Error ? err : new Error(String(err))
+  }
+
   async close(): Promise<void> {
     try {
       await this.#session.close()
@@ -262,4 +270,15 @@ export class PgSink implements Sink, PgSyncTables {
 export function lockKey(schema: string, source: string): string {
   const digest = createHash('sha256').update(`cachesync\u0000${schema}\u0000${source}`).digest()
   return digest.readBigInt64BE(0).toString()
+}
+
+/**
+ * PostgreSQL's SQLSTATE classes that are the server's failure, not a source's: 53 insufficient
+ * resources (disk full), 57 operator intervention (shutdown), 08 connection exception; and a
+ * connection the client lost.
+ */
+function isPgFailure(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code
+  if (typeof code !== 'string') return false
+  return /^(53|57P|08)/.test(code) || code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ERR_DISK_FULL' || code === 'ERR_READONLY'
 }

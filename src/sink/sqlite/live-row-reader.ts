@@ -1,7 +1,7 @@
-import { HashSet64 } from '../util/hash-set64.js'
+import { HashSet64 } from '../../util/hash-set64.js'
 import { openDatabase } from './sqlite-driver.js'
+import { translateSqliteError } from './sqlite-errors.js'
 import { type RowidRange, readLiveRows } from './sqlite-schema.js'
-import { translateSqliteError } from './sqlite-sink.js'
 
 /** Bytes of the file SQLite may map while scanning: reading mapped pages skips a copy per page. */
 const SCAN_MMAP_BYTES = 4 * 1024 ** 3

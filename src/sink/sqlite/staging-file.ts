@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs'
-import type { RowValues } from '../engine/record-mapper.js'
+import type { RowValues } from '../../engine/record-mapper.js'
 import { openDatabase, type SqliteDatabase, type SqliteStatement } from './sqlite-driver.js'
 
 /**
