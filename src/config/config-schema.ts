@@ -20,22 +20,31 @@ export type Normalizer = (typeof NORMALIZERS)[number]
 
 const columnType = z.enum(COLUMN_TYPES, { error: `must be one of ${COLUMN_TYPES.join(', ')}` })
 
-const columnObject = z.strictObject({
-  type: columnType,
-  /** Field of the record, dotted for nested fields. @default the column name */
-  from: z.string().min(1).optional(),
-  required: z.boolean().optional(),
-  normalize: z.enum(NORMALIZERS, { error: `must be one of ${NORMALIZERS.join(', ')}` }).optional(),
-  /** What a value that cannot be coerced to the type does: reject the record, or become null. @default 'reject' */
-  invalid: z.enum(['reject', 'null'], { error: 'must be reject or null' }).optional(),
+/** A column written as an object; exported for the configuration page. */
+export const columnObjectSchema = z.strictObject({
+  type: columnType.meta({ description: 'The column type.' }),
+  from: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ description: 'The field of the record, dotted for a nested field (`location.lat`).', defaultText: 'the column name' }),
+  required: z.boolean().optional().meta({ description: 'A record without a value here is rejected. Key columns are always required.', defaultText: '`false`' }),
+  normalize: z
+    .enum(NORMALIZERS, { error: `must be one of ${NORMALIZERS.join(', ')}` })
+    .optional()
+    .meta({ description: 'Cleans a string value before it is typed.', defaultText: 'none' }),
+  invalid: z
+    .enum(['reject', 'null'], { error: 'must be reject or null' })
+    .optional()
+    .meta({ description: 'What a value that cannot be coerced to the type does: reject the record, or become null.', defaultText: '`reject`' }),
 })
 
 /**
  * A column is a type name or an object. Chosen by the value's shape rather than as a union, so that an
  * error says what the chosen form expected instead of zod's bare "Invalid input".
  */
-const columnSpec = z.unknown().transform((value, ctx): ColumnType | z.infer<typeof columnObject> => {
-  const form = typeof value === 'object' && value !== null ? columnObject : columnType
+const columnSpec = z.unknown().transform((value, ctx): ColumnType | z.infer<typeof columnObjectSchema> => {
+  const form = typeof value === 'object' && value !== null ? columnObjectSchema : columnType
   const result = form.safeParse(value)
   if (result.success) return result.data
   for (const issue of result.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path })
@@ -47,56 +56,65 @@ const nonNegativeInt = z.number().int('must be an integer').nonnegative('must be
 const fraction = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1')
 
 /** A duration: `500ms`, `90s`, `30m`, `1h`, `1d` (or combined, `1h30m`), or a number of milliseconds. */
-const duration = z.union([z.number(), z.string()]).transform((value, ctx): number => {
-  const ms = typeof value === 'number' ? value : parseDuration(value)
-  if (ms === undefined || !Number.isFinite(ms) || ms < 0) {
-    ctx.addIssue({ code: 'custom', message: 'must be a duration such as 500ms, 90s, 30m or 1h (or a number of milliseconds)' })
-    return z.NEVER
-  }
-  return ms
-})
+const duration = z
+  .union([z.number(), z.string()])
+  .transform((value, ctx): number => {
+    const ms = typeof value === 'number' ? value : parseDuration(value)
+    if (ms === undefined || !Number.isFinite(ms) || ms < 0) {
+      ctx.addIssue({ code: 'custom', message: 'must be a duration such as 500ms, 90s, 30m or 1h (or a number of milliseconds)' })
+      return z.NEVER
+    }
+    return ms
+  })
+  .meta({ typeText: 'duration' })
 
-const httpUrl = z.string().refine(isHttpUrl, 'must be an absolute http:// or https:// URL')
+const httpUrl = z.string().refine(isHttpUrl, 'must be an absolute http:// or https:// URL').meta({ typeText: 'http(s) URL' })
 
 /** A dotted path into a JSON body: `meta.next`, `links.next`. */
-const jsonPath = z.string().min(1, 'must name a field, such as meta.next')
+const jsonPath = z.string().min(1, 'must name a field, such as meta.next').meta({ typeText: 'dotted path' })
 
-const paginationForms = {
-  /** `?limit=1000&offset=2000`: stops on a page shorter than the limit. */
-  offset: z.strictObject({
-    style: z.literal('offset'),
-    /** @default 'limit' */
-    limitKey: z.string().min(1).optional(),
-    /** @default 'offset' */
-    skipKey: z.string().min(1).optional(),
-    /** Records asked for per page: the most the API gives. @default 1000 */
-    limitMax: positiveInt.optional(),
-  }),
-  /** `?page=3&per_page=100`: stops on a page shorter than perPage. */
-  page: z.strictObject({
-    style: z.literal('page'),
-    /** @default 'page' */
-    pageKey: z.string().min(1).optional(),
-    /** @default 'per_page' */
-    perPageKey: z.string().min(1).optional(),
-    /** @default 100 */
-    perPage: positiveInt.optional(),
-    /** @default 1 */
-    firstPage: nonNegativeInt.optional(),
-  }),
-  /** The body holds the cursor of the next page (`meta.next_cursor`), sent back as `cursorKey`. */
-  cursor: z.strictObject({ style: z.literal('cursor'), cursorPath: jsonPath, cursorKey: z.string().min(1).optional() }),
-  /** The body holds the URL of the next page (`links.next`), absolute or relative. */
-  'next-link': z.strictObject({ style: z.literal('next-link'), nextPath: jsonPath }),
-  /** `Link: <…>; rel="next"` response headers. */
-  'link-header': z.strictObject({ style: z.literal('link-header') }),
+/** One form per pagination style, chosen by `style`; exported for the configuration page. */
+export const PAGINATION_FORMS = {
+  offset: z
+    .strictObject({
+      style: z.literal('offset'),
+      limitKey: z.string().min(1).optional().meta({ description: 'The query parameter of the page size.', defaultText: '`limit`' }),
+      skipKey: z.string().min(1).optional().meta({ description: 'The query parameter of the records to skip.', defaultText: '`offset`' }),
+      limitMax: positiveInt.optional().meta({ description: 'Records asked for per page: the most the API gives.', defaultText: '`1000`' }),
+    })
+    .meta({ description: '`?limit=1000&offset=2000`. Stops on an empty page or a page shorter than the limit.' }),
+  page: z
+    .strictObject({
+      style: z.literal('page'),
+      pageKey: z.string().min(1).optional().meta({ description: 'The query parameter of the page number.', defaultText: '`page`' }),
+      perPageKey: z.string().min(1).optional().meta({ description: 'The query parameter of the page size.', defaultText: '`per_page`' }),
+      perPage: positiveInt.optional().meta({ description: 'Records asked for per page.', defaultText: '`100`' }),
+      firstPage: nonNegativeInt.optional().meta({ description: 'The number of the first page.', defaultText: '`1`' }),
+    })
+    .meta({ description: '`?page=3&per_page=100`. Stops on an empty page or a page shorter than `perPage`.' }),
+  cursor: z
+    .strictObject({
+      style: z.literal('cursor'),
+      cursorPath: jsonPath.meta({ description: 'Where the body holds the next cursor (`meta.next_cursor`).' }),
+      cursorKey: z.string().min(1).optional().meta({ description: 'The query parameter the cursor is sent back as.', defaultText: '`cursor`' }),
+    })
+    .meta({ description: 'The body holds the cursor of the next page. Stops when there is none.' }),
+  'next-link': z
+    .strictObject({
+      style: z.literal('next-link'),
+      nextPath: jsonPath.meta({ description: 'Where the body holds the URL of the next page (`links.next`), absolute or relative.' }),
+    })
+    .meta({ description: 'The body holds the URL of the next page. Stops when there is none.' }),
+  'link-header': z
+    .strictObject({ style: z.literal('link-header') })
+    .meta({ description: 'A `Link: <…>; rel="next"` response header names the next page. Stops when there is none.' }),
 }
-export const PAGINATION_STYLES = Object.keys(paginationForms) as (keyof typeof paginationForms)[]
+export const PAGINATION_STYLES = Object.keys(PAGINATION_FORMS) as (keyof typeof PAGINATION_FORMS)[]
 
 /** Chosen by `style`, so that an error names what that style expects rather than zod's bare "Invalid input". */
 const pagination = z.unknown().transform((value, ctx): Pagination => {
   const style = typeof value === 'object' && value !== null ? (value as { style?: unknown }).style : undefined
-  const form = typeof style === 'string' ? paginationForms[style as keyof typeof paginationForms] : undefined
+  const form = typeof style === 'string' ? PAGINATION_FORMS[style as keyof typeof PAGINATION_FORMS] : undefined
   if (form === undefined) {
     ctx.addIssue({ code: 'custom', message: `style must be one of ${PAGINATION_STYLES.join(', ')}`, path: ['style'] })
     return z.NEVER
@@ -110,19 +128,25 @@ const pagination = z.unknown().transform((value, ctx): Pagination => {
 /**
  * Credentials of an HTTP source: `bearer` sends `Authorization: <scheme> <secret>`, `header` a header named
  * `name`, `query` a query parameter named `name`. The secret comes from the environment variable `env` or,
- * less safely, `value`.
+ * less safely, `value`. Exported for the configuration page.
  */
-const authSchema = z
+export const authSchema = z
   .strictObject({
-    type: z.enum(['bearer', 'header', 'query'], { error: 'must be bearer, header or query' }),
-    name: z.string().min(1).optional(),
-    /** @default 'Bearer' */
-    scheme: z.string().min(1).optional(),
+    type: z
+      .enum(['bearer', 'header', 'query'], { error: 'must be bearer, header or query' })
+      .meta({ description: '`bearer` sends `Authorization: <scheme> <secret>`; `header` a header named `name`; `query` a query parameter named `name`.' }),
+    name: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: 'The header or query parameter that carries the secret.', defaultText: 'required for `header` and `query`' }),
+    scheme: z.string().min(1).optional().meta({ description: 'The word before the secret in `Authorization` (type `bearer`).', defaultText: '`Bearer`' }),
     env: z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
-      .optional(),
-    value: z.string().min(1).optional(),
+      .optional()
+      .meta({ typeText: 'variable name', description: 'The environment variable that holds the secret. Give `env` or `value`, not both.' }),
+    value: z.string().min(1).optional().meta({ description: 'The secret itself, in the file: less safe than `env`.' }),
   })
   .superRefine((auth, ctx) => {
     if ((auth.env === undefined) === (auth.value === undefined)) ctx.addIssue({ code: 'custom', message: 'give exactly one of env and value' })
@@ -139,105 +163,154 @@ const headersSchema = z.record(headerName, z.string()).superRefine((headers, ctx
 })
 
 export const sourceSchema = z.strictObject({
-  name: sourceName,
-  /** Where `cachesync warm` fetches the source: an HTTP(S) JSON API. */
-  url: httpUrl.optional(),
-  pagination: pagination.optional(),
-  auth: authSchema.optional(),
-  /** Extra request headers (not secrets: use auth). */
-  headers: headersSchema.optional(),
-  /** A cache file younger than this is not fetched again. @default the warm setting */
-  maxAge: duration.optional(),
-  /** A fetch with fewer records is refused and the old cache kept. @default 1 when the cache holds records */
-  minRecords: nonNegativeInt.optional(),
-  /** The largest fraction of its cached records a fetch may drop before it is refused. @default the warm setting */
-  maxShrink: fraction.optional(),
-  /** Cache file, relative to the cache directory. @default `<name>.ndjson` (or .json, .jsonl, .gz) */
-  file: z.string().min(1).optional(),
-  format: z.enum(['ndjson', 'json']).optional(),
-  /** Where the records sit in a JSON file: `rptrs`, `data.items`. @default the top-level array */
-  recordsPath: z.string().optional(),
-  table: identifier.optional(),
-  key: z.union([z.string(), z.array(z.string()).min(1)]),
-  delete: z.enum(['hard', 'soft']).optional(),
-  columns: z.record(identifier, columnSpec).optional(),
-  maxRejects: nonNegativeInt.optional(),
-  chunk: positiveInt.optional(),
+  name: sourceName.meta({ typeText: 'name', description: 'The source, its cache file and, by default, its table. Letters, digits, `_` and `-`.' }),
+  url: httpUrl
+    .optional()
+    .meta({ description: 'The HTTP(S) JSON API that `cachesync warm` fetches. A source without one is only synced.', defaultText: 'none' }),
+  pagination: pagination
+    .optional()
+    .meta({ typeText: 'object', description: 'How to fetch the next page: see [Pagination](#pagination).', defaultText: 'one request' }),
+  auth: authSchema.optional().meta({ description: 'Credentials: see [Authentication](#authentication).', defaultText: 'none' }),
+  headers: headersSchema.optional().meta({
+    typeText: 'map of header to text',
+    description: 'Extra request headers. Secrets go in `auth`, which keeps them out of logs.',
+    defaultText: 'none',
+  }),
+  maxAge: duration.optional().meta({ description: 'A cache checked more recently than this is not fetched again.', defaultText: '`warm.maxAge`' }),
+  minRecords: nonNegativeInt
+    .optional()
+    .meta({ description: 'A fetch with fewer records is refused and the old cache kept.', defaultText: '1 once the cache holds records' }),
+  maxShrink: fraction.optional().meta({ description: 'The largest fraction of its cached records a fetch may drop.', defaultText: '`warm.maxShrink`' }),
+  file: z.string().min(1).optional().meta({
+    description: 'The cache file, relative to the cache directory; `.gz` files are read too.',
+    defaultText: 'the first of `<name>.ndjson`, `.jsonl`, `.json` (each also `.gz`)',
+  }),
+  format: z.enum(['ndjson', 'json']).optional().meta({ description: 'How the cache file is read.', defaultText: '`json` for a `.json` file, else `ndjson`' }),
+  recordsPath: z.string().optional().meta({
+    typeText: 'dotted path',
+    description: 'Where the records sit in each JSON body or file (`rptrs`, `data.items`).',
+    defaultText: 'the top-level array',
+  }),
+  table: identifier.optional().meta({
+    typeText: 'SQL identifier',
+    description: "The table the rows go to. Names starting with `sync_` are cachesync's own.",
+    defaultText: 'the name, `-` made `_`',
+  }),
+  key: z
+    .union([z.string(), z.array(z.string()).min(1)])
+    .meta({ description: 'The column or columns that identify a record; each must be one of `columns`.', defaultText: 'required' }),
+  delete: z
+    .enum(['hard', 'soft'])
+    .optional()
+    .meta({ description: 'Rows that vanish upstream are deleted (`hard`) or get `_deleted_at` (`soft`).', defaultText: '`hard`' }),
+  columns: z.record(identifier, columnSpec).optional().meta({
+    typeText: 'map of column to type',
+    description: 'The mapping from record to row: see [Columns](#columns). `sync` needs it; `warm` does not.',
+    defaultText: 'none',
+  }),
+  maxRejects: nonNegativeInt.optional().meta({ description: 'Past this many rejected records the source fails.', defaultText: 'the top-level `maxRejects`' }),
+  chunk: positiveInt.optional().meta({ description: "Accepted, but not read yet: the run's `chunk` applies to every source.", defaultText: "the run's chunk" }),
 })
 
 export const MODES = ['auto', 'parallel', 'sequential', 'streaming'] as const
 export type ModeOption = (typeof MODES)[number]
 
-/** Settings of `cachesync warm`; every duration as in `maxAge`. */
+/** Settings of `cachesync warm`. Defaults are in `DEFAULT_WARM`. */
 const warmSchema = z.strictObject({
-  /** Requests in flight at once, over all sources. @default 4 */
-  concurrency: positiveInt.optional(),
-  /** A cache file younger than this is not fetched. @default none: every source is checked */
-  maxAge: duration.optional(),
-  /** The largest fraction of a source's cached records a fetch may drop; more is refused, the old cache kept. @default 0.5 */
-  maxShrink: fraction.optional(),
-  /** Requests a second to any one host. @default no cap */
-  requestsPerSecond: z.number().positive('must be a positive number').optional(),
-  /** Time to wait for the response headers. @default 30s */
-  headersTimeout: duration.optional(),
-  /** Time without a byte of the body before giving up. @default 60s */
-  bodyTimeout: duration.optional(),
+  concurrency: positiveInt.optional().meta({ flag: '--concurrency', description: 'Requests in flight at once, over all sources.' }),
+  maxAge: duration
+    .optional()
+    .meta({ flag: '--max-age', description: 'A cache checked more recently than this is not fetched again.', defaultText: 'none: every source is checked' }),
+  maxShrink: fraction
+    .optional()
+    .meta({ description: "The largest fraction of a source's cached records a fetch may drop; more is refused and the old cache kept." }),
+  requestsPerSecond: z
+    .number()
+    .positive('must be a positive number')
+    .optional()
+    .meta({ description: 'Requests a second to any one host.', defaultText: 'no cap' }),
+  headersTimeout: duration.optional().meta({ description: 'How long to wait for the response headers.' }),
+  bodyTimeout: duration.optional().meta({ description: 'How long the body may stay silent before the request fails.' }),
   retry: z
     .strictObject({
-      /** Attempts per request, the first included. @default 5 */
-      attempts: positiveInt.optional(),
-      /** @default 1s */
-      initialDelay: duration.optional(),
-      /** @default 30s */
-      maxDelay: duration.optional(),
-      /** @default 2 */
-      factor: z.number().min(1, 'must be 1 or more').optional(),
-      /** Up to this fraction is added to each delay at random. @default 0.1 */
-      jitter: fraction.optional(),
-      /** A Retry-After longer than this fails the request instead of waiting. @default 5m */
-      maxRetryAfter: duration.optional(),
+      attempts: positiveInt.optional().meta({ description: 'Attempts per request, the first included.' }),
+      initialDelay: duration.optional().meta({ description: 'The wait before the first retry.' }),
+      maxDelay: duration.optional().meta({ description: 'The longest wait between two attempts.' }),
+      factor: z.number().min(1, 'must be 1 or more').optional().meta({ description: 'Each wait is the one before times this.' }),
+      jitter: fraction.optional().meta({ description: 'Up to this fraction is added to each wait at random.' }),
+      maxRetryAfter: duration.optional().meta({ description: 'A longer `Retry-After` fails the request instead of waiting.' }),
     })
-    .optional(),
+    .optional()
+    .meta({ description: 'Retries on network errors, timeouts, 429 and 5xx, with exponential backoff and jitter.' }),
   breaker: z
     .strictObject({
-      /** Consecutive failures on one host that open its circuit. @default 5 */
-      failures: positiveInt.optional(),
-      /** How long an open circuit fails requests at once before a probe. @default 60s */
-      openFor: duration.optional(),
+      failures: positiveInt.optional().meta({ description: 'Consecutive failures on one host that open its circuit.' }),
+      openFor: duration.optional().meta({ description: 'How long an open circuit fails requests at once before one probe.' }),
     })
-    .optional(),
+    .optional()
+    .meta({ description: 'A circuit breaker per host.' }),
 })
 
+/**
+ * The configuration file. Each key's `meta` feeds docs/configuration.md (`npm run docs:config`): a
+ * `description`, a `defaultText` where the default is not a constant, a `flag` where one sets it.
+ */
 export const configFileSchema = z.strictObject({
-  db: z.string().min(1).optional(),
-  /** Where rows go: `sqlite://FILE` (the default, like `db`) or `postgres://user@host:port/db`. */
-  sink: z.string().min(1).optional(),
-  /** The PostgreSQL schema of the tables. @default public */
+  db: z.string().min(1).optional().meta({
+    typeText: 'path',
+    flag: '--db',
+    description: 'The SQLite database file: what `sync` writes unless `sink` names another, and what `backup` copies.',
+  }),
+  sink: z.string().min(1).optional().meta({
+    typeText: 'URL',
+    flag: '--sink',
+    description: 'Where `sync` writes: `sqlite://FILE` or `postgres://user@host:port/db`. A `--db` flag wins over a sink set in the environment or file.',
+    defaultText: '`sqlite://` and `db`',
+  }),
   schema: z
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'must be a plain SQL identifier (letters, digits, _; at most 63)')
-    .optional(),
-  /** A source another host is syncing (PostgreSQL): wait for it, or skip it in this run. @default wait */
-  pgLock: z.enum(['wait', 'skip']).optional(),
-  cacheDir: z.string().min(1).optional(),
-  mode: z.enum(MODES).optional(),
-  chunk: positiveInt.optional(),
-  workers: positiveInt.optional(),
-  maxRejects: nonNegativeInt.optional(),
-  /** Replaces the scheme, host and port of every source URL: a mirror, or the local demo API. */
-  baseUrl: httpUrl.optional(),
-  warm: warmSchema.optional(),
-  /** Replace the built-in DMR sources (the default) or add to them. */
-  extendBuiltin: z.boolean().optional(),
-  sources: z.array(sourceSchema).optional(),
+    .optional()
+    .meta({ typeText: 'SQL identifier', flag: '--schema', description: 'The PostgreSQL schema that holds the tables.' }),
+  pgLock: z
+    .enum(['wait', 'skip'])
+    .optional()
+    .meta({ flag: '--pg-lock', description: 'A source another host is syncing into PostgreSQL: wait for it, or skip it in this run.', defaultText: '`wait`' }),
+  cacheDir: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ typeText: 'path', flag: '--cache-dir', description: 'The directory of the cache files: `warm` writes them, `sync` reads them.' }),
+  mode: z
+    .enum(MODES)
+    .optional()
+    .meta({ flag: '--mode', description: 'How `sync` loads: `auto` picks a mode from the memory available and the size of the cache.' }),
+  chunk: positiveInt.optional().meta({
+    flag: '--chunk',
+    description: 'Records per transaction in sequential and streaming mode (parallel mode commits per file range). `--chunk auto` sizes them as the run goes.',
+    defaultText: 'chosen with the mode',
+  }),
+  workers: positiveInt.optional().meta({ flag: '--workers', description: 'Worker threads in parallel mode.', defaultText: 'the number of cores' }),
+  maxRejects: nonNegativeInt
+    .optional()
+    .meta({ flag: '--max-rejects', description: 'Past this many rejected records a source fails.', defaultText: 'no limit' }),
+  baseUrl: httpUrl
+    .optional()
+    .meta({ flag: '--base-url', description: 'Replaces the scheme, host and port of every source URL: a mirror, or the local demo API.', defaultText: 'none' }),
+  warm: warmSchema.optional().meta({ description: 'How `warm` paces, retries and times its requests: see [warm](#warm).' }),
+  extendBuiltin: z.boolean().optional().meta({ description: 'Add `sources` to the built-in DMR sources instead of replacing them.', defaultText: '`false`' }),
+  sources: z
+    .array(sourceSchema)
+    .optional()
+    .meta({ typeText: 'list', description: 'The sources: see [sources](#sources).', defaultText: 'the built-in DMR sources' }),
 })
 
 export type ConfigFile = z.infer<typeof configFileSchema>
 export type SourceSpec = z.infer<typeof sourceSchema>
-export type ColumnSpec = ColumnType | z.infer<typeof columnObject>
+export type ColumnSpec = ColumnType | z.infer<typeof columnObjectSchema>
 export type WarmSettings = z.infer<typeof warmSchema>
 export type AuthSpec = z.infer<typeof authSchema>
-export type Pagination = { [K in keyof typeof paginationForms]: z.infer<(typeof paginationForms)[K]> }[keyof typeof paginationForms]
+export type Pagination = { [K in keyof typeof PAGINATION_FORMS]: z.infer<(typeof PAGINATION_FORMS)[K]> }[keyof typeof PAGINATION_FORMS]
 
 function isHttpUrl(text: string): boolean {
   try {

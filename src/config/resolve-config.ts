@@ -74,7 +74,8 @@ export const DEFAULT_CONFIG = Object.freeze({
   workers: 2,
 } as const)
 
-const ENV_KEYS = {
+/** The environment variable of each top-level key. */
+export const ENV_KEYS = {
   db: 'CACHESYNC_DB',
   sink: 'CACHESYNC_SINK',
   schema: 'CACHESYNC_SCHEMA',
@@ -86,7 +87,8 @@ const ENV_KEYS = {
   maxRejects: 'CACHESYNC_MAX_REJECTS',
   baseUrl: 'CACHESYNC_BASE_URL',
 } as const
-const WARM_ENV_KEYS = { concurrency: 'CACHESYNC_CONCURRENCY', maxAge: 'CACHESYNC_MAX_AGE' } as const
+/** The environment variable of each `warm` key that has one. */
+export const WARM_ENV_KEYS = { concurrency: 'CACHESYNC_CONCURRENCY', maxAge: 'CACHESYNC_MAX_AGE' } as const
 const NUMERIC_KEYS = new Set(['chunk', 'workers', 'maxRejects', 'concurrency'])
 
 export interface ResolveConfigInput {

@@ -3,6 +3,7 @@ import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeCacheMeta } from '../cache/cache-meta.js'
 import { CachesyncError } from '../util/errors.js'
+import { PACKAGE_VERSION } from '../util/package-version.js'
 import {
   ASSIGNED,
   DEVICE_KINDS,
@@ -62,7 +63,6 @@ interface SourceSpec {
   alter: (record: JsonRecord, rng: Rng) => void
 }
 
-const VERSION = '0.1.0'
 const BATCH_BYTES = 1 << 20
 /** "Now" of the generated data, fixed so that output does not depend on the clock. */
 const EPOCH_MS = Date.UTC(2026, 1, 15)
@@ -473,7 +473,7 @@ export async function generateDmrCache(options: GenerateOptions): Promise<Genera
   for (const [i, spec] of SOURCES.entries()) {
     const file = join(options.cacheDir, `${spec.name}.ndjson`)
     const written = await writeLines(file, sourceLines(spec, counts[i] ?? 0, seed >>> 0, changeRate))
-    const meta = { fetchedAt: new Date().toISOString(), ...written, source: `generated:seed=${seed}`, version: VERSION }
+    const meta = { fetchedAt: new Date().toISOString(), ...written, source: `generated:seed=${seed}`, version: PACKAGE_VERSION }
     await writeCacheMeta(file, meta)
     sources.push({ name: spec.name, file, ...written })
   }

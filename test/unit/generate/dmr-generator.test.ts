@@ -5,6 +5,8 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type GenerateReport, generateDmrCache } from '../../../src/generate/dmr-generator.js'
 
+const packageVersion = (JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version
+
 const KEYS: Record<string, string> = { rptrs: 'id', users: 'radio_id', devices: 'id' }
 const WEIGHTS: Record<string, number> = { rptrs: 10_600, users: 233_000, devices: 33_000 }
 
@@ -87,7 +89,7 @@ describe('generateDmrCache', () => {
       expect(meta.bytes).toBe(source.bytes)
       expect(meta.records).toBe(source.records)
       expect(meta.source).toBe('generated:seed=42')
-      expect(meta.version).toBe('0.1.0')
+      expect(meta.version).toBe(packageVersion)
       expect(Number.isNaN(Date.parse(meta.fetchedAt))).toBe(false)
     }
   })
