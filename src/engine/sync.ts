@@ -239,7 +239,7 @@ async function planJobs(
         },
       })
     } catch (err) {
-      jobs.push({ report: failedReport(source, err) })
+      jobs.push({ report: failedReport(source, sink.translateError(err)) })
     }
   }
   return { jobs, skipped }
@@ -284,16 +284,13 @@ function resumePoint(saved: Checkpoint | undefined, file: { contentHash: string;
   return { byteOffset: saved.byteOffset, records: saved.records, lines: saved.lines }
 }
 
+/** Runs the jobs in the chosen mode; a failed source's error is worded by the sink (a missing privilege names its GRANT). */
 async function runMode(choice: ModeChoice, jobs: SourceJob[], ctx: ModeContext): Promise<SourceRun[]> {
   if (jobs.length === 0) return []
-  switch (choice.mode) {
-    case 'parallel':
-      return runParallel(jobs, ctx)
-    case 'sequential':
-      return runSequential(jobs, ctx)
-    case 'streaming':
-      return runStreaming(jobs, ctx)
-  }
+  const run = { parallel: runParallel, sequential: runSequential, streaming: runStreaming }[choice.mode]
+  const runs = await run(jobs, ctx)
+  for (const run of runs) if (run.error !== undefined) run.error = ctx.sink.translateError(run.error)
+  return runs
 }
 
 function emptySourceReport(source: ResolvedSource, file: string): Omit<SourceReport, 'state'> {
