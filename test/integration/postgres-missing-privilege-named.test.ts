@@ -4,6 +4,7 @@ import { generateDmrCache, runSync } from '../../src/index.js'
 import { createPgPool } from '../../src/sink/postgres/pg-driver.js'
 import { translatePgError } from '../../src/sink/postgres/pg-errors.js'
 import { testConfig } from '../helpers/config.js'
+import { pgClientToolsUnavailable } from '../helpers/pg-client-tools.js'
 import { postgresMissing, usePostgres } from '../helpers/postgres-cluster.js'
 import { type CliResult, runCli, STACK_LINE } from '../helpers/run-cli.js'
 import { useTempDir } from '../helpers/temp-dir.js'
@@ -100,6 +101,17 @@ describe.skipIf(postgresMissing())('a PostgreSQL role without a privilege caches
     expect(translated.message).toBe(
       `role "watcher" lacks SELECT on table "public.sync_runs" of ${url('watcher', 'shared')}, which cachesync status and history need: ` +
         'grant it with GRANT SELECT ON TABLE public.sync_runs TO watcher',
+    )
+  })
+
+  it.skipIf(pgClientToolsUnavailable() !== undefined)('a backup by a role that cannot read a table: exit 1, before pg_dump runs', async () => {
+    const cluster = pg.cluster()
+    cluster.psql('GRANT SELECT ON ALL TABLES IN SCHEMA public TO watcher; GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO watcher', 'shared')
+    cluster.psql('REVOKE SELECT ON public.users FROM watcher', 'shared')
+    const cli = await runCli(['backup', '--sink', url('watcher', 'shared'), '--to', join(tmp(), 'backups')])
+    expectRefused(
+      cli,
+      `role "watcher" lacks SELECT on table "public.users" of ${url('watcher', 'shared')}, which pg_dump needs: grant it with GRANT SELECT ON TABLE public.users TO watcher`,
     )
   })
 })
