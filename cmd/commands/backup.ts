@@ -1,11 +1,15 @@
 import { resolve } from 'node:path'
 import type { CommandModule } from 'yargs'
-import { backupDatabase, DEFAULT_BACKUP_OPTIONS } from '../../src/index.js'
+import { DEFAULT_BACKUP_OPTIONS } from '../../src/index.js'
+import { backupSink } from '../../src/sink/backup-sink.js'
 import { loadConfig } from '../shared-options.js'
 
 interface BackupArgs {
   config?: string
   db?: string
+  cacheDir?: string
+  sink?: string
+  schema?: string
   to?: string
   keep: number
   json: boolean
@@ -19,12 +23,16 @@ export function backupCommand(setExit: (code: number) => void): CommandModule<ob
       y
         .option('config', { type: 'string', describe: 'configuration file (YAML or JSON); env CACHESYNC_CONFIG' })
         .option('db', { type: 'string', describe: 'SQLite database file; env CACHESYNC_DB [default: ./data/cachesync.db]' })
-        .option('to', { type: 'string', describe: 'backup directory [default: backups/ beside the database]' })
+        .option('sink', { type: 'string', describe: 'the database: sqlite://FILE or postgres://user@host:port/db; env CACHESYNC_SINK' })
+        .option('schema', { type: 'string', describe: 'PostgreSQL schema to back up (pg_dump); env CACHESYNC_SCHEMA [default: public]' })
+        .option('cache-dir', { type: 'string', describe: 'cache directory, beside which PostgreSQL backups go; env CACHESYNC_CACHE_DIR [default: ./cache]' })
+        .option('to', { type: 'string', describe: 'backup directory [default: backups/ beside the SQLite file, or beside the cache directory]' })
         .option('keep', { type: 'number', default: DEFAULT_BACKUP_OPTIONS.keep, describe: 'backups of this database to keep, newest first' })
         .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout at the end' }) as never,
     handler: async (args) => {
-      const db = loadConfig(args).db
-      const result = await backupDatabase(db, { keep: args.keep, ...(args.to === undefined ? {} : { toDir: resolve(args.to) }) })
+      const config = loadConfig(args, { sink: args.sink, schema: args.schema })
+      const db = config.sink.kind === 'sqlite' ? config.sink.path : config.sink.display
+      const result = await backupSink(config, { keep: args.keep, ...(args.to === undefined ? {} : { toDir: resolve(args.to) }) })
       if (args.json) process.stdout.write(`${JSON.stringify({ ok: true, db, ...result, ms: Math.round(result.ms * 10) / 10 })}\n`)
       else {
         process.stdout.write(`${db} → ${result.path}: ${(result.bytes / 1e6).toFixed(1)} MB, integrity ok, ${Math.round(result.ms)} ms\n`)

@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { contentHashOf, locateCacheFile } from '../cache/cache-files.js'
 import type { ResolvedConfig, ResolvedSource } from '../config/resolve-config.js'
+import type { BackupOptions } from '../sink/backup-files.js'
+import { backupSink, sinkHasDatabase } from '../sink/backup-sink.js'
 import { openSink } from '../sink/open-sink.js'
 import type { Checkpoint, Sink } from '../sink/sink.js'
-import { type BackupOptions, backupDatabase } from '../sink/sqlite/sqlite-backup.js'
 import { ConfigError } from '../util/errors.js'
 import { type Logger, silentLogger } from '../util/logger.js'
 import { createWorkerPool, type WorkerPool } from '../workers/pool.js'
@@ -55,18 +56,16 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
   const started = performance.now()
   const busy: BusyTimes = { read: 0, transform: 0, write: 0 }
   refuseUnmappedSources(config)
-  if (options.backupBefore && config.sink.kind !== 'sqlite') {
-    throw new ConfigError("--backup-before backs up a SQLite file; for a PostgreSQL sink, use pg_dump or the server's own backups")
-  }
   const memoryThresholdMb = options.memoryThresholdMb ?? memoryThresholdFromEnv(options.env ?? process.env)
-  // Whether there is anything to back up is known only before the sink is opened (which creates the file).
-  const backupFrom = config.sink.kind === 'sqlite' && existsSync(config.sink.path) ? config.sink.path : undefined
+  const backupOptions = options.backupBefore && !options.dryRun ? (options.backupBefore === true ? {} : options.backupBefore) : undefined
+  // Whether there is anything to back up is known only before the sink is opened (which creates it).
+  const hasDatabase = backupOptions !== undefined && (await sinkHasDatabase(config.sink))
   const sink = await openSink(config.sink, { dryRun: options.dryRun ?? false, logger })
   let pool: WorkerPool | undefined
   let runId: number | undefined
   const memory = new MemoryGuard(memoryThresholdMb, logger).start()
   try {
-    const backup = options.backupBefore && !options.dryRun ? await backupBefore(backupFrom, options.backupBefore, logger) : undefined
+    const backup = backupOptions === undefined ? undefined : await backupBefore(config, hasDatabase, backupOptions, logger)
     await sink.ensureSchema(config.sources)
     const interrupted = await sink.markInterruptedRuns()
     if (interrupted > 0) logger.warn({ runs: interrupted }, 'an earlier sync did not finish (killed?): its committed chunks are kept and resumed')
@@ -239,7 +238,7 @@ async function planJobs(
         },
       })
     } catch (err) {
-      jobs.push({ report: failedReport(source, err) })
+      jobs.push({ report: failedReport(source, sink.translateError(err)) })
     }
   }
   return { jobs, skipped }
@@ -284,16 +283,13 @@ function resumePoint(saved: Checkpoint | undefined, file: { contentHash: string;
   return { byteOffset: saved.byteOffset, records: saved.records, lines: saved.lines }
 }
 
+/** Runs the jobs in the chosen mode; a failed source's error is worded by the sink (a missing privilege names its GRANT). */
 async function runMode(choice: ModeChoice, jobs: SourceJob[], ctx: ModeContext): Promise<SourceRun[]> {
   if (jobs.length === 0) return []
-  switch (choice.mode) {
-    case 'parallel':
-      return runParallel(jobs, ctx)
-    case 'sequential':
-      return runSequential(jobs, ctx)
-    case 'streaming':
-      return runStreaming(jobs, ctx)
-  }
+  const run = { parallel: runParallel, sequential: runSequential, streaming: runStreaming }[choice.mode]
+  const runs = await run(jobs, ctx)
+  for (const run of runs) if (run.error !== undefined) run.error = ctx.sink.translateError(run.error)
+  return runs
 }
 
 function emptySourceReport(source: ResolvedSource, file: string): Omit<SourceReport, 'state'> {
@@ -379,12 +375,17 @@ function memoryThresholdFromEnv(env: NodeJS.ProcessEnv): number {
 }
 
 /** The backup before a sync writes; a database that does not exist yet has nothing to back up. */
-async function backupBefore(db: string | undefined, options: true | BackupOptions, logger: Logger): Promise<{ path: string; ms: number } | undefined> {
-  if (db === undefined) {
+async function backupBefore(
+  config: ResolvedConfig,
+  hasDatabase: boolean,
+  options: BackupOptions,
+  logger: Logger,
+): Promise<{ path: string; ms: number } | undefined> {
+  if (!hasDatabase) {
     logger.info({}, 'no database yet: nothing to back up')
     return undefined
   }
-  const done = await backupDatabase(db, options === true ? {} : options)
+  const done = await backupSink(config, options)
   logger.info({ path: done.path, ms: Math.round(done.ms), pruned: done.pruned.length }, 'backup taken')
   return { path: done.path, ms: done.ms }
 }

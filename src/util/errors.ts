@@ -9,6 +9,10 @@ export type CachesyncErrorCode =
   | 'ERR_IO'
   | 'ERR_DISK_FULL'
   | 'ERR_READONLY'
+  /** The database refused for want of a privilege (a GRANT away from working). */
+  | 'ERR_PRIVILEGE'
+  /** A program cachesync runs (pg_dump, pg_restore) is missing or failed. */
+  | 'ERR_TOOL'
   | 'ERR_HTTP_STATUS'
   | 'ERR_NETWORK'
   | 'ERR_TIMEOUT'

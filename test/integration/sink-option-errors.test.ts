@@ -18,9 +18,11 @@ describe('sync --sink: mistakes and an unreachable server', () => {
     expect(result.stderr).not.toMatch(STACK_LINE)
   })
 
-  it('--backup-before with a PostgreSQL sink: exit 2, pointing to pg_dump', async () => {
-    const result = await runCli(['sync', '--sink', 'postgres://127.0.0.1:1/db', '--backup-before', '--cache-dir', '/nonexistent'])
-    expect(result.code).toBe(2)
-    expect(result.stderr).toMatch(/--backup-before backs up a SQLite file.*pg_dump/)
+  it('--backup-before with a PostgreSQL server that does not answer: exit 1, the connection error, no stack', async () => {
+    const result = await runCli(['sync', '--sink', 'postgres://me:s3cretpw@127.0.0.1:1/db', '--backup-before', '--cache-dir', '/nonexistent'])
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(/Cannot connect to PostgreSQL at postgres:\/\/me:\*\*\*@127\.0\.0\.1:1\/db/)
+    expect(result.stderr).not.toMatch(/s3cretpw/)
+    expect(result.stderr).not.toMatch(STACK_LINE)
   })
 })

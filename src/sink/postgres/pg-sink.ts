@@ -4,7 +4,7 @@ import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ResolvedSource } from '../../config/resolve-config.js'
 import type { ResolvedSink } from '../../config/resolve-sink.js'
-import { CachesyncError, ConfigError } from '../../util/errors.js'
+import { ConfigError } from '../../util/errors.js'
 import { type Logger, silentLogger } from '../../util/logger.js'
 import {
   type Checkpoint,
@@ -20,6 +20,8 @@ import {
   type SourceState,
 } from '../sink.js'
 import { createPgPool, type PgClient, type PgPool } from './pg-driver.js'
+import { connectError, connectionRole, translatePgError } from './pg-errors.js'
+import { checkSyncPrivileges } from './pg-privileges.js'
 import { createTablePgSql, pgIdent, pgType, syncTablesPgSql } from './pg-schema.js'
 import { PgSession } from './pg-session.js'
 import { PgSourceSink, type PgSyncTables } from './pg-source-sink.js'
@@ -46,6 +48,8 @@ export class PgSink implements Sink, PgSyncTables {
   readonly #logger: Logger
   readonly #schema: string
   #tables: string[] = []
+  /** The role the sink works as, named by privilege errors: the server's word once `ensureSchema` asked. */
+  #role: string
 
   private constructor(config: PgSinkConfig, pool: PgPool, session: PgSession, lockClient: PgClient, logger: Logger) {
     this.#config = config
@@ -56,6 +60,7 @@ export class PgSink implements Sink, PgSyncTables {
     this.#lockClient = lockClient
     this.#logger = logger
     this.#schema = pgIdent(config.schema)
+    this.#role = connectionRole(config.url)
   }
 
   static async open(config: PgSinkConfig, options: { dryRun: boolean; logger?: Logger }): Promise<PgSink> {
@@ -66,7 +71,7 @@ export class PgSink implements Sink, PgSyncTables {
       return new PgSink(config, pool, session, lockClient, options.logger ?? silentLogger)
     } catch (err) {
       await pool.end().catch(() => {})
-      throw new CachesyncError('ERR_IO', `Cannot connect to PostgreSQL at ${config.display}: ${(err as Error).message}`, { cause: err })
+      throw connectError(err, config)
     }
   }
 
@@ -77,7 +82,9 @@ export class PgSink implements Sink, PgSyncTables {
     // Two hosts creating the same tables at once would collide in the catalog: one at a time.
     await this.#session.transaction(async (query) => {
       await query('SELECT pg_advisory_xact_lock($1::bigint)', [lockKey(this.#config.schema, '')])
-      await query(syncTablesPgSql(this.#config.schema))
+      const found = await checkSyncPrivileges(query, this.#config, sources)
+      this.#role = found.role
+      for (const sql of syncTablesPgSql(this.#config.schema, { schema: found.schemaExists, relations: found.relations })) await query(sql)
       for (const source of sources) await this.#ensureTable(query, source)
     })
   }
@@ -251,7 +258,7 @@ export class PgSink implements Sink, PgSyncTables {
   }
 
   translateError(err: unknown): Error {
-    return err instanceof Error ? err : new Error(String(err))
+    return translatePgError(err, { display: this.#config.display, schema: this.#config.schema, role: this.#role })
   }
 
   async close(): Promise<void> {
