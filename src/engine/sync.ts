@@ -6,6 +6,7 @@ import type { Sink } from '../sink/sink.js'
 import type { BackupOptions } from '../sink/sqlite/sqlite-backup.js'
 import { ConfigError } from '../util/errors.js'
 import { type Logger, silentLogger } from '../util/logger.js'
+import { loadRowHash } from '../util/row-hash.js'
 import { createWorkerPool, type WorkerPool } from '../workers/pool.js'
 import { backupBefore } from './backup-before.js'
 import { buildReport, timePhases } from './build-report.js'
@@ -59,6 +60,7 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
     throw new ConfigError("--backup-before backs up a SQLite file; for a PostgreSQL sink, use pg_dump or the server's own backups")
   }
   const memoryThresholdMb = options.memoryThresholdMb ?? memoryThresholdFromEnv(options.env ?? process.env)
+  await loadRowHash()
   // Whether there is anything to back up is known only before the sink is opened (which creates the file).
   const backupFrom = config.sink.kind === 'sqlite' && existsSync(config.sink.path) ? config.sink.path : undefined
   const sink = await openSink(config.sink, { dryRun: options.dryRun ?? false, logger })
