@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import type { CommandModule } from 'yargs'
-import { backupDatabase, DEFAULT_BACKUP_OPTIONS } from '../../src/index.js'
+import { backupDatabase, DEFAULT_BACKUP_OPTIONS } from '../../src/sink/sqlite/sqlite-backup.js'
 import { loadConfig } from '../shared-options.js'
 
 interface BackupArgs {

@@ -24,12 +24,21 @@ import type { BusyTimes, ModeContext, ProgressEvent, SourceRun } from './source-
 import { isStopped, throwIfStopped, throwIfStoppedMidway } from './stop-request.js'
 import type { SyncReport } from './sync-report.js'
 
+/**
+ * Options of {@link runSync}; all optional.
+ *
+ * @example
+ * const stop = new AbortController()
+ * await runSync(config, { logger: pino(), dryRun: true, signal: stop.signal })
+ */
 export interface SyncOptions {
   /** Report what a sync would do, on a scratch copy; the database is not touched. @default false */
   dryRun?: boolean
   /** Sync sources whose cache file has not changed since their last sync. @default false */
   force?: boolean
+  /** Where the run logs (any pino logger fits). @default silent */
   logger?: Logger
+  /** Called as each source's file is read, for a progress bar. */
   onProgress?: (event: ProgressEvent) => void
   /** Where the memory limit override is read. @default process.env */
   env?: NodeJS.ProcessEnv
@@ -50,7 +59,15 @@ export interface SyncOptions {
   signal?: AbortSignal
 }
 
-/** Loads the cache files into the database: the `sync` stage. */
+/**
+ * Loads the cache files into the database: the `sync` stage. A source that fails is reported in its
+ * `SourceReport` (`state: 'failed'`) and the others go on; the promise rejects only when the run as a whole
+ * cannot go on (a bad configuration, the database locked or failing, a stop requested through `signal`).
+ *
+ * @example
+ * const report = await runSync(resolveConfig({ flags: { db: './data/dmr.db', cacheDir: './cache' } }))
+ * console.log(report.ok, report.mode, report.records.inserted, Math.round(report.phases.total), 'ms')
+ */
 export async function runSync(config: ResolvedConfig, options: SyncOptions = {}): Promise<SyncReport> {
   const logger = options.logger ?? silentLogger
   const started = performance.now()

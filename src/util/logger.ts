@@ -1,7 +1,12 @@
 import { createRequire } from 'node:module'
 import type * as Pino from 'pino'
 
-/** The slice of pino's logger the library uses; silent unless the caller passes one. */
+/**
+ * The slice of pino's logger the library uses; silent unless the caller passes one.
+ *
+ * @example
+ * await runSync(config, { logger: pino({ level: 'info' }) })
+ */
 export interface Logger {
   info(obj: object, msg: string): void
   warn(obj: object, msg: string): void
