@@ -16,7 +16,9 @@ import { resolveConfig } from '../src/config/resolve-config.js'
 import { createRecordMapper } from '../src/engine/record-mapper.js'
 import { generateDmrCache } from '../src/generate/dmr-generator.js'
 import { HashSet64 } from '../src/util/hash-set64.js'
-import { rowHash } from '../src/util/row-hash.js'
+import { loadRowHash, rowHash } from '../src/util/row-hash.js'
+
+await loadRowHash()
 
 const dir = join(tmpdir(), 'cachesync-hot-paths')
 await generateDmrCache({ records: 20_000, cacheDir: dir, seed: 1 })

@@ -17,7 +17,10 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import Database from 'better-sqlite3'
-import { generateDmrCache, resolveConfig, runSync, runWatch } from '../src/index.js'
+import { resolveConfig } from '../src/config/resolve-config.js'
+import { runSync } from '../src/engine/sync.js'
+import { generateDmrCache } from '../src/generate/dmr-generator.js'
+import { runWatch } from '../src/watch/run-watch.js'
 import { machine } from './bench-support.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')

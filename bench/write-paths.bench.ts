@@ -18,7 +18,9 @@ import { openDatabase, type SqliteDatabase } from '../src/sink/sqlite/sqlite-dri
 import { createTableSql } from '../src/sink/sqlite/sqlite-schema.js'
 import { SqliteSourceSink, type SqliteSyncTables } from '../src/sink/sqlite/sqlite-source-sink.js'
 import { StagingFile } from '../src/sink/sqlite/staging-file.js'
-import { rowHash } from '../src/util/row-hash.js'
+import { loadRowHash, rowHash } from '../src/util/row-hash.js'
+
+await loadRowHash()
 
 const dir = join(tmpdir(), `cachesync-write-paths-${process.pid}`)
 await generateDmrCache({ records: 24_000, cacheDir: dir, seed: 1 })

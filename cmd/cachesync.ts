@@ -1,6 +1,6 @@
 import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
-import { isUserError } from '../src/index.js'
+import { isUserError } from '../src/util/errors.js'
 import { backupCommand } from './commands/backup.js'
 import { benchCommand } from './commands/bench.js'
 import { demoCommand } from './commands/demo.js'

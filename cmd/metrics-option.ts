@@ -1,5 +1,5 @@
 import { resolve } from 'node:path'
-import { checkMetricsPath, type MetricFamily, writeMetricsFile } from '../src/index.js'
+import { checkMetricsPath, type MetricFamily, writeMetricsFile } from '../src/metrics/prometheus-text.js'
 
 export const METRICS_FILE_DESCRIBE = 'write Prometheus metrics of the run to this file (node_exporter textfile collector: temp file, then rename)'
 

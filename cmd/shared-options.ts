@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os'
 import type { Argv } from 'yargs'
-import { type ConfigOptions, createLogger, type Logger, type ResolvedConfig, resolveConfig } from '../src/index.js'
+import { type ConfigOptions, type ResolvedConfig, resolveConfig } from '../src/config/resolve-config.js'
+import { createLogger, type Logger } from '../src/util/logger.js'
 
 /** Options every database verb takes. */
 export function withConfigOptions<T>(y: Argv<T>) {

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import type { CommandModule } from 'yargs'
-import { DEFAULT_BACKUP_OPTIONS } from '../../src/index.js'
+import { DEFAULT_BACKUP_OPTIONS } from '../../src/sink/backup-files.js'
 import { backupSink } from '../../src/sink/backup-sink.js'
 import { loadConfig } from '../shared-options.js'
 

@@ -1,6 +1,9 @@
 import { resolve } from 'node:path'
 import type { CommandModule } from 'yargs'
-import { BENCH_MODES, type BenchMode, CachesyncError, DEFAULT_BENCH_OPTIONS, renderBenchMarkdown, runBench } from '../../src/index.js'
+import { renderBenchMarkdown } from '../../src/bench/bench-markdown.js'
+import { BENCH_MODES, type BenchMode, DEFAULT_BENCH_OPTIONS } from '../../src/bench/bench-options.js'
+import { runBench } from '../../src/bench/run-bench.js'
+import { CachesyncError } from '../../src/util/errors.js'
 
 interface BenchArgs {
   records: number

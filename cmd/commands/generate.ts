@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import type { CommandModule } from 'yargs'
-import { generateDmrCache } from '../../src/index.js'
+import { generateDmrCache } from '../../src/generate/dmr-generator.js'
 
 interface GenerateArgs {
   records: number

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
 import type { CommandModule } from 'yargs'
-import { checkPlotPath, type RecordedRun, readHistory, writeHistoryPlot } from '../../src/index.js'
+import { checkPlotPath, readHistory, writeHistoryPlot } from '../../src/ops/history.js'
+import type { RecordedRun } from '../../src/ops/run-history.js'
 import { formatHistory } from '../format-history.js'
 import { loadConfig } from '../shared-options.js'
 

@@ -1,5 +1,8 @@
 import type { CommandModule } from 'yargs'
-import { CachesyncError, type MonitorVerdict, parseDuration, parseWebhookUrl, runMonitor } from '../../src/index.js'
+import { type MonitorVerdict, runMonitor } from '../../src/ops/monitor.js'
+import { parseWebhookUrl } from '../../src/ops/webhook.js'
+import { parseDuration } from '../../src/util/duration.js'
+import { CachesyncError } from '../../src/util/errors.js'
 import { cliLogger, loadConfig, withConfigOptions } from '../shared-options.js'
 
 interface MonitorArgs {

@@ -1,6 +1,8 @@
 import { once } from 'node:events'
 import type { CommandModule } from 'yargs'
-import { CachesyncError, type DemoFault, startDemoApi } from '../../src/index.js'
+import { startDemoApi } from '../../src/demo-api/demo-api.js'
+import type { DemoFault } from '../../src/demo-api/demo-faults.js'
+import { CachesyncError } from '../../src/util/errors.js'
 
 interface ServeDemoArgs {
   port: number

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs'
-import { readStatus, type Status } from '../../src/index.js'
+import { readStatus, type Status } from '../../src/ops/status.js'
 import { formatStatus } from '../format-status.js'
 import { loadConfig, withConfigOptions } from '../shared-options.js'
 

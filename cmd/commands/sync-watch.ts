@@ -1,15 +1,11 @@
-import {
-  CachesyncError,
-  databaseBytes,
-  failedSyncMetrics,
-  type Logger,
-  parseDuration,
-  type ResolvedConfig,
-  runWatch,
-  type SyncOptions,
-  syncMetrics,
-  type WatchCycle,
-} from '../../src/index.js'
+import type { ResolvedConfig } from '../../src/config/resolve-config.js'
+import type { SyncOptions } from '../../src/engine/sync.js'
+import { failedSyncMetrics, syncMetrics } from '../../src/metrics/sync-metrics.js'
+import { databaseBytes } from '../../src/util/database-bytes.js'
+import { parseDuration } from '../../src/util/duration.js'
+import { CachesyncError } from '../../src/util/errors.js'
+import type { Logger } from '../../src/util/logger.js'
+import { runWatch, type WatchCycle } from '../../src/watch/run-watch.js'
 import { warmToJson } from '../format-warm-report.js'
 import { writeMetrics } from '../metrics-option.js'
 import { listenForStop } from '../stop-signals.js'

@@ -1,14 +1,10 @@
 import type { CommandModule } from 'yargs'
-import {
-  ConfigError,
-  databaseBytes,
-  failedSyncMetrics,
-  MAINTENANCE_MODES,
-  type MaintenanceMode,
-  runSync,
-  type SyncReport,
-  syncMetrics,
-} from '../../src/index.js'
+import { MAINTENANCE_MODES, type MaintenanceMode } from '../../src/engine/maintenance.js'
+import { runSync } from '../../src/engine/sync.js'
+import type { SyncReport } from '../../src/engine/sync-report.js'
+import { failedSyncMetrics, syncMetrics } from '../../src/metrics/sync-metrics.js'
+import { databaseBytes } from '../../src/util/database-bytes.js'
+import { ConfigError } from '../../src/util/errors.js'
 import { formatSyncReport } from '../format-report.js'
 import { METRICS_FILE_DESCRIBE, metricsPath, writeMetrics } from '../metrics-option.js'
 import { createProgress } from '../progress.js'

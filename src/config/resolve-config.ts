@@ -18,6 +18,7 @@ import { DMR_SOURCES } from './dmr-sources.js'
 import { type ResolvedSink, resolveSink } from './resolve-sink.js'
 import { mergeWarmSettings, type ResolvedHttp, type ResolvedWarmSettings, resolveHttp, resolveWarmSettings } from './resolve-warm.js'
 
+/** How a column of a source's table is filled from its records. */
 export interface ResolvedColumn {
   readonly name: string
   /** Path of the field in the record. */
@@ -29,6 +30,12 @@ export interface ResolvedColumn {
   readonly invalid: 'reject' | 'null'
 }
 
+/**
+ * One source of a resolved configuration: where its records come from and the table they go to.
+ *
+ * @example
+ * for (const source of config.sources) console.log(source.name, '→', source.table, source.key)
+ */
 export interface ResolvedSource {
   readonly name: string
   /** The cache file's name as configured, or undefined to look for `<name>.ndjson|.jsonl|.json[.gz]`. */
@@ -46,6 +53,13 @@ export interface ResolvedSource {
   readonly http: ResolvedHttp | undefined
 }
 
+/**
+ * The configuration every stage runs with: complete, checked and frozen. Made by {@link resolveConfig}.
+ *
+ * @example
+ * const config: ResolvedConfig = resolveConfig({ configFile: 'cachesync.yaml' })
+ * console.log(config.sink.kind, config.cacheDir, config.sources.map((s) => s.name))
+ */
 export interface ResolvedConfig {
   /** The SQLite file of `--db` (or its default): what `backup` works on. */
   readonly db: string
@@ -64,7 +78,12 @@ export interface ResolvedConfig {
   readonly warm: ResolvedWarmSettings
 }
 
-/** What flags pass in: every field optional. */
+/**
+ * The settings of the command line's flags, as `resolveConfig`'s `flags`: every field optional.
+ *
+ * @example
+ * const flags: ConfigOptions = { db: './data/dmr.db', cacheDir: './cache', mode: 'streaming', chunk: 5000 }
+ */
 export type ConfigOptions = Omit<ConfigFile, 'sources' | 'extendBuiltin'>
 
 export const DEFAULT_CONFIG = Object.freeze({
@@ -91,6 +110,12 @@ export const ENV_KEYS = {
 export const WARM_ENV_KEYS = { concurrency: 'CACHESYNC_CONCURRENCY', maxAge: 'CACHESYNC_MAX_AGE' } as const
 const NUMERIC_KEYS = new Set(['chunk', 'workers', 'maxRejects', 'concurrency'])
 
+/**
+ * What {@link resolveConfig} merges: a file, the environment and flags; all optional.
+ *
+ * @example
+ * const input: ResolveConfigInput = { configFile: 'cachesync.yaml', env: {}, cwd: '/srv/dmr' }
+ */
 export interface ResolveConfigInput {
   /** A YAML or JSON configuration file. */
   configFile?: string | undefined
@@ -102,7 +127,13 @@ export interface ResolveConfigInput {
   defaultWorkers?: number
 }
 
-/** Merges defaults < file < environment < flags into one frozen configuration, or throws ConfigError. */
+/**
+ * Merges defaults < file < environment < flags into one frozen configuration, or throws ConfigError. Without
+ * a file, the sources are the built-in DMR ones.
+ *
+ * @example
+ * const config = resolveConfig({ configFile: 'cachesync.yaml', flags: { db: './data/dmr.db' } })
+ */
 export function resolveConfig(input: ResolveConfigInput = {}): ResolvedConfig {
   const cwd = input.cwd ?? process.cwd()
   const env = input.env ?? process.env

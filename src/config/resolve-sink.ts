@@ -2,7 +2,12 @@ import { resolve } from 'node:path'
 import { ConfigError } from '../util/errors.js'
 import { maskUrl } from '../util/mask-url.js'
 
-/** Where a sync writes: a SQLite file, or a schema of a PostgreSQL database. */
+/**
+ * Where a sync writes: a SQLite file, or a schema of a PostgreSQL database.
+ *
+ * @example
+ * console.log(config.sink.kind === 'sqlite' ? config.sink.path : config.sink.display)
+ */
 export type ResolvedSink =
   | { readonly kind: 'sqlite'; readonly path: string }
   | {

@@ -1,8 +1,29 @@
 import type { HashSet64 } from '../util/hash-set64.js'
 import type { Logger } from '../util/logger.js'
 import { liveSetAfter } from './live-rows-after.js'
+import type { PlannedJob } from './plan-jobs.js'
 import type { BusyTimes, SourceJob, SourceRun } from './source-job.js'
 import type { RecordCounts, SourceReport } from './sync-report.js'
+
+/**
+ * Closes every planned source in planning order: `runs[i]` is the run of the i-th job that ran; a source
+ * that could not be planned keeps the report it was planned with.
+ */
+export async function finishSources(
+  planned: readonly PlannedJob[],
+  runs: readonly SourceRun[],
+  runId: number,
+  busy: BusyTimes,
+  logger: Logger,
+): Promise<SourceReport[]> {
+  const reports: SourceReport[] = []
+  let at = 0
+  for (const plan of planned) {
+    if ('job' in plan) reports.push(await finishSource(plan.job, runs[at++] as SourceRun, runId, busy, logger))
+    else reports.push(plan.report)
+  }
+  return reports
+}
 
 /**
  * Closes a source's sync: derives inserted and updated from the row count, removes the rows that

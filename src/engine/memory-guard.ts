@@ -1,7 +1,17 @@
+import { ConfigError } from '../util/errors.js'
 import type { Logger } from '../util/logger.js'
 
 /** The seed guidance: past 500 MB a sync should slow down rather than be killed. */
 export const DEFAULT_MEMORY_THRESHOLD_MB = 500
+
+/** The threshold from `CACHESYNC_MEMORY_THRESHOLD_MB`, or the default; throws ConfigError on a bad value. */
+export function memoryThresholdFromEnv(env: NodeJS.ProcessEnv): number {
+  const raw = env.CACHESYNC_MEMORY_THRESHOLD_MB
+  if (raw === undefined || raw === '') return DEFAULT_MEMORY_THRESHOLD_MB
+  const mb = Number(raw)
+  if (!Number.isFinite(mb) || mb <= 0) throw new ConfigError(`CACHESYNC_MEMORY_THRESHOLD_MB must be a positive number of megabytes, got ${JSON.stringify(raw)}`)
+  return mb
+}
 
 const MB = 1024 * 1024
 const SAMPLE_EVERY_MS = 100

@@ -61,6 +61,12 @@ export interface BusyTimes {
   write: number
 }
 
+/**
+ * How far the sync of a source's file got, for a progress bar (`SyncOptions.onProgress`).
+ *
+ * @example
+ * await runSync(config, { onProgress: (e) => console.log(e.source, Math.round((100 * e.bytesDone) / e.bytesTotal), '%') })
+ */
 export interface ProgressEvent {
   source: string
   bytesDone: number

@@ -1,4 +1,5 @@
 import { CachesyncError } from '../util/errors.js'
+import type { SourceRun } from './source-job.js'
 
 /**
  * A requested stop (SIGTERM, SIGINT, an `AbortSignal` from a caller) ends a sync between chunks: the
@@ -24,4 +25,10 @@ export function throwIfStopped(signal: AbortSignal | undefined): void {
 /** True for the error of a requested stop. */
 export function isStopped(err: unknown): boolean {
   return (err as { code?: unknown } | undefined)?.code === 'ERR_ABORTED'
+}
+
+/** A source the mode left because a stop was requested: the run ends there, recorded as interrupted. */
+export function throwIfStoppedMidway(runs: readonly SourceRun[]): void {
+  const stopped = runs.find((run) => isStopped(run.error))
+  if (stopped !== undefined) throw stopped.error
 }

@@ -1,6 +1,11 @@
 import type { MemoryRecord } from './memory-guard.js'
 
-/** Records by what happened to them. */
+/**
+ * Records by what happened to them.
+ *
+ * @example
+ * const { inserted, updated, deleted } = report.records
+ */
 export interface RecordCounts {
   read: number
   inserted: number
@@ -10,7 +15,12 @@ export interface RecordCounts {
   rejected: number
 }
 
-/** Milliseconds per phase; they add up to `total`. */
+/**
+ * Milliseconds per phase; they add up to `total`.
+ *
+ * @example
+ * console.log(`write ${Math.round(report.phases.write)} of ${Math.round(report.phases.total)} ms`)
+ */
 export interface PhaseTimes {
   dbInit: number
   read: number
@@ -22,9 +32,20 @@ export interface PhaseTimes {
   total: number
 }
 
+/**
+ * How a sync ran: all sources at once on worker threads, one whole file after another, or in chunks.
+ *
+ * @example
+ * if (report.mode === 'streaming') console.log('chunks of', report.chunk)
+ */
 export type SyncMode = 'parallel' | 'sequential' | 'streaming'
 
-/** A source's outcome is a result, not an exception: a failed source does not stop the others. */
+/**
+ * One source of a sync. Its outcome is a result, not an exception: a failed source does not stop the others.
+ *
+ * @example
+ * for (const s of report.sources) if (s.state === 'failed') console.error(s.name, s.code, s.error)
+ */
 export type SourceReport = {
   name: string
   table: string
@@ -41,6 +62,13 @@ export type SourceReport = {
   | { state: 'failed'; error: string; code: string }
 )
 
+/**
+ * What {@link runSync} did: the mode, counts, phase times and memory of the run, and a report per source.
+ *
+ * @example
+ * const report = await runSync(config)
+ * if (!report.ok) console.error(report.sources.filter((s) => s.state === 'failed'))
+ */
 export interface SyncReport {
   ok: boolean
   mode: SyncMode

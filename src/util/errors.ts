@@ -1,4 +1,9 @@
-/** Stable error codes: code tests `err.code`, never `instanceof` (errors lose their class across threads). */
+/**
+ * Stable error codes: code tests `err.code`, never `instanceof` (errors lose their class across threads).
+ *
+ * @example
+ * if (isUserError(err) && err.code === 'ERR_LOCKED') console.error('another sync is running')
+ */
 export type CachesyncErrorCode =
   | 'ERR_CONFIG'
   | 'ERR_USAGE'
@@ -21,7 +26,12 @@ export type CachesyncErrorCode =
   | 'ERR_SHRINK'
   | 'ERR_INTERNAL'
 
-/** The one base class of cachesync's errors: a message for a user and a stable `code`. */
+/**
+ * The one base class of cachesync's errors: a message for a user and a stable `code`.
+ *
+ * @example
+ * if (err instanceof CachesyncError && err.code === 'ERR_ABORTED') console.log('stopped; the next sync resumes')
+ */
 export class CachesyncError extends Error {
   readonly code: CachesyncErrorCode
 
@@ -32,7 +42,12 @@ export class CachesyncError extends Error {
   }
 }
 
-/** A configuration that does not validate; `issues` are `path: message` lines. */
+/**
+ * A configuration that does not validate; `issues` are `path: message` lines.
+ *
+ * @example
+ * if (err instanceof ConfigError) for (const issue of err.issues) console.error(issue)
+ */
 export class ConfigError extends CachesyncError {
   readonly issues: readonly string[]
 
@@ -43,7 +58,12 @@ export class ConfigError extends CachesyncError {
   }
 }
 
-/** An HTTP response whose status is not a success; `url` has its credentials masked. */
+/**
+ * An HTTP response whose status is not a success; `url` has its credentials masked.
+ *
+ * @example
+ * if (err instanceof HttpStatusError && err.status === 429) console.error('rate limited by', err.url)
+ */
 export class HttpStatusError extends CachesyncError {
   readonly status: number
   readonly url: string
@@ -89,7 +109,14 @@ function isCachesyncCode(code: string): code is CachesyncErrorCode {
   return code.startsWith('ERR_')
 }
 
-/** True for errors a user caused and can fix: the CLI prints their message without a stack. */
+/**
+ * True for errors a user caused and can fix: the CLI prints their message without a stack. Any other error
+ * is a bug, whose stack is worth keeping.
+ *
+ * @example
+ * if (!isUserError(err)) throw err
+ * console.error(`${err.code}: ${err.message}`)
+ */
 export function isUserError(err: unknown): err is CachesyncError {
   return err instanceof CachesyncError && err.code !== 'ERR_INTERNAL'
 }

@@ -1,6 +1,12 @@
-import { pino } from 'pino'
+import { createRequire } from 'node:module'
+import type * as Pino from 'pino'
 
-/** The slice of pino's logger the library uses; silent unless the caller passes one. */
+/**
+ * The slice of pino's logger the library uses; silent unless the caller passes one.
+ *
+ * @example
+ * await runSync(config, { logger: pino({ level: 'info' }) })
+ */
 export interface Logger {
   info(obj: object, msg: string): void
   warn(obj: object, msg: string): void
@@ -8,7 +14,11 @@ export interface Logger {
   debug(obj: object, msg: string): void
 }
 
-export const silentLogger: Logger = pino({ level: 'silent' })
+/**
+ * Discards everything. A plain object rather than a silent pino: a pino logger opens a stream and adds a
+ * process `exit` listener, which importing cachesync must not do.
+ */
+export const silentLogger: Logger = Object.freeze({ info() {}, warn() {}, error() {}, debug() {} })
 
 export interface LoggerOptions {
   level?: string
@@ -18,6 +28,8 @@ export interface LoggerOptions {
 
 /** A pino logger writing to stderr: JSON, or pretty on a terminal. Secrets are redacted by path. */
 export function createLogger(options: LoggerOptions = {}): Logger {
+  // Loaded here rather than at import: a program that embeds cachesync brings its own logger, or none.
+  const { pino } = createRequire(import.meta.url)('pino') as typeof Pino
   const level = options.level ?? process.env.CACHESYNC_LOG_LEVEL ?? 'info'
   // The warm stage logs masked URLs and never a header or a secret; these paths catch a mistake that would.
   const secretFields = ['apiKey', 'authorization', 'password', 'token', 'secret']

@@ -10,8 +10,22 @@ export const ROW_HASH_BYTES = 8
  */
 export const ROW_HASH_ALGORITHM = 'xxh64'
 
-const { h64Raw } = await xxhash()
+let h64Raw: (data: Uint8Array) => bigint = () => {
+  throw new Error('the row hash was used before loadRowHash() resolved')
+}
+let loading: Promise<void> | undefined
 const encoder = new TextEncoder()
+
+/**
+ * Compiles the hash's WebAssembly, once per thread; `rowHash` and `probeRowHash` need it done. It is not
+ * done at import, so that importing cachesync compiles nothing: `runSync` and each worker call this first.
+ */
+export function loadRowHash(): Promise<void> {
+  loading ??= xxhash().then((api) => {
+    h64Raw = api.h64Raw
+  })
+  return loading
+}
 
 /**
  * The content hash of one record: the 64-bit xxHash of the record's bytes as upstream sent them.

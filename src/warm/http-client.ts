@@ -1,6 +1,7 @@
+import { createRequire } from 'node:module'
 import { pipeline, type Readable } from 'node:stream'
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib'
-import { Agent, interceptors, request } from 'undici'
+import type * as Undici from 'undici'
 
 /** The slice of an HTTP response the warm stage reads. */
 export interface HttpResponse {
@@ -43,6 +44,7 @@ export interface HttpClientOptions {
  * followed when the caller allows.
  */
 export function createHttpClient(options: HttpClientOptions): HttpClient {
+  const { Agent, interceptors, request } = loadUndici()
   const agent = new Agent({
     connections: options.connections ?? 4,
     keepAliveTimeout: options.keepAliveMs ?? 10_000,
@@ -120,6 +122,7 @@ export class UnsupportedEncodingError extends Error {
  * own, closed at the end, so that no keep-alive connection holds the process open.
  */
 export async function postJson(url: string, body: unknown, options: { timeoutMs: number; userAgent: string }): Promise<number> {
+  const { Agent, request } = loadUndici()
   const agent = new Agent({ connections: 1, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs, connectTimeout: options.timeoutMs })
   try {
     const response = await request(url, {
@@ -134,4 +137,12 @@ export async function postJson(url: string, body: unknown, options: { timeoutMs:
   } finally {
     await agent.close().catch(() => undefined)
   }
+}
+
+/**
+ * undici is loaded on first use, not at import: loading it compiles Node's HTTP parser (WebAssembly), and
+ * a program that imports cachesync only to sync never needs it.
+ */
+function loadUndici(): typeof Undici {
+  return createRequire(import.meta.url)('undici') as typeof Undici
 }

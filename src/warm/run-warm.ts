@@ -15,7 +15,12 @@ import { recordWarm } from './warm-record.js'
 import type { WarmProgressEvent, WarmReport } from './warm-report.js'
 import { type WarmContext, warmSource } from './warm-source.js'
 
-/** Options of {@link runWarm}; all optional. */
+/**
+ * Options of {@link runWarm}; all optional.
+ *
+ * @example
+ * await runWarm(config, { sources: ['rptrs'], maxAgeMs: 60 * 60 * 1000, logger })
+ */
 export interface WarmOptions {
   /** Warm only these sources. @default every source with a url */
   sources?: readonly string[]
@@ -48,6 +53,10 @@ export const WARM_LOCK_FILE = '.cachesync-warm.lock'
  * Fetches every source (or those named) into the cache directory: the library side of `cachesync warm`. Sources
  * fail one by one, keeping their old cache; the run throws only when it cannot start (bad source names, the cache
  * directory locked by another warm).
+ *
+ * @example
+ * const warm = await runWarm(resolveConfig({ flags: { cacheDir: './cache' } }), { maxAgeMs: 60 * 60 * 1000 })
+ * for (const s of warm.sources) console.log(s.name, s.outcome, s.records)
  */
 export async function runWarm(config: ResolvedConfig, options: WarmOptions = {}): Promise<WarmReport> {
   const started = performance.now()

@@ -1,7 +1,17 @@
-/** What happened to a source: fetched anew, confirmed unchanged by a 304, skipped as fresh, or failed (its old cache kept). */
+/**
+ * What happened to a source: fetched anew, confirmed unchanged by a 304, skipped as fresh, or failed (its old cache kept).
+ *
+ * @example
+ * const fetched = warm.sources.filter((s) => s.outcome === 'fetched').length
+ */
 export type WarmOutcome = 'fetched' | 'not-modified' | 'fresh' | 'failed'
 
-/** One source of a warm run. A failed source is a result, not an exception: the others go on. */
+/**
+ * One source of a warm run. A failed source is a result, not an exception: the others go on.
+ *
+ * @example
+ * for (const s of warm.sources) if (s.outcome === 'failed') console.error(s.name, s.code, s.error)
+ */
 export type WarmSourceReport = {
   readonly name: string
   /** The first URL asked, credentials masked. */
@@ -14,6 +24,13 @@ export type WarmSourceReport = {
   readonly ms: number
 } & ({ readonly outcome: 'fetched' | 'not-modified' | 'fresh' } | { readonly outcome: 'failed'; readonly error: string; readonly code: string })
 
+/**
+ * What {@link runWarm} did: a report per source.
+ *
+ * @example
+ * const warm = await runWarm(config)
+ * if (!warm.ok) process.exitCode = 1
+ */
 export interface WarmReport {
   /** True when no source failed. */
   readonly ok: boolean
@@ -25,7 +42,12 @@ export interface WarmReport {
   readonly breakerOpens: number
 }
 
-/** Emitted as a source's pages arrive. */
+/**
+ * Emitted as a source's pages arrive (`WarmOptions.onProgress`).
+ *
+ * @example
+ * await runWarm(config, { onProgress: (e) => console.log(e.source, e.pages, 'pages', e.records, 'records') })
+ */
 export interface WarmProgressEvent {
   readonly source: string
   readonly pages: number

@@ -5,7 +5,7 @@ import { RecordProcessor } from '../engine/record-processor.js'
 import { createStager, type RowStager, readLiveRowsPart, translateStagingError } from '../sink/worker-side.js'
 import { serializeError } from '../util/errors.js'
 import { HashSetUnion } from '../util/hash-set-union.js'
-import { probeRowHash } from '../util/row-hash.js'
+import { loadRowHash, probeRowHash } from '../util/row-hash.js'
 import type { LiveRowsResult, LiveRowsTask, TransformResult, TransformTask } from './transform-task.js'
 
 /** Rows buffered before a staging insert: timing each batch, not each row, keeps the clock cheap. */
@@ -17,6 +17,9 @@ const STAGING_BATCH = 1000
  * points into it: rows are decoded and hashes copied before the next task reads.
  */
 const reader = new ReusableBuffer()
+
+// This module is a worker's entry, never imported by the package: the hash compiles as the worker starts.
+await loadRowHash()
 
 /** Piscina's entry: parse, map and hash one range of a cache file into a staging file. */
 export default function transform(task: TransformTask): TransformResult {

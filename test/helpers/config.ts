@@ -1,4 +1,4 @@
-import { type ConfigOptions, type ResolvedConfig, resolveConfig } from '../../src/index.js'
+import { type ConfigOptions, type ResolvedConfig, resolveConfig } from '../../src/config/resolve-config.js'
 
 export const MODES = ['parallel', 'sequential', 'streaming'] as const
 export type Mode = (typeof MODES)[number]

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import Database from 'better-sqlite3'
-import { tableChecksum } from '../../src/index.js'
+import { tableChecksum } from '../../src/sink/sqlite/table-checksum.js'
 
 export const DMR_TABLES = ['rptrs', 'users', 'devices'] as const
 export type DmrTable = (typeof DMR_TABLES)[number]

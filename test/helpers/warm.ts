@@ -3,7 +3,8 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { type ResolvedConfig, resolveConfig, WARM_RECORD_FILE } from '../../src/index.js'
+import { type ResolvedConfig, resolveConfig } from '../../src/config/resolve-config.js'
+import { WARM_RECORD_FILE } from '../../src/warm/warm-record.js'
 
 /** Retries in milliseconds, no jitter: what the warm tests use unless they test the defaults. */
 export const FAST_RETRY = { attempts: 3, initialDelay: 5, maxDelay: 40, factor: 2, jitter: 0 } as const

@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { generateDmrCache, runSync } from '../../src/index.js'
+import { runSync } from '../../src/engine/sync.js'
+import { generateDmrCache } from '../../src/generate/dmr-generator.js'
 import { testConfig } from '../helpers/config.js'
 import { query } from '../helpers/database.js'
 import { runCli } from '../helpers/run-cli.js'

@@ -1,7 +1,7 @@
 import { appendFileSync, existsSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { generateDmrCache } from '../../src/index.js'
+import { generateDmrCache } from '../../src/generate/dmr-generator.js'
 import { diffSource, expectedCounts } from '../helpers/change-set.js'
 import { MODES, type Mode } from '../helpers/config.js'
 import { checksumAll, DMR_TABLES, fileSha256, query } from '../helpers/database.js'

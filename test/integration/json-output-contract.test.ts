@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { generateDmrCache } from '../../src/index.js'
+import { generateDmrCache } from '../../src/generate/dmr-generator.js'
 import { MODES } from '../helpers/config.js'
 import { query } from '../helpers/database.js'
 import { type CliResult, runCli } from '../helpers/run-cli.js'

@@ -1,7 +1,7 @@
 import { copyFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { generateDmrCache } from '../../src/index.js'
+import { generateDmrCache } from '../../src/generate/dmr-generator.js'
 import { DMR_KEYS, diffSource } from '../helpers/change-set.js'
 import { MODES, type Mode } from '../helpers/config.js'
 import { checksumAll, DMR_TABLES } from '../helpers/database.js'

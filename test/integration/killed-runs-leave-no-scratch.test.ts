@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { generateDmrCache } from '../../src/index.js'
+import { generateDmrCache } from '../../src/generate/dmr-generator.js'
 import { integrityCheck } from '../helpers/db-checks.js'
 import { waitWhileRunning } from '../helpers/kill.js'
 import { finished, runCli, spawnCli } from '../helpers/run-cli.js'

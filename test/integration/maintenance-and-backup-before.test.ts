@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { generateDmrCache } from '../../src/index.js'
+import { generateDmrCache } from '../../src/generate/dmr-generator.js'
 import { checksumAll, query, scalar } from '../helpers/database.js'
 import { runCli } from '../helpers/run-cli.js'
 import { useTempDir } from '../helpers/temp-dir.js'

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { generateDmrCache } from '../../src/index.js'
+import { generateDmrCache } from '../../src/generate/dmr-generator.js'
 import { checksumAll, scalar } from '../helpers/database.js'
 import { runCli, STACK_LINE } from '../helpers/run-cli.js'
 import { useTempDir } from '../helpers/temp-dir.js'

@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type DemoApi, generateDmrCache, startDemoApi } from '../../src/index.js'
+import { type DemoApi, startDemoApi } from '../../src/demo-api/demo-api.js'
+import { generateDmrCache } from '../../src/generate/dmr-generator.js'
 import { runCli, STACK_LINE } from '../helpers/run-cli.js'
 import { useTempDir } from '../helpers/temp-dir.js'
 

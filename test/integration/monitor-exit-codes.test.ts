@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { generateDmrCache } from '../../src/index.js'
+import { generateDmrCache } from '../../src/generate/dmr-generator.js'
 import { fileSha256 } from '../helpers/database.js'
 import { newestRun } from '../helpers/db-checks.js'
 import { runCli, STACK_LINE } from '../helpers/run-cli.js'

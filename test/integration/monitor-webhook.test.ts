@@ -1,7 +1,7 @@
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { generateDmrCache } from '../../src/index.js'
+import { generateDmrCache } from '../../src/generate/dmr-generator.js'
 import { runCli } from '../helpers/run-cli.js'
 import { useTempDir } from '../helpers/temp-dir.js'
 import { startServer, type TestServer } from '../helpers/warm.js'

@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { generateDmrCache, runSync } from '../../src/index.js'
+import { generateDmrCache } from '../../src/generate/dmr-generator.js'
+import { runSync } from '../../src/index.js'
 import { createPgPool } from '../../src/sink/postgres/pg-driver.js'
 import { translatePgError } from '../../src/sink/postgres/pg-errors.js'
 import { testConfig } from '../helpers/config.js'

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { generateDmrCache } from '../../src/index.js'
+import { generateDmrCache } from '../../src/generate/dmr-generator.js'
 import { query } from '../helpers/database.js'
 import { finished, STACK_LINE, spawnCli } from '../helpers/run-cli.js'
 import { useTempDir } from '../helpers/temp-dir.js'

@@ -1,7 +1,7 @@
 import { copyFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { generateDmrCache } from '../../src/index.js'
+import { generateDmrCache } from '../../src/generate/dmr-generator.js'
 import { DMR_KEYS } from '../helpers/change-set.js'
 import { checksumAll, DMR_TABLES } from '../helpers/database.js'
 import { integrityCheck, keysInFileOrder, newestRun, recordsInFile, rowCounts, rowsMatchingNone, tableKeys } from '../helpers/db-checks.js'

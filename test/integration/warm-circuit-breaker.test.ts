@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CircuitBreakers, type DemoApi, runWarm, startDemoApi } from '../../src/index.js'
+import { type DemoApi, startDemoApi } from '../../src/demo-api/demo-api.js'
+import { CircuitBreakers } from '../../src/warm/circuit-breaker.js'
+import { runWarm } from '../../src/warm/run-warm.js'
 import { useTempDir } from '../helpers/temp-dir.js'
 import { recordingSleep, warmConfig } from '../helpers/warm.js'
 

@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runWarm, startDemoApi } from '../../src/index.js'
+import { startDemoApi } from '../../src/demo-api/demo-api.js'
+import { runWarm } from '../../src/warm/run-warm.js'
 import { useTempDir } from '../helpers/temp-dir.js'
 import { itemsSource, readNdjson, startServer, type TestServer, warmConfig } from '../helpers/warm.js'
 

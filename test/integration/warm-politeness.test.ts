@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runWarm } from '../../src/index.js'
+import { runWarm } from '../../src/warm/run-warm.js'
 import { useTempDir } from '../helpers/temp-dir.js'
 import { itemsSource, startServer, type TestServer, warmConfig } from '../helpers/warm.js'
 

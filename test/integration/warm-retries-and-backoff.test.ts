@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type DemoApi, runWarm, startDemoApi } from '../../src/index.js'
+import { type DemoApi, startDemoApi } from '../../src/demo-api/demo-api.js'
+import { runWarm } from '../../src/warm/run-warm.js'
 import { useTempDir } from '../helpers/temp-dir.js'
 import { FAST_RETRY, readNdjson, recordingSleep, warmConfig } from '../helpers/warm.js'
 

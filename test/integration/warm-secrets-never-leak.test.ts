@@ -1,7 +1,9 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type DemoApi, resolveConfig, runWarm, startDemoApi } from '../../src/index.js'
+import { resolveConfig } from '../../src/config/resolve-config.js'
+import { type DemoApi, startDemoApi } from '../../src/demo-api/demo-api.js'
+import { runWarm } from '../../src/warm/run-warm.js'
 import { runCli } from '../helpers/run-cli.js'
 import { useTempDir } from '../helpers/temp-dir.js'
 

@@ -1,7 +1,7 @@
 import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type DemoApi, startDemoApi } from '../../src/index.js'
+import { type DemoApi, startDemoApi } from '../../src/demo-api/demo-api.js'
 import { finished, runCli, spawnCli } from '../helpers/run-cli.js'
 import { useTempDir } from '../helpers/temp-dir.js'
 import { snapshotDir } from '../helpers/warm.js'

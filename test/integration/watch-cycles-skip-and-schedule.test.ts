@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { generateDmrCache, type Logger, runWatch, type WatchCycle } from '../../src/index.js'
+import { generateDmrCache } from '../../src/generate/dmr-generator.js'
+import type { Logger } from '../../src/util/logger.js'
+import { runWatch, type WatchCycle } from '../../src/watch/run-watch.js'
 import { testConfig } from '../helpers/config.js'
 import { useTempDir } from '../helpers/temp-dir.js'
 

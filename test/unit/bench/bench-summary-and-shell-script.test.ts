@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { BenchRun } from '../../../src/bench/bench-results.js'
 import { summarize } from '../../../src/bench/bench-results.js'
 import { plainTableSql, shellLoadScript } from '../../../src/bench/sqlite-shell-scripts.js'
-import { resolveConfig } from '../../../src/index.js'
+import { resolveConfig } from '../../../src/config/resolve-config.js'
 
 const sample = (wallMs: number, innerMs?: number) => ({ wallMs, rssMb: 10, rows: 100, ...(innerMs === undefined ? {} : { innerMs }) })
 

@@ -1,7 +1,9 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { ConfigError, DEFAULT_CONFIG, DMR_SOURCES, resolveConfig } from '../../../src/index.js'
+import { DMR_SOURCES } from '../../../src/config/dmr-sources.js'
+import { DEFAULT_CONFIG, resolveConfig } from '../../../src/config/resolve-config.js'
+import { ConfigError } from '../../../src/util/errors.js'
 import { runCli, STACK_LINE } from '../../helpers/run-cli.js'
 import { useTempDir } from '../../helpers/temp-dir.js'
 

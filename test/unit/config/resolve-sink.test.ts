@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, resolveConfig } from '../../../src/index.js'
+import { resolveConfig } from '../../../src/config/resolve-config.js'
+import { ConfigError } from '../../../src/util/errors.js'
 
 const sinkOf = (input: Parameters<typeof resolveConfig>[0]) => resolveConfig({ cwd: '/srv', ...input }).sink
 

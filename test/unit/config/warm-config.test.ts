@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_WARM, type ResolvedConfig, resolveConfig } from '../../../src/index.js'
+import { type ResolvedConfig, resolveConfig } from '../../../src/config/resolve-config.js'
+import { DEFAULT_WARM } from '../../../src/config/resolve-warm.js'
 import { useTempDir } from '../../helpers/temp-dir.js'
 
 const dir = useTempDir()

@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { chooseMode, probeMemory } from '../../../src/index.js'
+import { chooseMode } from '../../../src/engine/choose-mode.js'
+import { probeMemory } from '../../../src/engine/memory-probe.js'
 import { useTempDir } from '../../helpers/temp-dir.js'
 
 const MB = 1024 * 1024

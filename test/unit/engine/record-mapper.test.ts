@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { type ResolvedColumn, resolveConfig } from '../../../src/config/resolve-config.js'
 import { createRecordMapper, type MapResult } from '../../../src/engine/record-mapper.js'
-import { type ResolvedColumn, resolveConfig } from '../../../src/index.js'
 
 type Spec = Partial<ResolvedColumn> & Pick<ResolvedColumn, 'name' | 'type'>
 

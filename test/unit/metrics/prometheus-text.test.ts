@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { formatPrometheus } from '../../../src/index.js'
+import { formatPrometheus } from '../../../src/metrics/prometheus-text.js'
 
 describe('formatPrometheus', () => {
   it('HELP and TYPE before the samples, labels quoted and escaped, special values spelled out', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { type RecordedRun, renderHistorySvg } from '../../../src/index.js'
-import { niceMax } from '../../../src/ops/history-plot.js'
+import { niceMax, renderHistorySvg } from '../../../src/ops/history-plot.js'
+import type { RecordedRun } from '../../../src/ops/run-history.js'
 import { allElements, parseXml } from '../../helpers/xml.js'
 
 function run(id: number, totalMs: number | undefined, recordsPerSec: number, outcome: RecordedRun['outcome'] = 'ok'): RecordedRun {

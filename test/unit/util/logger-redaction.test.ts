@@ -5,7 +5,7 @@ import { repoRoot } from '../../helpers/paths.js'
 describe('the CLI logger', () => {
   it('redacts secret fields by path, however a caller nests them', () => {
     const script = `
-      import { createLogger } from './dist/src/index.js'
+      import { createLogger } from './dist/src/util/logger.js'
       const log = createLogger({ level: 'info' })
       log.info({ headers: { authorization: 'Bearer s1', 'x-api-key': 's2' }, auth: { value: 's3' }, source: { token: 's4', password: 's5' }, apiKey: 's6' }, 'x')
     `

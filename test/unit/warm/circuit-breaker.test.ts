@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { CircuitBreakers } from '../../../src/index.js'
+import { CircuitBreakers } from '../../../src/warm/circuit-breaker.js'
 
 function breakers(): { b: CircuitBreakers; clock: { now: number } } {
   const clock = { now: 1_000_000 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_WARM, HttpStatusError } from '../../../src/index.js'
+import { DEFAULT_WARM } from '../../../src/config/resolve-warm.js'
+import { HttpStatusError } from '../../../src/util/errors.js'
 import { backoffDelay, describeTransportError, isRetryable, parseRetryAfter } from '../../../src/warm/retry-policy.js'
 
 const policy = DEFAULT_WARM.retry

@@ -1,0 +1,114 @@
+import { contentHashOf, locateCacheFile } from '../cache/cache-files.js'
+import type { ResolvedConfig, ResolvedSource } from '../config/resolve-config.js'
+import type { Checkpoint, Sink } from '../sink/sink.js'
+import type { Logger } from '../util/logger.js'
+import { ChunkCommitter, type FilePosition, START } from './chunk-committer.js'
+import { mappingFingerprint } from './record-mapper.js'
+import type { SourceJob } from './source-job.js'
+import { emptyCounts, type SourceReport } from './sync-report.js'
+
+/** A source to sync, or the report of one that cannot be (its cache file missing or unreadable). */
+export type PlannedJob = { job: SourceJob } | { report: SourceReport }
+
+export interface PlanOptions {
+  /** Sync a source even when its cache file has not changed since its last sync. */
+  force: boolean
+  runId: number
+  /** A source another host is syncing: wait for its lock, or skip it. */
+  policy: 'wait' | 'skip'
+}
+
+/**
+ * Decides, source by source in configuration order, what this run does: finds the cache file, takes
+ * the source's lock, skips a file unchanged since the last sync, and sets where the sync resumes.
+ * `skipped` are sources left alone (unchanged, or locked by another host).
+ */
+export async function planJobs(
+  config: ResolvedConfig,
+  sink: Sink,
+  { force, runId, policy }: PlanOptions,
+  logger: Logger,
+): Promise<{ jobs: PlannedJob[]; skipped: SourceReport[] }> {
+  const jobs: PlannedJob[] = []
+  const skipped: SourceReport[] = []
+  for (const source of config.sources) {
+    try {
+      const file = await locateCacheFile(config.cacheDir, source)
+      const contentHash = await contentHashOf(file)
+      const fingerprint = mappingFingerprint(source)
+      const lock = await sink.lockSource(source.name, policy)
+      if (!lock.acquired) {
+        logger.warn({ source: source.name, holder: lock.holder }, 'source is being synced by another host: skipped (--pg-lock skip)')
+        skipped.push({ ...emptySourceReport(source, file.path), state: 'skipped', holder: lock.holder })
+        continue
+      }
+      const state = await sink.sourceState(source.name)
+      const resumable = file.format === 'ndjson' && !file.gzip
+      const resumeFrom = resumePoint(await sink.checkpoint(source.name), { contentHash, fingerprint, bytes: file.bytes, resumable })
+      if (!force && state?.contentHash === contentHash && state.fingerprint === fingerprint && resumeFrom === START) {
+        logger.info({ source: source.name }, 'cache unchanged since the last sync: skipped')
+        skipped.push({ ...emptySourceReport(source, file.path), state: 'unchanged' })
+        continue
+      }
+      if (resumeFrom !== START)
+        logger.info({ source: source.name, records: resumeFrom.records, byteOffset: resumeFrom.byteOffset }, 'resuming after the committed part')
+      // Rows written under another mapping cannot be trusted by their hash: rewrite them all once.
+      const rewrite = state !== undefined && state.fingerprint !== fingerprint
+      const writer = sink.createSourceSink(source, { rewrite })
+      const hadLiveRows = await writer.hasLiveRows()
+      if (hadLiveRows) writer.trackDisplaced()
+      jobs.push({
+        job: {
+          source,
+          file,
+          contentHash,
+          mapping: { columns: source.columns, recordsPath: source.recordsPath, fingerprint },
+          writer,
+          hadLiveRows,
+          rewrite,
+          maxRejects: source.maxRejects ?? config.maxRejects,
+          resumable,
+          resumeFrom,
+          commits: new ChunkCommitter({
+            identity: resumable ? { contentHash, fingerprint } : undefined,
+            runId,
+            resumed: resumeFrom !== START,
+          }),
+        },
+      })
+    } catch (err) {
+      jobs.push({ report: failedReport(source, err) })
+    }
+  }
+  return { jobs, skipped }
+}
+
+/**
+ * Where a source's sync starts: after the committed part of an earlier run, when its checkpoint is for
+ * this very file (content hash) under this very mapping; otherwise at the start, with the stale
+ * checkpoint to be replaced by this run's first commit.
+ */
+function resumePoint(saved: Checkpoint | undefined, file: { contentHash: string; fingerprint: string; bytes: number; resumable: boolean }): FilePosition {
+  if (saved === undefined || !file.resumable) return START
+  if (saved.contentHash !== file.contentHash || saved.fingerprint !== file.fingerprint || saved.byteOffset > file.bytes) return START
+  return { byteOffset: saved.byteOffset, records: saved.records, lines: saved.lines }
+}
+
+function emptySourceReport(source: ResolvedSource, file: string): Omit<SourceReport, 'state'> {
+  return { name: source.name, table: source.table, file, resumedRecords: 0, records: emptyCounts(), ms: 0 }
+}
+
+function failedReport(source: ResolvedSource, err: unknown, file?: string): SourceReport {
+  const code = (err as { code?: unknown }).code
+  return {
+    name: source.name,
+    table: source.table,
+    file,
+    resumedRecords: 0,
+    records: emptyCounts(),
+    ms: 0,
+    state: 'failed',
+    error: err instanceof Error ? err.message : String(err),
+    code: typeof code === 'string' ? code : 'ERR_INTERNAL',
+  }
+}
