@@ -26,10 +26,9 @@ export function historyCommand(setExit: (code: number) => void): CommandModule<o
     handler: async (args) => {
       const plot = args.plot === undefined ? undefined : resolve(args.plot)
       if (plot !== undefined) checkPlotPath(plot)
-      const db = loadConfig(args).db
-      const runs = readHistory(db, args.limit)
-      const plotted = plot === undefined ? undefined : await writeHistoryPlot(plot, runs, `cachesync sync history — ${db}`)
-      if (args.json) process.stdout.write(`${JSON.stringify({ db, runs: runs.map(runToJson), plot: plot ?? null })}\n`)
+      const { target, runs } = await readHistory(loadConfig(args).sink, args.limit)
+      const plotted = plot === undefined ? undefined : await writeHistoryPlot(plot, runs, `cachesync sync history — ${target}`)
+      if (args.json) process.stdout.write(`${JSON.stringify({ db: target, runs: runs.map(runToJson), plot: plot ?? null })}\n`)
       else {
         process.stdout.write(`${formatHistory(runs)}\n`)
         if (plot !== undefined) process.stdout.write(`plot: ${plot} (${plotted} runs)\n`)
@@ -54,6 +53,8 @@ function runToJson(run: RecordedRun): object {
     recordsPerSec: run.recordsPerSec ?? null,
     peakRssMb: run.peakRssMb ?? null,
     error: run.error ?? null,
+    pid: run.pid ?? null,
+    host: run.host ?? null,
     sources: run.sources.map((s) => ({ ...s, error: s.error ?? null })),
   }
 }

@@ -1,6 +1,5 @@
 import {
   CachesyncError,
-  databaseBytes,
   failedSyncMetrics,
   type Logger,
   parseDuration,
@@ -10,6 +9,7 @@ import {
   syncMetrics,
   type WatchCycle,
 } from '../../src/index.js'
+import { readDatabaseBytes } from '../../src/metrics/sync-metrics.js'
 import { warmToJson } from '../format-warm-report.js'
 import { writeMetrics } from '../metrics-option.js'
 import { listenForStop } from '../stop-signals.js'
@@ -75,7 +75,10 @@ export async function watchCommand(
       onCycle: async (cycle) => {
         if (args.json) process.stdout.write(`${JSON.stringify(cycleToJson(cycle))}\n`)
         if (flags.metricsFile === undefined) return
-        if (cycle.sync.kind === 'synced') await writeMetrics(flags.metricsFile, syncMetrics(cycle.sync.report, new Date(), databaseBytes(config.db)))
+        if (cycle.sync.kind === 'synced') {
+          const report = cycle.sync.report
+          await writeMetrics(flags.metricsFile, syncMetrics(report, new Date(), report.dryRun ? undefined : await readDatabaseBytes(config.sink)))
+        }
         if (cycle.sync.kind === 'failed') await writeMetrics(flags.metricsFile, failedSyncMetrics(new Date()))
       },
     })

@@ -1,14 +1,6 @@
 import type { CommandModule } from 'yargs'
-import {
-  ConfigError,
-  databaseBytes,
-  failedSyncMetrics,
-  MAINTENANCE_MODES,
-  type MaintenanceMode,
-  runSync,
-  type SyncReport,
-  syncMetrics,
-} from '../../src/index.js'
+import { ConfigError, failedSyncMetrics, MAINTENANCE_MODES, type MaintenanceMode, runSync, type SyncReport, syncMetrics } from '../../src/index.js'
+import { readDatabaseBytes } from '../../src/metrics/sync-metrics.js'
 import { formatSyncReport } from '../format-report.js'
 import { METRICS_FILE_DESCRIBE, metricsPath, writeMetrics } from '../metrics-option.js'
 import { createProgress } from '../progress.js'
@@ -125,10 +117,7 @@ export function syncCommand(setExit: (code: number) => void): CommandModule<obje
       process.stdout.write(args.json ? `${JSON.stringify(toJson(report))}\n` : `${formatSyncReport(report)}\n`)
       const metricsWritten =
         metricsFile === undefined ||
-        (await writeMetrics(
-          metricsFile,
-          syncMetrics(report, new Date(), report.dryRun || config.sink.kind !== 'sqlite' ? undefined : databaseBytes(config.sink.path)),
-        ))
+        (await writeMetrics(metricsFile, syncMetrics(report, new Date(), report.dryRun ? undefined : await readDatabaseBytes(config.sink))))
       setExit(report.ok && metricsWritten ? 0 : 1)
     },
   }
