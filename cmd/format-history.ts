@@ -1,4 +1,4 @@
-import type { RecordedRun } from '../src/ops/run-history.js'
+import type { RecordedRun } from '../src/sink/recorded-run.js'
 import { fmtInt, fmtMs, fmtWhen, formatTable } from './format-table.js'
 
 /** `cachesync history` for a person: one row per run, oldest first, so the newest is next to the prompt. */
@@ -19,6 +19,8 @@ export function formatHistory(runs: readonly RecordedRun[]): string {
     'finalize',
     'total',
     'peak RSS',
+    'host',
+    'pid',
   ]
   const ms = (value: number | undefined): string => (value === undefined ? '-' : fmtMs(value))
   const rows = [...runs]
@@ -38,8 +40,10 @@ export function formatHistory(runs: readonly RecordedRun[]): string {
       ms(r.phases?.finalize),
       ms(r.phases?.total),
       r.peakRssMb === undefined ? '-' : `${fmtInt(r.peakRssMb)} MB`,
+      r.host ?? '-',
+      r.pid === undefined ? '-' : String(r.pid),
     ])
-  const lines = formatTable(header, rows, 'rlllrrrrrrrrrr')
+  const lines = formatTable(header, rows, 'rlllrrrrrrrrrrlr')
   for (const r of runs) if (r.outcome !== 'ok' && r.error !== undefined) lines.push(`  ✗ run ${r.id}: ${r.error.replaceAll('\n', '; ')}`)
   return lines.join('\n')
 }

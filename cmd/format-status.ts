@@ -6,9 +6,14 @@ export function formatStatus(status: Status): string {
   const now = Date.parse(status.at)
   const db = status.db
   const lines: string[] = []
-  if (!db.exists) lines.push(`database ${db.path}: does not exist yet — \`cachesync sync\` creates it`)
-  else {
-    lines.push(`database ${db.path}: ${fmtBytes(db.bytes)}, ${fmtInt(db.pages)} pages of ${fmtInt(db.pageSize)} B (${fmtInt(db.freePages)} free)`)
+  const where = db.schema === undefined ? db.target : `${db.target} schema ${db.schema}`
+  if (!db.exists) {
+    lines.push(
+      `database ${where}: ${db.kind === 'sqlite' ? 'does not exist yet — `cachesync sync` creates it' : 'no cachesync tables yet — `cachesync sync` creates them'}`,
+    )
+  } else {
+    const pages = db.pages === undefined ? '' : `, ${fmtInt(db.pages)} pages of ${fmtInt(db.pageSize ?? 0)} B (${fmtInt(db.freePages ?? 0)} free)`
+    lines.push(`database ${where}: ${fmtBytes(db.bytes)}${pages}`)
     const run = db.lastRun
     lines.push(
       run === undefined
@@ -18,7 +23,7 @@ export function formatStatus(status: Status): string {
     )
     if (run?.error !== undefined && run.outcome !== 'ok') lines.push(`  error: ${run.error.replaceAll('\n', '; ')}`)
   }
-  lines.push(`sync: ${lockLine(status.db.syncLock, 'the next sync takes it over')}`)
+  lines.push(`sync: ${lockLine(status.db.syncLock, db.kind === 'sqlite' ? 'the next sync takes it over' : 'the next sync marks its run interrupted')}`)
   lines.push(`warm: ${lockLine(status.warmLock, 'the next warm takes it over')} (cache ${status.cacheDir})`)
   lines.push('')
   const header = ['source', 'last sync', 'state', 'rows', 'deleted', 'ins', 'upd', 'del', 'rej', 'cache', 'age', 'fresh', 'last warm']
@@ -55,6 +60,6 @@ export function formatStatus(status: Status): string {
 
 function lockLine(lock: LockState, staleAdvice: string): string {
   if (lock === undefined) return 'not running'
-  if (!lock.alive) return `not running (stale lock of pid ${lock.pid}, since ${fmtWhen(lock.startedAt)}: ${staleAdvice})`
+  if (!lock.alive) return `not running (stale lock of pid ${lock.pid} on ${lock.host}, since ${fmtWhen(lock.startedAt)}: ${staleAdvice})`
   return `RUNNING: pid ${lock.pid} on ${lock.host}, since ${fmtWhen(lock.startedAt)}`
 }

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 import type { CommandModule } from 'yargs'
 import { checkPlotPath, readHistory, writeHistoryPlot } from '../../src/ops/history.js'
-import type { RecordedRun } from '../../src/ops/run-history.js'
+import type { RecordedRun } from '../../src/sink/recorded-run.js'
 import { formatHistory } from '../format-history.js'
 import { loadConfig } from '../shared-options.js'
 
@@ -27,10 +27,9 @@ export function historyCommand(setExit: (code: number) => void): CommandModule<o
     handler: async (args) => {
       const plot = args.plot === undefined ? undefined : resolve(args.plot)
       if (plot !== undefined) checkPlotPath(plot)
-      const db = loadConfig(args).db
-      const runs = readHistory(db, args.limit)
-      const plotted = plot === undefined ? undefined : await writeHistoryPlot(plot, runs, `cachesync sync history — ${db}`)
-      if (args.json) process.stdout.write(`${JSON.stringify({ db, runs: runs.map(runToJson), plot: plot ?? null })}\n`)
+      const { target, runs } = await readHistory(loadConfig(args).sink, args.limit)
+      const plotted = plot === undefined ? undefined : await writeHistoryPlot(plot, runs, `cachesync sync history — ${target}`)
+      if (args.json) process.stdout.write(`${JSON.stringify({ db: target, runs: runs.map(runToJson), plot: plot ?? null })}\n`)
       else {
         process.stdout.write(`${formatHistory(runs)}\n`)
         if (plot !== undefined) process.stdout.write(`plot: ${plot} (${plotted} runs)\n`)
@@ -55,6 +54,8 @@ function runToJson(run: RecordedRun): object {
     recordsPerSec: run.recordsPerSec ?? null,
     peakRssMb: run.peakRssMb ?? null,
     error: run.error ?? null,
+    pid: run.pid ?? null,
+    host: run.host ?? null,
     sources: run.sources.map((s) => ({ ...s, error: s.error ?? null })),
   }
 }

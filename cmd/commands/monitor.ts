@@ -31,7 +31,11 @@ export function monitorCommand(setExit: (code: number) => void): CommandModule<o
         .option('run', { type: 'boolean', describe: 'time a sync of the current cache into a scratch copy of the database (the default)' })
         .option('last', { type: 'boolean', describe: 'judge the newest run recorded in the database instead of timing one' })
         .conflicts('run', 'last')
-        .option('records', { type: 'number', describe: 'time a first sync of N generated records instead (a synthetic check, independent of upstream)' })
+        .option('records', {
+          type: 'number',
+          describe:
+            'time a first sync of N generated records instead (a synthetic check, independent of upstream, into a scratch SQLite file whatever the sink)',
+        })
         .conflicts('records', 'last')
         .option('min-rate', { type: 'number', describe: 'alert below this many records/s' })
         .option('max-rss-mb', { type: 'number', describe: 'alert when peak RSS exceeds this many MB' })

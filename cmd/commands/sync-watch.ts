@@ -1,7 +1,6 @@
 import type { ResolvedConfig } from '../../src/config/resolve-config.js'
 import type { SyncOptions } from '../../src/engine/sync.js'
-import { failedSyncMetrics, syncMetrics } from '../../src/metrics/sync-metrics.js'
-import { databaseBytes } from '../../src/util/database-bytes.js'
+import { failedSyncMetrics, readDatabaseBytes, syncMetrics } from '../../src/metrics/sync-metrics.js'
 import { parseDuration } from '../../src/util/duration.js'
 import { CachesyncError } from '../../src/util/errors.js'
 import type { Logger } from '../../src/util/logger.js'
@@ -71,7 +70,10 @@ export async function watchCommand(
       onCycle: async (cycle) => {
         if (args.json) process.stdout.write(`${JSON.stringify(cycleToJson(cycle))}\n`)
         if (flags.metricsFile === undefined) return
-        if (cycle.sync.kind === 'synced') await writeMetrics(flags.metricsFile, syncMetrics(cycle.sync.report, new Date(), databaseBytes(config.db)))
+        if (cycle.sync.kind === 'synced') {
+          const report = cycle.sync.report
+          await writeMetrics(flags.metricsFile, syncMetrics(report, new Date(), report.dryRun ? undefined : await readDatabaseBytes(config.sink)))
+        }
         if (cycle.sync.kind === 'failed') await writeMetrics(flags.metricsFile, failedSyncMetrics(new Date()))
       },
     })

@@ -2,8 +2,7 @@ import type { CommandModule } from 'yargs'
 import { MAINTENANCE_MODES, type MaintenanceMode } from '../../src/engine/maintenance.js'
 import { runSync } from '../../src/engine/sync.js'
 import type { SyncReport } from '../../src/engine/sync-report.js'
-import { failedSyncMetrics, syncMetrics } from '../../src/metrics/sync-metrics.js'
-import { databaseBytes } from '../../src/util/database-bytes.js'
+import { failedSyncMetrics, readDatabaseBytes, syncMetrics } from '../../src/metrics/sync-metrics.js'
 import { ConfigError } from '../../src/util/errors.js'
 import { formatSyncReport } from '../format-report.js'
 import { METRICS_FILE_DESCRIBE, metricsPath, writeMetrics } from '../metrics-option.js'
@@ -121,10 +120,7 @@ export function syncCommand(setExit: (code: number) => void): CommandModule<obje
       process.stdout.write(args.json ? `${JSON.stringify(toJson(report))}\n` : `${formatSyncReport(report)}\n`)
       const metricsWritten =
         metricsFile === undefined ||
-        (await writeMetrics(
-          metricsFile,
-          syncMetrics(report, new Date(), report.dryRun || config.sink.kind !== 'sqlite' ? undefined : databaseBytes(config.sink.path)),
-        ))
+        (await writeMetrics(metricsFile, syncMetrics(report, new Date(), report.dryRun ? undefined : await readDatabaseBytes(config.sink))))
       setExit(report.ok && metricsWritten ? 0 : 1)
     },
   }

@@ -1,4 +1,6 @@
+import type { ResolvedSink } from '../config/resolve-sink.js'
 import type { PhaseTimes, RecordCounts, SyncReport } from '../engine/sync-report.js'
+import { openSinkReader } from '../sink/open-sink.js'
 import type { MetricFamily } from './prometheus-text.js'
 
 const OUTCOMES: readonly (keyof RecordCounts)[] = ['read', 'inserted', 'updated', 'unchanged', 'deleted', 'rejected']
@@ -13,7 +15,7 @@ const PHASES: readonly [keyof PhaseTimes, string][] = [
 
 /**
  * The metrics of a finished sync run (`sync --metrics-file`): the run as a whole, then per source.
- * `databaseBytes` (the file and its WAL), when given, lets a dashboard draw the database's growth.
+ * `databaseBytes` (see `readDatabaseBytes`), when given, lets a dashboard draw the database's growth.
  */
 export function syncMetrics(report: SyncReport, endedAt: Date, databaseBytes?: number): MetricFamily[] {
   const failed = report.sources.filter((s) => s.state === 'failed')
@@ -34,7 +36,13 @@ export function syncMetrics(report: SyncReport, endedAt: Date, databaseBytes?: n
     gauge('cachesync_sync_peak_rss_bytes', 'Peak resident memory of the last sync run.', [{ value: report.peakRssMb * 1024 * 1024 }]),
     ...(databaseBytes === undefined
       ? []
-      : [gauge('cachesync_sync_database_bytes', 'Size of the database file and its WAL after the last sync run.', [{ value: databaseBytes }])]),
+      : [
+          gauge(
+            'cachesync_sync_database_bytes',
+            "Size of the database after the last sync run: the SQLite file and its WAL, or the PostgreSQL schema's tables with their indexes.",
+            [{ value: databaseBytes }],
+          ),
+        ]),
     gauge('cachesync_sync_dry_run', '1 when the last sync run was a dry run (nothing written).', [{ value: report.dryRun ? 1 : 0 }]),
     gauge('cachesync_sync_cache_unchanged', 'Sources whose cache file was unchanged since their last sync (skipped: a cache hit) in the last sync run.', [
       { value: report.sources.filter((s) => s.state === 'unchanged').length },
@@ -52,6 +60,23 @@ export function syncMetrics(report: SyncReport, endedAt: Date, databaseBytes?: n
       ),
     ),
   ]
+}
+
+/**
+ * The size of the sink's database, read through the sink: a SQLite file and its WAL, or a PostgreSQL
+ * schema's tables. Undefined when there is none or it cannot be read: the metrics go without it.
+ */
+export async function readDatabaseBytes(sink: ResolvedSink): Promise<number | undefined> {
+  try {
+    const reader = await openSinkReader(sink)
+    try {
+      return reader.missing === undefined ? (await reader.describe()).bytes : undefined
+    } finally {
+      await reader.close()
+    }
+  } catch {
+    return undefined
+  }
 }
 
 /** The metrics of a sync run that could not finish at all (locked, a full disk, a bad configuration). */

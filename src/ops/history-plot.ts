@@ -1,4 +1,4 @@
-import type { RecordedRun } from './run-history.js'
+import type { RecordedRun } from '../sink/recorded-run.js'
 
 /** Options of {@link renderHistorySvg}. */
 export interface HistoryPlotOptions {

@@ -1,24 +1,28 @@
 import { existsSync, statSync } from 'node:fs'
 import { rename, rm, writeFile } from 'node:fs/promises'
 import { dirname, extname } from 'node:path'
+import type { ResolvedSink } from '../config/resolve-sink.js'
+import { openSinkReader } from '../sink/open-sink.js'
+import type { RecordedRun } from '../sink/recorded-run.js'
 import { CachesyncError } from '../util/errors.js'
 import { renderHistorySvg } from './history-plot.js'
-import { openForReading, type RecordedRun, readRuns } from './run-history.js'
 
-/** The newest `limit` runs of a database, newest first; a database that does not exist yet throws ERR_USAGE. */
-export function readHistory(dbPath: string, limit: number): RecordedRun[] {
+/** The runs of a database, and the database as it may be printed (a path, or a URL without its password). */
+export interface RunHistory {
+  readonly target: string
+  /** Newest first. */
+  readonly runs: RecordedRun[]
+}
+
+/** The newest `limit` runs of the sink's database; a database that is not there yet throws ERR_USAGE. */
+export async function readHistory(sink: ResolvedSink, limit: number): Promise<RunHistory> {
   if (!Number.isInteger(limit) || limit < 1) throw new CachesyncError('ERR_USAGE', `--limit must be a positive integer, got ${limit}`)
-  let db: ReturnType<typeof openForReading>
+  const reader = await openSinkReader(sink)
   try {
-    db = openForReading(dbPath)
-  } catch (err) {
-    throw new CachesyncError('ERR_IO', `Cannot read database ${dbPath}: ${(err as Error).message}`, { cause: err })
-  }
-  if (db === undefined) throw new CachesyncError('ERR_USAGE', `No database at ${dbPath} yet: \`cachesync sync\` creates it and records its runs`)
-  try {
-    return readRuns(db, { limit })
+    if (reader.missing !== undefined) throw new CachesyncError('ERR_USAGE', `${capitalize(reader.missing)}: no runs to show until \`cachesync sync\` has run`)
+    return { target: reader.target, runs: await reader.readRuns({ limit }) }
   } finally {
-    db.close()
+    await reader.close()
   }
 }
 
@@ -53,4 +57,8 @@ export async function writeHistoryPlot(path: string, runs: readonly RecordedRun[
     throw new CachesyncError('ERR_IO', `Cannot write plot ${path}: ${(err as Error).message}`, { cause: err })
   }
   return runs.filter((r) => r.phases !== undefined).length
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1)
 }

@@ -1,6 +1,6 @@
 import type { RecordCounts } from '../engine/sync-report.js'
+import type { RecordedRun } from '../sink/recorded-run.js'
 import { formatDuration } from '../util/duration.js'
-import type { RecordedRun } from './run-history.js'
 
 /** What a monitor check measured: a sync it timed (`run`, `synthetic`) or the newest recorded one (`last`). */
 export interface Measurement {
@@ -114,7 +114,7 @@ function figures(m: Measurement): string {
     m.kind === 'last'
       ? `run ${m.runId ?? '-'}${m.startedAt === undefined ? '' : ` at ${m.startedAt}`}`
       : m.kind === 'synthetic'
-        ? 'synthetic data'
+        ? 'synthetic data, into a scratch SQLite file'
         : 'current cache'
   const rate = m.recordsPerSec === undefined ? '- records/s' : `${fmtInt(m.recordsPerSec)} records/s`
   const rss = m.peakRssMb === undefined ? '-' : `${fmtInt(m.peakRssMb)} MB`

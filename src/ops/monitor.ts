@@ -1,18 +1,21 @@
-import { existsSync } from 'node:fs'
 import { hostname } from 'node:os'
 import type { ResolvedConfig } from '../config/resolve-config.js'
+import type { ResolvedSink } from '../config/resolve-sink.js'
+import { openSinkReader } from '../sink/open-sink.js'
 import { CachesyncError } from '../util/errors.js'
 import { type Logger, silentLogger } from '../util/logger.js'
 import { type Alert, judge, type Measurement, type MonitorRules, type ProductionFacts, type VerdictStatus } from './monitor-rules.js'
-import { lastSuccessfulRun, openForReading, readRuns } from './run-history.js'
 import { lastRunMeasurement, timeScratchSync, timeSyntheticSync } from './timed-sync.js'
 import { sendWebhook, type WebhookOptions, type WebhookResult } from './webhook.js'
 
 /** Options of {@link runMonitor}. */
 export interface MonitorOptions extends MonitorRules {
-  /** Time a sync of the current cache into a scratch copy (`run`), or judge the newest recorded run (`last`). @default 'run' */
+  /**
+   * Time a sync of the current cache into a scratch copy (`run`: a copy of the SQLite file, or a scratch
+   * schema of the PostgreSQL database), or judge the newest recorded run (`last`). @default 'run'
+   */
   measure?: 'run' | 'last'
-  /** Time a first sync of this many generated records instead of the cache (a synthetic check). */
+  /** Time a first sync of this many generated records instead of the cache (a synthetic check, into a scratch SQLite file whatever the sink). */
   records?: number | undefined
   /** POST the verdict here as JSON. */
   webhook?: URL | undefined
@@ -32,6 +35,7 @@ export interface MonitorVerdict {
   readonly lines: readonly string[]
   readonly measured: Measurement
   readonly rules: MonitorRules
+  /** The production database as it may be printed: a path, or a URL without its password. */
   readonly db: string
   readonly host: string
   readonly checkedAt: string
@@ -48,10 +52,10 @@ export async function runMonitor(config: ResolvedConfig, options: MonitorOptions
   checkRules(options)
   const logger = options.logger ?? silentLogger
   const now = options.now ?? Date.now
-  const before = readFacts(config.db)
+  const before = await readFacts(config.sink)
   let measured: Measurement
   if (options.records !== undefined) measured = await timeSyntheticSync(config, options.records, logger)
-  else if (options.measure === 'last') measured = lastRunMeasurement(before.lastRun, config.db, before.dbExists)
+  else if (options.measure === 'last') measured = lastRunMeasurement(before.lastRun, before.target, before.missing)
   else measured = await timeScratchSync(config, logger)
   const rules: MonitorRules = {
     thresholdSeconds: options.thresholdSeconds,
@@ -64,7 +68,7 @@ export async function runMonitor(config: ResolvedConfig, options: MonitorOptions
     ...judged,
     measured,
     rules,
-    db: config.db,
+    db: before.target,
     host: hostname(),
     checkedAt: new Date(now()).toISOString(),
     webhook: undefined,
@@ -82,21 +86,19 @@ export function webhookPayload(verdict: MonitorVerdict): Record<string, unknown>
   return { text: `cachesync on ${verdict.host}: ${verdict.lines.join('\n')}`, ...rest }
 }
 
-function readFacts(dbPath: string): ProductionFacts {
-  if (!existsSync(dbPath)) return { dbExists: false, lastRun: undefined, lastSuccess: undefined }
-  let db: ReturnType<typeof openForReading>
+/** What the production database says, read through the sink; nothing is written. */
+async function readFacts(sink: ResolvedSink): Promise<ProductionFacts & { target: string; missing: string | undefined }> {
+  const reader = await openSinkReader(sink)
   try {
-    db = openForReading(dbPath)
-  } catch (err) {
-    throw new CachesyncError('ERR_IO', `Cannot read database ${dbPath}: ${(err as Error).message}`, { cause: err })
-  }
-  if (db === undefined) return { dbExists: false, lastRun: undefined, lastSuccess: undefined }
-  try {
-    return { dbExists: true, lastRun: readRuns(db, { limit: 1, finishedOnly: true })[0], lastSuccess: lastSuccessfulRun(db) }
-  } catch (err) {
-    throw new CachesyncError('ERR_IO', `Cannot read the runs of ${dbPath}: ${(err as Error).message}`, { cause: err })
+    return {
+      target: reader.target,
+      missing: reader.missing,
+      dbExists: reader.missing === undefined,
+      lastRun: (await reader.readRuns({ limit: 1, finishedOnly: true }))[0],
+      lastSuccess: await reader.lastSuccessfulRun(),
+    }
   } finally {
-    db.close()
+    await reader.close()
   }
 }
 

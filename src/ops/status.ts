@@ -2,29 +2,39 @@ import { statSync } from 'node:fs'
 import { join } from 'node:path'
 import { locateCacheFile } from '../cache/cache-files.js'
 import type { ResolvedConfig, ResolvedSource } from '../config/resolve-config.js'
+import type { ResolvedSink } from '../config/resolve-sink.js'
 import type { RecordCounts } from '../engine/sync-report.js'
-import type { SqliteDatabase } from '../sink/sqlite/sqlite-driver.js'
-import { quoteIdent } from '../sink/sqlite/sqlite-schema.js'
-import { databaseBytes } from '../util/database-bytes.js'
-import { CachesyncError } from '../util/errors.js'
-import { inspectLock, type LockHolder } from '../util/pid-lock.js'
+import { openSinkReader } from '../sink/open-sink.js'
+import type { RecordedRun } from '../sink/recorded-run.js'
+import type { SinkReader, SyncHolder } from '../sink/sink-reader.js'
+import { inspectLock } from '../util/pid-lock.js'
 import { WARM_LOCK_FILE } from '../warm/run-warm.js'
 import { readWarmRecord, type WarmRecordEntry } from '../warm/warm-record.js'
-import { openForReading, type RecordedRun, readRuns } from './run-history.js'
 
-/** A lock file's holder; `alive: false` is a stale lock that the next run takes over. */
-export type LockState = (LockHolder & { readonly alive: boolean }) | undefined
+/** A lock's holder; `alive: false` is a holder that died, whose lock the next run takes over. */
+export type LockState = SyncHolder | undefined
 
 export interface DatabaseStatus {
-  readonly path: string
+  readonly kind: ResolvedSink['kind']
+  /** The database as it may be printed: the SQLite file, or the PostgreSQL URL with its password masked. */
+  readonly target: string
+  /** The SQLite file; undefined on PostgreSQL. */
+  readonly path: string | undefined
+  /** The PostgreSQL schema; undefined on SQLite. */
+  readonly schema: string | undefined
+  /** SQLite: the file exists. PostgreSQL: the schema holds cachesync's tables. */
   readonly exists: boolean
-  /** The file and its WAL together. */
+  /** SQLite: the file and its WAL together. PostgreSQL: the schema's tables with their indexes and TOAST. */
   readonly bytes: number
-  readonly pages: number
-  readonly pageSize: number
-  readonly freePages: number
+  /** SQLite's page figures; undefined on PostgreSQL. */
+  readonly pages: number | undefined
+  readonly pageSize: number | undefined
+  readonly freePages: number | undefined
   readonly lastRun: RecordedRun | undefined
-  /** The holder of the single-writer lock: a sync running (or one killed, when not alive). */
+  /**
+   * A sync holding the database, or one that died holding it (`alive: false`): SQLite's lock file, or
+   * on PostgreSQL a run still `running`, alive while its session is (one that lives, when several do).
+   */
   readonly syncLock: LockState
 }
 
@@ -67,28 +77,22 @@ export interface Status {
 }
 
 /**
- * Everything `cachesync status` shows, read without writing: the database opened read-only (or absent),
- * the cache files, their meta files and the warm record, the lock files.
+ * Everything `cachesync status` shows, read without writing: the sink's database (or its absence), the
+ * cache files, their meta files and the warm record, the warm's lock file.
  */
 export async function readStatus(config: ResolvedConfig, options: { now?: () => number } = {}): Promise<Status> {
   const now = (options.now ?? Date.now)()
   const warmRecord = await readWarmRecord(config.cacheDir)
-  let db: SqliteDatabase | undefined
+  const reader = await openSinkReader(config.sink)
   try {
-    db = openForReading(config.db)
-  } catch (err) {
-    throw new CachesyncError('ERR_IO', `Cannot read database ${config.db}: ${(err as Error).message}`, { cause: err })
-  }
-  try {
-    const runs = db === undefined ? [] : readRuns(db, { limit: 50 })
-    const synced = db === undefined ? new Map<string, string>() : syncedAtBySource(db)
-    const tables = db === undefined ? new Set<string>() : tableNames(db)
+    const runs = await reader.readRuns({ limit: 50 })
+    const synced = await reader.syncedAt()
     const sources: SourceStatus[] = []
     for (const source of config.sources) {
       sources.push({
         name: source.name,
         table: source.table,
-        rows: db !== undefined && tables.has(source.table) ? countRows(db, source.table) : undefined,
+        rows: await reader.tableRows(source.table),
         lastSync: lastSyncOf(source.name, runs),
         syncedAt: synced.get(source.name),
         cache: await cacheStatus(config, source, now),
@@ -96,33 +100,32 @@ export async function readStatus(config: ResolvedConfig, options: { now?: () => 
       })
     }
     return {
-      db: databaseStatus(config.db, db, runs.find((r) => r.outcome !== 'running') ?? runs[0]),
+      db: await databaseStatus(config.sink, reader, runs.find((r) => r.outcome !== 'running') ?? runs[0]),
       cacheDir: config.cacheDir,
       warmLock: inspectLock(join(config.cacheDir, WARM_LOCK_FILE)),
       sources,
       at: new Date(now).toISOString(),
     }
-  } catch (err) {
-    if (err instanceof CachesyncError) throw err
-    throw new CachesyncError('ERR_IO', `Cannot read database ${config.db}: ${(err as Error).message}`, { cause: err })
   } finally {
-    db?.close()
+    await reader.close()
   }
 }
 
-function databaseStatus(path: string, db: SqliteDatabase | undefined, lastRun: RecordedRun | undefined): DatabaseStatus {
-  const syncLock = inspectLock(`${path}.lock`)
-  if (db === undefined) return { path, exists: false, bytes: 0, pages: 0, pageSize: 0, freePages: 0, lastRun: undefined, syncLock }
-  const pragma = (name: string): number => Number(db.pragma(name, { simple: true }))
+async function databaseStatus(sink: ResolvedSink, reader: SinkReader, lastRun: RecordedRun | undefined): Promise<DatabaseStatus> {
+  const { bytes, pages } = await reader.describe()
+  const holders = await reader.runningSyncs()
   return {
-    path,
-    exists: true,
-    bytes: databaseBytes(path),
-    pages: pragma('page_count'),
-    pageSize: pragma('page_size'),
-    freePages: pragma('freelist_count'),
+    kind: sink.kind,
+    target: reader.target,
+    path: sink.kind === 'sqlite' ? sink.path : undefined,
+    schema: sink.kind === 'postgres' ? sink.schema : undefined,
+    exists: reader.missing === undefined,
+    bytes,
+    pages: pages?.count,
+    pageSize: pages?.size,
+    freePages: pages?.free,
     lastRun,
-    syncLock,
+    syncLock: holders.find((h) => h.alive) ?? holders[0],
   }
 }
 
@@ -158,19 +161,4 @@ function lastSyncOf(name: string, runs: readonly RecordedRun[]): SourceStatus['l
     if (source !== undefined) return { runId: run.id, at: run.startedAt, state: source.state, records: source.records, error: source.error }
   }
   return undefined
-}
-
-function countRows(db: SqliteDatabase, table: string): { live: number; deleted: number } {
-  const row = db.prepare(`SELECT count(*) AS total, count("_deleted_at") AS deleted FROM ${quoteIdent(table)}`).get() as { total: number; deleted: number }
-  return { live: row.total - row.deleted, deleted: row.deleted }
-}
-
-function syncedAtBySource(db: SqliteDatabase): Map<string, string> {
-  if (!tableNames(db).has('sync_sources')) return new Map()
-  const rows = db.prepare('SELECT source, synced_at AS syncedAt FROM sync_sources').all() as { source: string; syncedAt: string | null }[]
-  return new Map(rows.flatMap((r) => (r.syncedAt === null ? [] : [[r.source, r.syncedAt] as [string, string]])))
-}
-
-function tableNames(db: SqliteDatabase): Set<string> {
-  return new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[])
 }

@@ -1,43 +1,46 @@
-import { cpSync, existsSync, readdirSync, rmSync } from 'node:fs'
+import { existsSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { type ResolvedConfig, resolveConfig } from '../config/resolve-config.js'
 import { runSync } from '../engine/sync.js'
 import { emptyCounts, type SyncReport } from '../engine/sync-report.js'
 import { generateDmrCache } from '../generate/dmr-generator.js'
-import { liveRowsDir, removeDatabaseFiles } from '../sink/sqlite/database-files.js'
-import { copyForDryRun } from '../sink/sqlite/dry-run-copy.js'
+import { createScratchCopy } from '../sink/open-sink.js'
+import type { RecordedRun } from '../sink/recorded-run.js'
 import type { Logger } from '../util/logger.js'
 import { isProcessAlive } from '../util/process-alive.js'
 import type { Measurement } from './monitor-rules.js'
-import type { RecordedRun } from './run-history.js'
 
 /** The prefix of a synthetic check's scratch directory beside the database: `.cachesync-monitor-<pid>`. */
 const SYNTHETIC_DIR_PREFIX = '.cachesync-monitor-'
 
 /**
- * Times a sync of the current cache into a scratch copy of the database (SQLite's online backup, as a
- * dry run takes it), every source read even when its cache did not change, so that the time is that of
- * reading, checking and writing the whole cache against the real tables. The production file is never
- * opened for writing and its lock is not taken: a sync running meanwhile is not disturbed.
+ * Times a sync of the current cache into a scratch copy of the database (see `createScratchCopy`: a
+ * copy of the SQLite file, or a scratch schema of the PostgreSQL database), every source read even
+ * when its cache did not change, so that the time is that of reading, checking and writing the whole
+ * cache against the real tables. The production tables are only read and their locks are not taken:
+ * a sync running meanwhile is not disturbed.
  */
 export async function timeScratchSync(config: ResolvedConfig, logger: Logger): Promise<Measurement> {
-  const scratch = await copyForDryRun(config.db)
-  copyLiveRows(config.db, scratch)
+  const scratch = await createScratchCopy(config.sink, config.sources, logger)
   try {
-    // The sink too: the copy, never the production file.
-    return await timed('run', { ...config, db: scratch, sink: { kind: 'sqlite', path: scratch } }, logger)
+    return await timed('run', { ...config, sink: scratch.sink }, logger)
   } finally {
-    removeScratch(scratch)
+    // What was measured stands. A scratch left behind goes later: a SQLite copy with the next sync
+    // beside it, a PostgreSQL scratch schema with the next monitor.
+    await scratch.remove().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'cannot remove the scratch copy'))
   }
 }
 
 /**
  * Times a first sync of `records` generated DMR records (`cachesync generate`, seed 1) into an empty
- * database: a check of the machine and the engine that does not depend on upstream or on the cache.
- * The scratch goes beside the database, on the same disk, and is removed afterwards.
+ * SQLite file: a check of the machine and the engine that does not depend on upstream or on the cache.
+ * It is a SQLite file whatever the sink, since it checks this host, not a server. The scratch goes
+ * beside a SQLite database, on the same disk (into the temp directory when the sink is PostgreSQL),
+ * and is removed afterwards.
  */
 export async function timeSyntheticSync(config: ResolvedConfig, records: number, logger: Logger): Promise<Measurement> {
-  const parent = dirname(config.db)
+  const parent = config.sink.kind === 'sqlite' ? dirname(config.sink.path) : tmpdir()
   removeDeadScratch(parent)
   const dir = join(parent, `${SYNTHETIC_DIR_PREFIX}${process.pid}`)
   try {
@@ -53,7 +56,6 @@ export async function timeSyntheticSync(config: ResolvedConfig, records: number,
   }
 }
 
-/** The newest finished run of the database as a measurement; a missing database or run is a failed one. */
 /** A measurement of a sync that did not run or did not finish: nothing but why. */
 function noMeasurement(kind: Measurement['kind'], startedAt: string | undefined, error: string): Measurement {
   return {
@@ -70,10 +72,12 @@ function noMeasurement(kind: Measurement['kind'], startedAt: string | undefined,
   }
 }
 
-export function lastRunMeasurement(run: RecordedRun | undefined, dbPath: string, dbExists: boolean): Measurement {
-  if (run === undefined) {
-    return noMeasurement('last', undefined, dbExists ? `no finished sync recorded in ${dbPath}` : `no database at ${dbPath} yet`)
-  }
+/**
+ * The newest finished run of the database as a measurement; a missing database (`missing` says why)
+ * or run is a failed one.
+ */
+export function lastRunMeasurement(run: RecordedRun | undefined, target: string, missing: string | undefined): Measurement {
+  if (run === undefined) return noMeasurement('last', undefined, missing ?? `no finished sync recorded in ${target}`)
   return {
     kind: 'last',
     ok: run.outcome === 'ok',
@@ -111,24 +115,6 @@ async function timed(kind: 'run' | 'synthetic', config: ResolvedConfig, logger: 
     runId: undefined,
     startedAt,
     error: failed.length > 0 ? failed.join('; ') : undefined,
-  }
-}
-
-/** The scratch copy, with the lock file its sync took. */
-function removeScratch(path: string): void {
-  removeDatabaseFiles(path)
-  rmSync(`${path}.lock`, { force: true })
-}
-
-/**
- * The saved live rows go with the copy, so that it syncs as the database itself would. Best effort: a
- * sync pruning them meanwhile only makes the copy read its tables.
- */
-function copyLiveRows(db: string, scratch: string): void {
-  try {
-    cpSync(liveRowsDir(db), liveRowsDir(scratch), { recursive: true })
-  } catch {
-    rmSync(liveRowsDir(scratch), { recursive: true, force: true })
   }
 }
 

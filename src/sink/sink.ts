@@ -1,4 +1,5 @@
 import type { ResolvedSource } from '../config/resolve-config.js'
+import type { ResolvedSink } from '../config/resolve-sink.js'
 import type { RowValues } from '../engine/record-mapper.js'
 import type { HashSet64 } from '../util/hash-set64.js'
 import type { LiveRowsTask } from '../workers/transform-task.js'
@@ -205,4 +206,13 @@ export const MAX_RAW_REJECT = 10_000
 
 export function clipRaw(raw: string): string {
   return raw.length > MAX_RAW_REJECT ? `${raw.slice(0, MAX_RAW_REJECT)}…` : raw
+}
+
+/**
+ * A throw-away copy of a sink's database, for a sync to be timed against the real tables without
+ * touching them (`cachesync monitor`): `sink` is where that sync writes; `remove` throws the copy away.
+ */
+export interface ScratchCopy {
+  readonly sink: ResolvedSink
+  remove(): Promise<void>
 }

@@ -5,6 +5,7 @@ import { type DemoApi, startDemoApi } from '../../src/demo-api/demo-api.js'
 import { generateDmrCache } from '../../src/generate/dmr-generator.js'
 import { runCli, STACK_LINE } from '../helpers/run-cli.js'
 import { useTempDir } from '../helpers/temp-dir.js'
+import { SINK_KINDS, sinkUnavailable, useTestSink } from '../helpers/test-sink.js'
 
 interface Metric {
   help: string
@@ -55,6 +56,61 @@ function value(metrics: Map<string, Metric>, name: string, labels: Record<string
 
 const OUTCOMES = ['read', 'inserted', 'updated', 'unchanged', 'deleted', 'rejected'] as const
 
+/** On each sink, with the database's size read through it: the file and its WAL, or the schema's tables with their indexes. */
+describe.each(SINK_KINDS)('sync --metrics-file on %s agrees with the run’s --json report', (kind) => {
+  describe.skipIf(sinkUnavailable(kind))(kind, () => {
+    const tmp = useTempDir()
+    const database = useTestSink(kind, tmp)
+
+    it('sync: last run time, phases, records by outcome overall and per source, records/s, peak RSS, failures, database size', async () => {
+      const cache = join(tmp(), 'cache')
+      await generateDmrCache({ records: 4_000, cacheDir: cache, seed: 8 })
+      const file = join(tmp(), 'sync.prom')
+      const db = database('a')
+      const started = Date.now() / 1000
+      const result = await runCli(['sync', '--cache-dir', cache, '--json', '--metrics-file', file, '--log-level', 'silent', ...db.args], db.env)
+      expect(result.code, result.stderr).toBe(0)
+      const report = JSON.parse(result.stdout)
+      const metrics = parseMetrics(readFileSync(file, 'utf8'))
+      expect(value(metrics, 'cachesync_sync_last_run_timestamp_seconds')).toBeGreaterThanOrEqual(Math.floor(started))
+      expect(value(metrics, 'cachesync_sync_last_run_timestamp_seconds')).toBeLessThanOrEqual(Date.now() / 1000)
+      expect(value(metrics, 'cachesync_sync_success')).toBe(1)
+      expect(value(metrics, 'cachesync_sync_failures')).toBe(0)
+      for (const outcome of OUTCOMES) expect(value(metrics, 'cachesync_sync_records', { outcome }), outcome).toBe(report.records[outcome])
+      for (const source of report.sources) {
+        for (const outcome of OUTCOMES) expect(value(metrics, 'cachesync_sync_source_records', { source: source.name, outcome })).toBe(source.records[outcome])
+        expect(value(metrics, 'cachesync_sync_source_state', { source: source.name, state: source.state })).toBe(1)
+      }
+      const phases = { db_init: 'dbInit', read: 'read', transform: 'transform', write: 'write', maintenance: 'maintenance', finalize: 'finalize' }
+      for (const [phase, key] of Object.entries(phases)) {
+        expect(value(metrics, 'cachesync_sync_phase_duration_seconds', { phase }) * 1000, phase).toBeCloseTo(report.phases[key], 0)
+      }
+      expect(value(metrics, 'cachesync_sync_duration_seconds') * 1000).toBeCloseTo(report.phases.total, 0)
+      expect(value(metrics, 'cachesync_sync_records_per_second')).toBe(report.recordsPerSec)
+      expect(value(metrics, 'cachesync_sync_peak_rss_bytes')).toBe(report.peakRssMb * 1024 * 1024)
+      const bytes = value(metrics, 'cachesync_sync_database_bytes')
+      if (kind === 'sqlite') {
+        const path = db.path as string
+        expect(bytes).toBe(statSync(path).size + (existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0))
+      } else {
+        // More than the heap of the schema's tables, less than the whole database (autovacuum may add a map meanwhile).
+        const [sizes] = db.query<{ heap: number; database: number }>(
+          `SELECT (SELECT sum(pg_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = '${db.schema}' AND c.relkind = 'r')::float8 AS heap, pg_database_size(current_database())::float8 AS database`,
+        )
+        expect(bytes).toBeGreaterThan(sizes?.heap ?? Number.POSITIVE_INFINITY)
+        expect(bytes).toBeLessThan(sizes?.database ?? 0)
+      }
+      for (const [name, family] of metrics) {
+        expect(family.help.length, name).toBeGreaterThan(10)
+        expect(family.type, name).toBe('gauge')
+      }
+      // Written through a temp file and renamed: nothing else is left in the directory.
+      expect(readdirSync(tmp()).filter((name) => name.includes('.tmp'))).toEqual([])
+    })
+  })
+})
+
 describe('--metrics-file writes Prometheus text that agrees with the run’s --json report', () => {
   const tmp = useTempDir()
   let api: DemoApi
@@ -64,47 +120,24 @@ describe('--metrics-file writes Prometheus text that agrees with the run’s --j
   })
   afterAll(() => api?.close())
 
-  it('sync: last run time, phases, records by outcome overall and per source, records/s, peak RSS, failures', async () => {
-    const cache = join(tmp(), 'cache')
-    await generateDmrCache({ records: 4_000, cacheDir: cache, seed: 8 })
-    const file = join(tmp(), 'sync.prom')
-    const started = Date.now() / 1000
-    const result = await runCli(['sync', '--db', join(tmp(), 'a.db'), '--cache-dir', cache, '--json', '--metrics-file', file, '--log-level', 'silent'])
-    expect(result.code, result.stderr).toBe(0)
-    const report = JSON.parse(result.stdout)
-    const metrics = parseMetrics(readFileSync(file, 'utf8'))
-    expect(value(metrics, 'cachesync_sync_last_run_timestamp_seconds')).toBeGreaterThanOrEqual(Math.floor(started))
-    expect(value(metrics, 'cachesync_sync_last_run_timestamp_seconds')).toBeLessThanOrEqual(Date.now() / 1000)
-    expect(value(metrics, 'cachesync_sync_success')).toBe(1)
-    expect(value(metrics, 'cachesync_sync_failures')).toBe(0)
-    for (const outcome of OUTCOMES) expect(value(metrics, 'cachesync_sync_records', { outcome }), outcome).toBe(report.records[outcome])
-    for (const source of report.sources) {
-      for (const outcome of OUTCOMES) expect(value(metrics, 'cachesync_sync_source_records', { source: source.name, outcome })).toBe(source.records[outcome])
-      expect(value(metrics, 'cachesync_sync_source_state', { source: source.name, state: source.state })).toBe(1)
-    }
-    const phases = { db_init: 'dbInit', read: 'read', transform: 'transform', write: 'write', maintenance: 'maintenance', finalize: 'finalize' }
-    for (const [phase, key] of Object.entries(phases)) {
-      expect(value(metrics, 'cachesync_sync_phase_duration_seconds', { phase }) * 1000, phase).toBeCloseTo(report.phases[key], 0)
-    }
-    expect(value(metrics, 'cachesync_sync_duration_seconds') * 1000).toBeCloseTo(report.phases.total, 0)
-    expect(value(metrics, 'cachesync_sync_records_per_second')).toBe(report.recordsPerSec)
-    expect(value(metrics, 'cachesync_sync_peak_rss_bytes')).toBe(report.peakRssMb * 1024 * 1024)
-    const db = join(tmp(), 'a.db')
-    expect(value(metrics, 'cachesync_sync_database_bytes')).toBe(statSync(db).size + (existsSync(`${db}-wal`) ? statSync(`${db}-wal`).size : 0))
-    for (const [name, family] of metrics) {
-      expect(family.help.length, name).toBeGreaterThan(10)
-      expect(family.type, name).toBe('gauge')
-    }
-    // Written through a temp file and renamed: nothing else is left in the directory.
-    expect(readdirSync(tmp()).filter((name) => name.includes('.tmp'))).toEqual([])
-  })
-
   it('sync that cannot run at all (the database locked) still writes success 0 and the time', async () => {
     const db = join(tmp(), 'locked.db')
     writeFileSync(`${db}.lock`, JSON.stringify({ pid: process.pid, host: (await import('node:os')).hostname(), startedAt: '2026-01-01T00:00:00Z' }))
     const file = join(tmp(), 'locked.prom')
     const result = await runCli(['sync', '--db', db, '--cache-dir', join(tmp(), 'cache'), '--metrics-file', file, '--log-level', 'silent'])
     expect(result.code).toBe(3)
+    const metrics = parseMetrics(readFileSync(file, 'utf8'))
+    expect(value(metrics, 'cachesync_sync_success')).toBe(0)
+    expect(value(metrics, 'cachesync_sync_last_run_timestamp_seconds')).toBeGreaterThan(0)
+  })
+
+  it('sync that cannot reach its PostgreSQL server still writes success 0 and the time', async () => {
+    const file = join(tmp(), 'unreachable.prom')
+    // Port 1 on the loopback: nothing listens there, the connection is refused at once.
+    const result = await runCli(['sync', '--cache-dir', join(tmp(), 'cache'), '--metrics-file', file, '--log-level', 'silent'], {
+      CACHESYNC_SINK: 'postgres://me:pw@127.0.0.1:1/db',
+    })
+    expect(result.code).toBe(1)
     const metrics = parseMetrics(readFileSync(file, 'utf8'))
     expect(value(metrics, 'cachesync_sync_success')).toBe(0)
     expect(value(metrics, 'cachesync_sync_last_run_timestamp_seconds')).toBeGreaterThan(0)

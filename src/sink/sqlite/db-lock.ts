@@ -1,4 +1,5 @@
-import { PidLock } from '../../util/pid-lock.js'
+import { inspectLock, PidLock } from '../../util/pid-lock.js'
+import type { SyncHolder } from '../sink-reader.js'
 
 /**
  * The single-writer lock of a database: a `<db>.lock` file created exclusively. A lock whose holder
@@ -18,13 +19,23 @@ export class DbLock {
   static acquire(dbPath: string): DbLock {
     return new DbLock(
       PidLock.acquire(
-        `${dbPath}.lock`,
+        lockPath(dbPath),
         (holder) => `Database ${dbPath} is locked by another sync: pid ${holder.pid} on ${holder.host}, since ${holder.startedAt}`,
       ),
     )
   }
 
+  /** Who holds the lock of `dbPath`, and whether that process lives; undefined when nobody does. */
+  static inspect(dbPath: string): SyncHolder | undefined {
+    return inspectLock(lockPath(dbPath))
+  }
+
   release(): void {
     this.#lock.release()
   }
+}
+
+/** The lock file of a database. */
+export function lockPath(dbPath: string): string {
+  return `${dbPath}.lock`
 }

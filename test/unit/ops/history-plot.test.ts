@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { niceMax, renderHistorySvg } from '../../../src/ops/history-plot.js'
-import type { RecordedRun } from '../../../src/ops/run-history.js'
+import type { RecordedRun } from '../../../src/sink/recorded-run.js'
 import { allElements, parseXml } from '../../helpers/xml.js'
 
 function run(id: number, totalMs: number | undefined, recordsPerSec: number, outcome: RecordedRun['outcome'] = 'ok'): RecordedRun {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Measurement, ProductionFacts } from '../../../src/ops/monitor-rules.js'
 import { judge } from '../../../src/ops/monitor-rules.js'
-import type { RecordedRun } from '../../../src/ops/run-history.js'
+import type { RecordedRun } from '../../../src/sink/recorded-run.js'
 
 const NOW = Date.parse('2026-12-01T12:00:00Z')
 

@@ -1,6 +1,4 @@
-import { existsSync } from 'node:fs'
 import type { RecordCounts } from '../engine/sync-report.js'
-import { openDatabase, type SqliteDatabase } from '../sink/sqlite/sqlite-driver.js'
 
 /** How a recorded run ended; `running` while it goes on, `interrupted` when its process died. */
 export type RunOutcome = 'ok' | 'partial' | 'failed' | 'interrupted' | 'running'
@@ -27,46 +25,17 @@ export interface RecordedRun {
   readonly recordsPerSec: number | undefined
   readonly peakRssMb: number | undefined
   readonly error: string | undefined
+  /** The process that ran the sync, and the host it ran on. */
   readonly pid: number | undefined
   readonly host: string | undefined
   readonly sources: readonly RecordedSource[]
 }
 
-/** True for a run that ended without its sync succeeding. */
-export function isFailedRun(run: RecordedRun): boolean {
-  return run.outcome === 'failed' || run.outcome === 'partial' || run.outcome === 'interrupted'
-}
-
 /**
- * Opens a database read-only to look at it, or returns undefined when there is no file yet. The caller
- * closes it. A file that is not a SQLite database throws SQLite's error.
+ * A `sync_runs` row as a sink reads it: the columns by name, times as ISO 8601 text in UTC, numbers as
+ * numbers and the report as JSON text. Both sinks' readers select into this shape.
  */
-export function openForReading(dbPath: string): SqliteDatabase | undefined {
-  if (!existsSync(dbPath)) return undefined
-  return openDatabase(dbPath, { readonly: true, fileMustExist: true })
-}
-
-/** True when the database has cachesync's run table (a database cachesync never synced has not). */
-export function hasRunTable(db: SqliteDatabase): boolean {
-  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sync_runs'").get() !== undefined
-}
-
-/** The newest `limit` runs, newest first; none when the database has no run table. */
-export function readRuns(db: SqliteDatabase, options: { limit?: number; finishedOnly?: boolean } = {}): RecordedRun[] {
-  if (!hasRunTable(db)) return []
-  const where = options.finishedOnly ? "WHERE outcome <> 'running'" : ''
-  const rows = db.prepare(`SELECT * FROM sync_runs ${where} ORDER BY id DESC LIMIT ?`).all(options.limit ?? -1) as RunRow[]
-  return rows.map(toRun)
-}
-
-/** The newest run that ended with outcome `ok`, if any. */
-export function lastSuccessfulRun(db: SqliteDatabase): RecordedRun | undefined {
-  if (!hasRunTable(db)) return undefined
-  const row = db.prepare("SELECT * FROM sync_runs WHERE outcome = 'ok' ORDER BY id DESC LIMIT 1").get() as RunRow | undefined
-  return row === undefined ? undefined : toRun(row)
-}
-
-interface RunRow {
+export interface RunRow {
   id: number
   started_at: string
   ended_at: string | null
@@ -94,7 +63,37 @@ interface RunRow {
   report: string | null
 }
 
-function toRun(row: RunRow): RecordedRun {
+/** The columns of {@link RunRow}, in the order of the table. */
+export const RUN_COLUMNS: readonly (keyof RunRow)[] = [
+  'id',
+  'started_at',
+  'ended_at',
+  'outcome',
+  'mode',
+  'chunk',
+  'workers',
+  'records_read',
+  'inserted',
+  'updated',
+  'unchanged',
+  'deleted',
+  'rejected',
+  'db_init_ms',
+  'read_ms',
+  'transform_ms',
+  'write_ms',
+  'finalize_ms',
+  'total_ms',
+  'records_per_sec',
+  'peak_rss_mb',
+  'error',
+  'pid',
+  'host',
+  'report',
+]
+
+/** A row of `sync_runs` as a recorded run, whichever sink it came from. */
+export function toRecordedRun(row: RunRow): RecordedRun {
   return {
     id: row.id,
     startedAt: row.started_at,
@@ -139,10 +138,22 @@ function sourcesOf(report: string | null): RecordedSource[] {
     if (!Array.isArray(parsed.sources)) return []
     return parsed.sources.flatMap((s: Partial<RecordedSource> & { records?: RecordCounts }) =>
       typeof s?.name === 'string' && s.records !== undefined
-        ? [{ name: s.name, state: String(s.state ?? '?'), records: s.records, error: typeof s.error === 'string' ? s.error : undefined }]
+        ? [{ name: s.name, state: String(s.state ?? '?'), records: countsOf(s.records), error: typeof s.error === 'string' ? s.error : undefined }]
         : [],
     )
   } catch {
     return []
+  }
+}
+
+/** The counts in their usual order: PostgreSQL's jsonb keeps an object's keys in an order of its own. */
+function countsOf(records: RecordCounts): RecordCounts {
+  return {
+    read: records.read,
+    inserted: records.inserted,
+    updated: records.updated,
+    unchanged: records.unchanged,
+    deleted: records.deleted,
+    rejected: records.rejected,
   }
 }
