@@ -9,6 +9,8 @@ export type CachesyncErrorCode =
   | 'ERR_IO'
   | 'ERR_DISK_FULL'
   | 'ERR_READONLY'
+  /** The database server cannot be reached, or the run lost its connection to it. */
+  | 'ERR_DB_UNAVAILABLE'
   | 'ERR_HTTP_STATUS'
   | 'ERR_NETWORK'
   | 'ERR_TIMEOUT'

@@ -19,7 +19,7 @@ import {
   type SourceLock,
   type SourceState,
 } from '../sink.js'
-import { createPgPool, type PgClient, type PgPool } from './pg-driver.js'
+import { createPgPool, isServerError, type PgClient, type PgPool } from './pg-driver.js'
 import { createTablePgSql, pgIdent, pgType, syncTablesPgSql } from './pg-schema.js'
 import { PgSession } from './pg-session.js'
 import { PgSourceSink, type PgSyncTables } from './pg-source-sink.js'
@@ -62,11 +62,12 @@ export class PgSink implements Sink, PgSyncTables {
     const pool = createPgPool({ url: config.url, max: POOL_SIZE, applicationName: `cachesync ${hostname()} pid ${process.pid}`.slice(0, 63) })
     try {
       const lockClient = await pool.connect()
-      const session = await PgSession.open(pool, options)
+      const session = await PgSession.open(pool, { dryRun: options.dryRun, lockSession: lockClient })
       return new PgSink(config, pool, session, lockClient, options.logger ?? silentLogger)
     } catch (err) {
       await pool.end().catch(() => {})
-      throw new CachesyncError('ERR_IO', `Cannot connect to PostgreSQL at ${config.display}: ${(err as Error).message}`, { cause: err })
+      const code = isConnectionLoss(err) ? 'ERR_DB_UNAVAILABLE' : 'ERR_IO'
+      throw new CachesyncError(code, `Cannot connect to PostgreSQL at ${config.display}: ${(err as Error).message}`, { cause: err })
     }
   }
 
@@ -250,7 +251,12 @@ export class PgSink implements Sink, PgSyncTables {
     return isPgFailure(err)
   }
 
+  /** A lost connection (the server stopped, or ended the session) reads as `ERR_DB_UNAVAILABLE`. */
   translateError(err: unknown): Error {
+    if (isConnectionLoss(err)) {
+      const reason = isServerError(err) && !err.message.includes(err.code) ? `${err.message} (${err.code})` : (err as Error).message
+      return new CachesyncError('ERR_DB_UNAVAILABLE', `lost the connection to ${this.target}: ${reason}`, { cause: err })
+    }
     return err instanceof Error ? err : new Error(String(err))
   }
 
@@ -280,5 +286,15 @@ export function lockKey(schema: string, source: string): string {
 function isPgFailure(err: unknown): boolean {
   const code = (err as { code?: unknown } | undefined)?.code
   if (typeof code !== 'string') return false
-  return /^(53|57P|08)/.test(code) || code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ERR_DISK_FULL' || code === 'ERR_READONLY'
+  return /^53/.test(code) || isConnectionLoss(err) || code === 'ERR_DISK_FULL' || code === 'ERR_READONLY'
+}
+
+/**
+ * The server went away or ended the session: SQLSTATE classes 57P (shutdown, session ended) and 08
+ * (connection exception, which the driver reports a closed socket as), or a refused or reset connection.
+ */
+function isConnectionLoss(err: unknown): err is Error & { code: string } {
+  const code = (err as { code?: unknown } | undefined)?.code
+  if (typeof code !== 'string') return false
+  return /^(57P|08)/.test(code) || code === 'ECONNREFUSED' || code === 'ECONNRESET'
 }
