@@ -77,6 +77,8 @@ export async function planJobs(
         },
       })
     } catch (err) {
+      // The database gone is not this source's failure: no other source can fare better.
+      if (sink.isDatabaseFailure(err)) throw err
       jobs.push({ report: failedReport(source, err) })
     }
   }

@@ -18,6 +18,8 @@ export type CachesyncErrorCode =
   | 'ERR_PRIVILEGE'
   /** A program cachesync runs (pg_dump, pg_restore) is missing or failed. */
   | 'ERR_TOOL'
+  /** The database server cannot be reached, or the run lost its connection to it. */
+  | 'ERR_DB_UNAVAILABLE'
   | 'ERR_HTTP_STATUS'
   | 'ERR_NETWORK'
   | 'ERR_TIMEOUT'

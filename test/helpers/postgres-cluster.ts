@@ -17,6 +17,11 @@ export interface PostgresCluster {
   createDatabase(name: string): void
   /** Runs SQL with psql and returns its unaligned, tuples-only output. */
   psql(sql: string, database?: string): string
+  /** `pg_ctl stop -m mode`: the server goes away as an operator stops it; its data stays for `startServer`. */
+  stopServer(mode: 'fast' | 'immediate'): void
+  /** Starts the stopped server again, on the same port. */
+  startServer(): void
+  /** Stops the server (if it runs) and removes the cluster. */
   stop(): void
 }
 
@@ -60,16 +65,19 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
   const data = join(dir, 'data')
   run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C'])
   const port = await freePort()
-  run('pg_ctl', [
-    '-D',
-    data,
-    '-w',
-    '-o',
-    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60 -c shared_buffers=64MB`,
-    '-l',
-    join(dir, 'log'),
-    'start',
-  ])
+  const start = (): void =>
+    run('pg_ctl', [
+      '-D',
+      data,
+      '-w',
+      '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60 -c shared_buffers=64MB`,
+      '-l',
+      join(dir, 'log'),
+      'start',
+    ])
+  start()
+  let running = true
   const url = (database = 'postgres'): string => `postgres://postgres@127.0.0.1:${port}/${database}`
   const psql = (sql: string, database = 'postgres'): string =>
     execFileSync('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', url(database), '-c', sql], {
@@ -85,9 +93,17 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
     createDatabase: (name) => {
       psql(`CREATE DATABASE "${name}"`)
     },
+    stopServer: (mode) => {
+      running = false
+      run('pg_ctl', ['-D', data, '-w', '-m', mode, 'stop'])
+    },
+    startServer: () => {
+      start()
+      running = true
+    },
     stop: () => {
       try {
-        run('pg_ctl', ['-D', data, '-m', 'immediate', 'stop'])
+        if (running) run('pg_ctl', ['-D', data, '-m', 'immediate', 'stop'])
       } finally {
         rmSync(dir, { recursive: true, force: true })
       }

@@ -1,9 +1,13 @@
 import { userInfo } from 'node:os'
 import { CachesyncError } from '../../util/errors.js'
+import { isServerError } from './pg-driver.js'
 import { type MissingGrant, type PgObjectKind, privilegeError, sqlName } from './pg-privileges.js'
 
 /** SQLSTATE insufficient_privilege: "permission denied for …", "must be owner of …", a row-level security policy. */
 const INSUFFICIENT_PRIVILEGE = '42501'
+/** SQLSTATE class 53, insufficient resources (too many connections, out of memory), and its disk_full. */
+const INSUFFICIENT_RESOURCES = '53'
+const DISK_FULL = '53100'
 
 /** Where an error happened, for its message: the URL as it may be printed, the schema, the role. */
 export interface PgErrorContext {
@@ -32,7 +36,16 @@ const SYNC_NEEDS: Readonly<Record<PgObjectKind, readonly string[]>> = {
  */
 export function translatePgError(err: unknown, context: PgErrorContext): Error {
   if (!(err instanceof Error)) return new Error(String(err))
-  if ((err as { code?: unknown }).code !== INSUFFICIENT_PRIVILEGE) return err
+  if (isConnectionLoss(err)) {
+    const reason = isServerError(err) && !err.message.includes(err.code) ? `${err.message} (${err.code})` : err.message
+    return new CachesyncError('ERR_DB_UNAVAILABLE', `lost the connection to ${context.display}: ${reason}`, { cause: err })
+  }
+  const code = (err as { code?: unknown }).code
+  if (code === DISK_FULL) return new CachesyncError('ERR_DISK_FULL', `Disk full on the server of ${context.display}: ${err.message}`, { cause: err })
+  if (typeof code === 'string' && code.startsWith(INSUFFICIENT_RESOURCES)) {
+    return new CachesyncError('ERR_DB_UNAVAILABLE', `${context.display} is out of resources: ${err.message} (${code})`, { cause: err })
+  }
+  if (code !== INSUFFICIENT_PRIVILEGE) return err
   const needs = { ...SYNC_NEEDS, ...context.needs }
   const denied = /permission denied for (database|schema|table|sequence) "?([^"\s]+)"?/.exec(err.message)
   if (denied !== null) {
@@ -73,7 +86,20 @@ export function connectionRole(url: string): string {
 
 /** A failed connection: a missing CONNECT privilege names its GRANT, anything else says where it failed. */
 export function connectError(err: unknown, target: { url: string; display: string; schema: string }): CachesyncError {
-  const translated = translatePgError(err, { display: target.display, schema: target.schema, role: connectionRole(target.url) })
-  if (translated instanceof CachesyncError) return translated
-  return new CachesyncError('ERR_IO', `Cannot connect to PostgreSQL at ${target.display}: ${(err as Error).message}`, { cause: err })
+  const code = isConnectionLoss(err) ? 'ERR_DB_UNAVAILABLE' : 'ERR_IO'
+  if (code === 'ERR_IO') {
+    const translated = translatePgError(err, { display: target.display, schema: target.schema, role: connectionRole(target.url) })
+    if (translated instanceof CachesyncError) return translated
+  }
+  return new CachesyncError(code, `Cannot connect to PostgreSQL at ${target.display}: ${(err as Error).message}`, { cause: err })
+}
+
+/**
+ * The server went away or ended the session: SQLSTATE classes 57P (shutdown, session ended) and 08
+ * (connection exception, which the driver reports a closed socket as), or a refused or reset connection.
+ */
+export function isConnectionLoss(err: unknown): err is Error & { code: string } {
+  const code = (err as { code?: unknown } | undefined)?.code
+  if (typeof code !== 'string') return false
+  return /^(57P|08)/.test(code) || code === 'ECONNREFUSED' || code === 'ECONNRESET'
 }

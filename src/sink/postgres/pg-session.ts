@@ -18,19 +18,25 @@ export interface HeldTransaction {
 export class PgSession {
   readonly #pool: PgPool
   readonly #shared: PgClient | undefined
+  readonly #lockSession: PgClient
   #queue: Promise<unknown> = Promise.resolve()
   #savepoints = 0
 
-  private constructor(pool: PgPool, shared: PgClient | undefined) {
+  private constructor(pool: PgPool, shared: PgClient | undefined, lockSession: PgClient) {
     this.#pool = pool
     this.#shared = shared
+    this.#lockSession = lockSession
   }
 
-  static async open(pool: PgPool, options: { dryRun: boolean }): Promise<PgSession> {
-    if (!options.dryRun) return new PgSession(pool, undefined)
+  /**
+   * `lockSession` holds the run's source locks: once its connection is lost, the locks are gone and
+   * another host may be writing the same tables, so no transaction begins or commits any more.
+   */
+  static async open(pool: PgPool, options: { dryRun: boolean; lockSession: PgClient }): Promise<PgSession> {
+    if (!options.dryRun) return new PgSession(pool, undefined, options.lockSession)
     const shared = await pool.connect()
     await shared.query('BEGIN')
-    return new PgSession(pool, shared)
+    return new PgSession(pool, shared, options.lockSession)
   }
 
   /** A statement outside any transaction of the run (or inside the dry run's). */
@@ -44,11 +50,13 @@ export class PgSession {
   async transaction<R>(fn: (query: Query, client: PgClient) => Promise<R>): Promise<R> {
     const shared = this.#shared
     if (shared !== undefined) return this.#serial(() => this.#savepoint(shared, fn))
+    this.#throwIfLocksLost()
     const client = await this.#pool.connect()
     let broken = false
     try {
       await client.query('BEGIN')
       const result = await fn(client.query, client)
+      this.#throwIfLocksLost()
       await client.query('COMMIT')
       return result
     } catch (err) {
@@ -85,6 +93,7 @@ export class PgSession {
         },
       }
     }
+    this.#throwIfLocksLost()
     const client = await this.#pool.connect()
     await client.query('BEGIN')
     return {
@@ -92,6 +101,7 @@ export class PgSession {
       end: async (commit) => {
         let broken = false
         try {
+          if (commit) this.#throwIfLocksLost()
           await client.query(commit ? 'COMMIT' : 'ROLLBACK')
         } catch (err) {
           broken = true
@@ -126,6 +136,11 @@ export class PgSession {
       await client.query(`ROLLBACK TO SAVEPOINT ${name}`).catch(() => {})
       throw err
     }
+  }
+
+  #throwIfLocksLost(): void {
+    const lost = this.#lockSession.lost()
+    if (lost !== undefined) throw lost
   }
 
   #serial<R>(fn: () => Promise<R>): Promise<R> {

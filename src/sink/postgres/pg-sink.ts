@@ -20,7 +20,7 @@ import {
   type SourceState,
 } from '../sink.js'
 import { createPgPool, type PgClient, type PgPool } from './pg-driver.js'
-import { connectError, connectionRole, translatePgError } from './pg-errors.js'
+import { connectError, connectionRole, isConnectionLoss, translatePgError } from './pg-errors.js'
 import { checkSyncPrivileges } from './pg-privileges.js'
 import { createTablePgSql, pgIdent, pgType, syncTablesPgSql } from './pg-schema.js'
 import { PgSession } from './pg-session.js'
@@ -67,7 +67,7 @@ export class PgSink implements Sink, PgSyncTables {
     const pool = createPgPool({ url: config.url, max: POOL_SIZE, applicationName: `cachesync ${hostname()} pid ${process.pid}`.slice(0, 63) })
     try {
       const lockClient = await pool.connect()
-      const session = await PgSession.open(pool, options)
+      const session = await PgSession.open(pool, { dryRun: options.dryRun, lockSession: lockClient })
       return new PgSink(config, pool, session, lockClient, options.logger ?? silentLogger)
     } catch (err) {
       await pool.end().catch(() => {})
@@ -257,6 +257,7 @@ export class PgSink implements Sink, PgSyncTables {
     return isPgFailure(err)
   }
 
+  /** A lost connection (the server stopped, or ended the session) reads as `ERR_DB_UNAVAILABLE`. */
   translateError(err: unknown): Error {
     return translatePgError(err, { display: this.#config.display, schema: this.#config.schema, role: this.#role })
   }
@@ -287,5 +288,6 @@ export function lockKey(schema: string, source: string): string {
 function isPgFailure(err: unknown): boolean {
   const code = (err as { code?: unknown } | undefined)?.code
   if (typeof code !== 'string') return false
-  return /^(53|57P|08)/.test(code) || code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ERR_DISK_FULL' || code === 'ERR_READONLY'
+  return /^53/.test(code) || isConnectionLoss(err) || code === 'ERR_DISK_FULL' || code === 'ERR_READONLY'
 }
+
