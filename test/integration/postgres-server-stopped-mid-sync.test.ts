@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { generateDmrCache } from '../../src/index.js'
+import { generateDmrCache } from '../../src/generate/dmr-generator.js'
 import { DMR_TABLES } from '../helpers/database.js'
 import { waitWhileRunning } from '../helpers/kill.js'
 import { postgresMissing, usePostgres } from '../helpers/postgres-cluster.js'

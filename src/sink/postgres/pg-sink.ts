@@ -290,4 +290,3 @@ function isPgFailure(err: unknown): boolean {
   if (typeof code !== 'string') return false
   return /^53/.test(code) || isConnectionLoss(err) || code === 'ERR_DISK_FULL' || code === 'ERR_READONLY'
 }
-
