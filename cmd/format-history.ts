@@ -1,4 +1,4 @@
-import type { RecordedRun } from '../src/index.js'
+import type { RecordedRun } from '../src/ops/run-history.js'
 import { fmtInt, fmtMs, fmtWhen, formatTable } from './format-table.js'
 
 /** `cachesync history` for a person: one row per run, oldest first, so the newest is next to the prompt. */

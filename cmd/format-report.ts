@@ -1,4 +1,4 @@
-import type { SyncReport } from '../src/index.js'
+import type { SyncReport } from '../src/engine/sync-report.js'
 
 const PHASES = [
   ['dbInit', 'db init'],

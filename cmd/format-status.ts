@@ -1,4 +1,4 @@
-import type { LockState, Status } from '../src/index.js'
+import type { LockState, Status } from '../src/ops/status.js'
 import { fmtAge, fmtBytes, fmtInt, fmtMs, fmtWhen, formatTable } from './format-table.js'
 
 /** `cachesync status` for a person: the database, what is running, then one row per source. */

@@ -1,4 +1,4 @@
-import type { WarmReport } from '../src/index.js'
+import type { WarmReport } from '../src/warm/warm-report.js'
 
 /** The warm summary a person reads: one row per source, then what failed and why. */
 export function formatWarmReport(report: WarmReport): string {

@@ -1,4 +1,5 @@
-import type { Logger, ProgressEvent } from '../src/index.js'
+import type { ProgressEvent } from '../src/engine/source-job.js'
+import type { Logger } from '../src/util/logger.js'
 
 /** A bar per source on a terminal; elsewhere a log line every few seconds. Returns the handler and a stop. */
 export async function createProgress(logger: Logger, enabled: boolean): Promise<{ onProgress: (event: ProgressEvent) => void; stop: () => void }> {

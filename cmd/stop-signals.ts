@@ -1,4 +1,4 @@
-import type { Logger } from '../src/index.js'
+import type { Logger } from '../src/util/logger.js'
 
 /** Exit statuses of a second signal during a stop: the shell's 128 + signal number. */
 const HARD_EXIT: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 143 }

@@ -1,4 +1,5 @@
-import type { Logger, WarmProgressEvent } from '../src/index.js'
+import type { Logger } from '../src/util/logger.js'
+import type { WarmProgressEvent } from '../src/warm/warm-report.js'
 
 /** A line per source on a terminal (pages, records, bytes as they arrive); elsewhere a log line every few seconds. */
 export async function createWarmProgress(logger: Logger, enabled: boolean): Promise<{ onProgress: (event: WarmProgressEvent) => void; stop: () => void }> {
