@@ -1,38 +1,63 @@
-import yargs from 'yargs'
+import yargs, { type Argv } from 'yargs'
 import { hideBin } from 'yargs/helpers'
 import { isUserError } from '../src/util/errors.js'
-import { backupCommand } from './commands/backup.js'
-import { benchCommand } from './commands/bench.js'
-import { demoCommand } from './commands/demo.js'
-import { generateCommand } from './commands/generate.js'
-import { historyCommand } from './commands/history.js'
-import { monitorCommand } from './commands/monitor.js'
-import { serveDemoCommand } from './commands/serve-demo.js'
-import { statusCommand } from './commands/status.js'
-import { syncCommand } from './commands/sync.js'
-import { warmCommand } from './commands/warm.js'
+import type { CommandDefinition, CommandHandler, OptionTable } from './command-definition.js'
+import { backupCommand } from './definitions/backup.js'
+import { benchCommand } from './definitions/bench.js'
+import { demoCommand } from './definitions/demo.js'
+import { generateCommand } from './definitions/generate.js'
+import { historyCommand } from './definitions/history.js'
+import { monitorCommand } from './definitions/monitor.js'
+import { serveDemoCommand } from './definitions/serve-demo.js'
+import { statusCommand } from './definitions/status.js'
+import { syncCommand } from './definitions/sync.js'
+import { warmCommand } from './definitions/warm.js'
+import { EXIT } from './exit-status.js'
 import { VERSION } from './version.js'
 
-/** Exit statuses: scripts and cron wrappers act on them. */
-export const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3 } as const
+interface Command {
+  name: string
+  register(y: Argv, setExit: (code: number) => void): Argv
+}
+
+/** Pairs a definition with its handler module; the compiler checks that the handler takes the definition's arguments. */
+function command<O extends OptionTable>(definition: CommandDefinition<O>, load: () => Promise<CommandHandler<O>>): Command {
+  return {
+    name: definition.name,
+    register: (y, setExit) =>
+      y.command(definition.name, definition.describe, definition.options, async (args) => {
+        setExit(await (await load()).run(args))
+      }),
+  }
+}
+
+// A handler module is imported when its command runs: `--help` and `--version` load no engine, driver or logger.
+const COMMANDS: readonly Command[] = [
+  command(warmCommand, () => import('./commands/warm.js')),
+  command(syncCommand, () => import('./commands/sync.js')),
+  command(generateCommand, () => import('./commands/generate.js')),
+  command(demoCommand, () => import('./commands/demo.js')),
+  command(serveDemoCommand, () => import('./commands/serve-demo.js')),
+  command(backupCommand, () => import('./commands/backup.js')),
+  command(benchCommand, () => import('./commands/bench.js')),
+  command(monitorCommand, () => import('./commands/monitor.js')),
+  command(statusCommand, () => import('./commands/status.js')),
+  command(historyCommand, () => import('./commands/history.js')),
+]
 
 async function main(argv: string[]): Promise<number> {
   let exitCode: number = EXIT.ok
-  await yargs(argv)
+  const setExit = (code: number): void => {
+    exitCode = code
+  }
+  const names = COMMANDS.map((c) => c.name)
+  const cli = yargs(argv)
     .scriptName('cachesync')
     .version(VERSION)
     .strict()
-    .demandCommand(1, 'Name a command: warm, sync, monitor, status, history, backup, bench, generate, serve-demo or demo (see --help).')
-    .command(warmCommand((code) => (exitCode = code)))
-    .command(syncCommand((code) => (exitCode = code)))
-    .command(generateCommand((code) => (exitCode = code)))
-    .command(demoCommand((code) => (exitCode = code)))
-    .command(serveDemoCommand((code) => (exitCode = code)))
-    .command(backupCommand((code) => (exitCode = code)))
-    .command(benchCommand((code) => (exitCode = code)))
-    .command(monitorCommand((code) => (exitCode = code)))
-    .command(statusCommand((code) => (exitCode = code)))
-    .command(historyCommand((code) => (exitCode = code)))
+    .demandCommand(1, `Name a command: ${names.slice(0, -1).join(', ')} or ${names.at(-1)} (see --help).`)
+  for (const c of COMMANDS) c.register(cli, setExit)
+  await cli
     .fail((message, err) => {
       if (err) throw err
       throw new UsageError(message)

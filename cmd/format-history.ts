@@ -19,8 +19,6 @@ export function formatHistory(runs: readonly RecordedRun[]): string {
     'finalize',
     'total',
     'peak RSS',
-    'host',
-    'pid',
   ]
   const ms = (value: number | undefined): string => (value === undefined ? '-' : fmtMs(value))
   const rows = [...runs]
@@ -40,10 +38,8 @@ export function formatHistory(runs: readonly RecordedRun[]): string {
       ms(r.phases?.finalize),
       ms(r.phases?.total),
       r.peakRssMb === undefined ? '-' : `${fmtInt(r.peakRssMb)} MB`,
-      r.host ?? '-',
-      r.pid === undefined ? '-' : String(r.pid),
     ])
-  const lines = formatTable(header, rows, 'rlllrrrrrrrrrrlr')
+  const lines = formatTable(header, rows, 'rlllrrrrrrrrrr')
   for (const r of runs) if (r.outcome !== 'ok' && r.error !== undefined) lines.push(`  ✗ run ${r.id}: ${r.error.replaceAll('\n', '; ')}`)
   return lines.join('\n')
 }

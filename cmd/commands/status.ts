@@ -1,27 +1,14 @@
-import type { CommandModule } from 'yargs'
 import { readStatus, type Status } from '../../src/ops/status.js'
+import type { StatusArgs } from '../definitions/status.js'
+import { EXIT } from '../exit-status.js'
 import { formatStatus } from '../format-status.js'
-import { loadConfig, withConfigOptions } from '../shared-options.js'
+import { loadConfig } from '../load-config.js'
 
-interface StatusArgs {
-  config?: string
-  db?: string
-  cacheDir?: string
-  json: boolean
-  logLevel?: string
-}
-
-export function statusCommand(setExit: (code: number) => void): CommandModule<object, StatusArgs> {
-  return {
-    command: 'status',
-    describe: 'per source: rows, last sync, cache age and freshness, last warm; database size; whether a sync or warm is running',
-    builder: (y) => withConfigOptions(y) as never,
-    handler: async (args) => {
-      const status = await readStatus(loadConfig(args))
-      process.stdout.write(args.json ? `${JSON.stringify(statusToJson(status))}\n` : `${formatStatus(status)}\n`)
-      setExit(0)
-    },
-  }
+/** `cachesync status`: per source rows, last sync, cache age; the database; whether a run holds it. */
+export async function run(args: StatusArgs): Promise<number> {
+  const status = await readStatus(loadConfig(args))
+  process.stdout.write(args.json ? `${JSON.stringify(statusToJson(status))}\n` : `${formatStatus(status)}\n`)
+  return EXIT.ok
 }
 
 /** The `--json` contract of `cachesync status`: absent values are null. */

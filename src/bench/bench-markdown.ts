@@ -1,5 +1,5 @@
+import type { BenchReport } from './bench-report.js'
 import type { Measured, SideBySideRow } from './bench-tables.js'
-import type { BenchReport } from './run-bench.js'
 
 const int = (n: number): string => Math.round(n).toLocaleString('en-US')
 const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`

@@ -7,8 +7,9 @@ import { isProcessAlive } from '../util/process-alive.js'
 import { type BenchData, prepareBenchData, recordsToResync } from './bench-data.js'
 import { renderBenchMarkdown } from './bench-markdown.js'
 import { type BenchOptions, type ResolvedBenchOptions, resolveBenchOptions } from './bench-options.js'
+import type { BenchMachine, BenchReport } from './bench-report.js'
 import { type BenchRun, type BenchSample, summarize } from './bench-results.js'
-import { type BenchTables, buildBenchTables } from './bench-tables.js'
+import { buildBenchTables } from './bench-tables.js'
 import {
   BenchRunError,
   competitorMissing,
@@ -23,33 +24,6 @@ import {
   toolVersion,
 } from './competitors.js'
 import { GNU_TIME } from './measure-process.js'
-
-/** The machine a bench ran on, written beside its results so that runs can be compared. */
-export interface BenchMachine {
-  cores: number
-  cpu: string | undefined
-  memoryGiB: number
-  node: string
-  sqlite: string
-  sqliteShell: string | undefined
-  sqliteUtils: string | undefined
-  /** 1-minute load average when the bench started and ended: other work on the machine shows here. */
-  loadAverage: { start: number; end: number }
-  /** How peak RSS was read. */
-  rss: string
-}
-
-/** Everything a bench measured: the raw runs, and the tables made of them. */
-export interface BenchReport {
-  date: string
-  machine: BenchMachine
-  options: Omit<ResolvedBenchOptions, 'work' | 'out' | 'plainLoader'>
-  data: { records: number; bytes: number; changedRecords: number; subsetRecords: number }
-  runs: BenchRun[]
-  tables: BenchTables
-  /** Files written to `out`. */
-  files: string[]
-}
 
 export interface RunBenchHooks {
   /** One line per finished run, for a human watching. */

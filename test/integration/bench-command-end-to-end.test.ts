@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import type { BenchReport } from '../../src/bench/run-bench.js'
+import type { BenchReport } from '../../src/bench/bench-report.js'
 import { type CliResult, runCli, STACK_LINE } from '../helpers/run-cli.js'
 import { useTempDir } from '../helpers/temp-dir.js'
 

@@ -1,23 +1,19 @@
-import type { ResolvedConfig } from '../../src/config/resolve-config.js'
-import type { SyncOptions } from '../../src/engine/sync.js'
-import { failedSyncMetrics, readDatabaseBytes, syncMetrics } from '../../src/metrics/sync-metrics.js'
-import { parseDuration } from '../../src/util/duration.js'
-import { CachesyncError } from '../../src/util/errors.js'
-import type { Logger } from '../../src/util/logger.js'
-import { runWatch, type WatchCycle } from '../../src/watch/run-watch.js'
-import { warmToJson } from '../format-warm-report.js'
-import { writeMetrics } from '../metrics-option.js'
-import { listenForStop } from '../stop-signals.js'
-import { toJson } from './sync.js'
+import type { ResolvedConfig } from '../src/config/resolve-config.js'
+import type { SyncOptions } from '../src/engine/sync.js'
+import { failedSyncMetrics, readDatabaseBytes, syncMetrics } from '../src/metrics/sync-metrics.js'
+import { parseDuration } from '../src/util/duration.js'
+import { CachesyncError } from '../src/util/errors.js'
+import type { Logger } from '../src/util/logger.js'
+import { runWatch, type WatchCycle } from '../src/watch/run-watch.js'
+import type { SyncArgs } from './definitions/sync.js'
+import { EXIT } from './exit-status.js'
+import { warmToJson } from './format-warm-report.js'
+import { writeMetrics } from './metrics-file.js'
+import { listenForStop } from './stop-signals.js'
+import { syncToJson } from './sync-to-json.js'
 
-export interface WatchArgs {
-  watch: boolean
-  interval?: string | undefined
-  maxAge?: string | undefined
-  warm: boolean
-  dryRun: boolean
-  json: boolean
-}
+/** The flags of `sync` that `--watch` reads. */
+export type WatchArgs = Pick<SyncArgs, 'watch' | 'interval' | 'maxAge' | 'warm' | 'dryRun' | 'json'>
 
 /** The flags that belong to `--watch` alone, checked before anything runs. */
 export function checkWatchArgs(args: WatchArgs): { intervalMs: number; maxAgeMs: number | undefined } {
@@ -50,7 +46,7 @@ function durationFlag(flag: string, text: string): number {
  * `--metrics-file`, the metrics rewritten after every cycle that ran a sync (a skipped cycle leaves the
  * last sync's, which still describe the database).
  */
-export async function watchCommand(
+export async function runSyncWatch(
   config: ResolvedConfig,
   args: WatchArgs,
   flags: { intervalMs: number; maxAgeMs: number | undefined; metricsFile: string | undefined },
@@ -78,7 +74,7 @@ export async function watchCommand(
       },
     })
     loggers.cycles.info({ cycles: result.cycles, signal: stop.received() }, 'watch stopped')
-    return 0
+    return EXIT.ok
   } finally {
     stop.dispose()
   }
@@ -95,7 +91,7 @@ function cycleToJson(cycle: WatchCycle): object {
     warm: cycle.warm === undefined ? null : warmToJson(cycle.warm),
     warmError: cycle.warmError?.message ?? null,
     sync: cycle.sync.kind,
-    report: cycle.sync.kind === 'synced' ? toJson(cycle.sync.report) : null,
+    report: cycle.sync.kind === 'synced' ? syncToJson(cycle.sync.report) : null,
     error: cycle.sync.kind === 'failed' ? cycle.sync.error.message : null,
   }
 }

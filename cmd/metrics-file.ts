@@ -1,8 +1,6 @@
 import { resolve } from 'node:path'
 import { checkMetricsPath, type MetricFamily, writeMetricsFile } from '../src/metrics/prometheus-text.js'
 
-export const METRICS_FILE_DESCRIBE = 'write Prometheus metrics of the run to this file (node_exporter textfile collector: temp file, then rename)'
-
 /** The `--metrics-file` path, resolved and checked before the run starts; undefined when not asked for. */
 export function metricsPath(raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined
