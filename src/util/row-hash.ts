@@ -31,7 +31,7 @@ export function loadRowHash(): Promise<void> {
  * The content hash of one record: the 64-bit xxHash of the record's bytes as upstream sent them.
  * Hashing the bytes before decoding or parsing is what lets an unchanged record skip both; a string
  * hashes as its UTF-8 bytes, so both forms agree. xxh64 in WebAssembly costs about a fifth of a
- * sha256 call per line, and hashing is the bulk of a re-sync (bench/hot-paths.bench.ts). It guards
+ * sha256 call per line, and hashing is the bulk of a re-sync (benchmarks/hot-paths.bench.ts). It guards
  * against accidents, not adversaries: with a million live rows and every record changed, the chance
  * that one takes another live row's hash is about 1 in 10^7 per sync; upstream controls the data anyway.
  */

@@ -8,7 +8,7 @@
  * 2. the same again: the dumps answer 304, the device pages are fetched again;
  * 3. one users dump of about --big-mb MB in a single body, to show that memory does not grow with the body;
  * 4. for comparison, the naive way on the users dump of step 1: `await (await fetch(url)).json()`, then write.
- * Prints a Markdown table; writes it with the raw runs to bench/results/warm-<date>.{md,json}.
+ * Prints a Markdown table; writes it with the raw runs to benchmarks/results/warm-<date>.{md,json}.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
@@ -26,7 +26,7 @@ const { values } = parseArgs({
     'big-mb': { type: 'string', default: '1000' },
     repeat: { type: 'string', default: '1' },
     work: { type: 'string', default: '/tmp/cachesync-bench-warm' },
-    out: { type: 'string', default: join(root, 'bench', 'results') },
+    out: { type: 'string', default: join(root, 'benchmarks', 'results') },
   },
 })
 const records = Number(values.records)
