@@ -18,7 +18,7 @@ const SPLIT_LOAD_BYTES = TASK_BYTES
 
 /**
  * Parallel mode: every source's file is cut into line-aligned ranges that the worker pool parses, maps
- * and hashes into staging files; the single writer merges each staging file with one `INSERT … SELECT`,
+ * and hashes into staging files; this thread merges each staging file with one `INSERT … SELECT`,
  * in file order and with its checkpoint, while the workers go on with the next ranges.
  */
 export async function runParallel(jobs: readonly SourceJob[], ctx: ModeContext): Promise<SourceRun[]> {
@@ -27,19 +27,19 @@ export async function runParallel(jobs: readonly SourceJob[], ctx: ModeContext):
   // One snapshot of the live rows per source, taken before any merge of that source and shared with the
   // workers, who mark the records they meet as seen in it, in place. The snapshots are read on the
   // workers, largest table first (reading a million rows is the longest single step of a re-sync), a
-  // large table in a rowid range per worker, each on a connection of its own, so the writer's thread
+  // large table in a rowid range per worker, each on a connection of its own, so this thread
   // is free to merge the sources already going; a source's tasks are queued as soon as its snapshot is.
   const order = [...jobs.keys()].sort((a, b) => (jobs[a] as SourceJob).file.bytes - (jobs[b] as SourceJob).file.bytes)
   const snapshots: Promise<HashSetUnion | undefined>[] = jobs.map(() => Promise.resolve(undefined))
   for (const i of [...order].reverse()) {
     const job = jobs[i] as SourceJob
     if (!job.hadLiveRows) continue
-    const tasks = job.writer.liveRowTasks(job.file.bytes >= SPLIT_LOAD_BYTES ? pool.threads : 1)
+    const tasks = job.sourceSink.liveRowTasks(job.file.bytes >= SPLIT_LOAD_BYTES ? pool.threads : 1)
     if (tasks === undefined) {
       // A database the workers cannot open (a server): the coordinator reads the snapshot itself.
       const started = performance.now()
       snapshots[i] = quiet(
-        job.writer.loadLiveHashes({ shared: true }).then((set) => {
+        job.sourceSink.loadLiveHashes({ shared: true }).then((set) => {
           ctx.busy.read += performance.now() - started
           return new HashSetUnion([set])
         }),
@@ -72,7 +72,7 @@ export async function runParallel(jobs: readonly SourceJob[], ctx: ModeContext):
       const job = jobs[i] as SourceJob
       const snapshot = snapshots[i] as Promise<HashSetUnion | undefined>
       plans[i] = planTasks(job, pool.threads, ctx)
-      // Queued at once (the gate and piscina order them), so the workers never wait for the writer. A
+      // Queued at once (the gate and piscina order them), so the workers never wait for a merge. A
       // failure is handled when its turn to merge comes; until then it must not count as unhandled.
       pending[i] = plans[i].map((task) => quiet(snapshot.then((known) => gate.run(() => pool.run({ ...task, known: known?.memory }, ctx.signal)))))
       // On a resume, the part an earlier run committed is only hashed, so that its rows count as seen.
@@ -174,14 +174,14 @@ function taskFor(
   return {
     source: job.source.name,
     mapping: job.mapping,
-    keyIndexes: job.writer.keyIndexes,
+    keyIndexes: job.sourceSink.keyIndexes,
     rewrite: job.rewrite,
     file: job.file.path,
     format: job.file.format,
     gzip: job.file.gzip,
     range,
     known: known?.memory,
-    packWritten: job.writer.keepsLiveRows && !how.markOnly,
+    packWritten: job.sourceSink.keepsLiveRows && !how.markOnly,
     ...how,
   }
 }
@@ -196,7 +196,7 @@ async function mergeInOrder(
   onMerged: () => void,
 ): Promise<SourceRun> {
   const run = emptyRun()
-  run.writtenRows = job.writer.keepsLiveRows ? [] : undefined
+  run.writtenRows = job.sourceSink.keepsLiveRows ? [] : undefined
   const from = job.resumeFrom
   let linesBefore = from.lines
   for (let i = 0; i < tasks.length; i++) {
