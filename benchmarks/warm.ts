@@ -15,6 +15,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { formatBytes, formatDuration, formatInt, formatMiB } from '../src/util/format.js'
 import { machine, median } from './bench-support.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -112,7 +113,7 @@ async function main(): Promise<void> {
     all[name] = Array.from({ length: repeat }, (_, i) => once(i))
     results[name] = median(all[name] as Sample[])
     const r = results[name] as Sample
-    process.stderr.write(`${name}: ${(r.wallMs / 1000).toFixed(2)} s, ${Math.round(r.records / (r.wallMs / 1000))} rec/s, ${r.rssMb} MB (${r.outcomes})\n`)
+    process.stderr.write(`${name}: ${formatDuration(r.wallMs)}, ${formatInt(r.records / (r.wallMs / 1000))} rec/s, ${formatMiB(r.rssMb)} (${r.outcomes})\n`)
   }
 
   const server = await startServer(records)
@@ -153,7 +154,7 @@ async function main(): Promise<void> {
 function report(results: Record<string, ReturnType<typeof median<Sample>>>): string {
   const rows = Object.entries(results).map(([name, r]) => {
     const perSec = r.records / (r.wallMs / 1000)
-    return `| ${name} | ${(r.wallMs / 1000).toFixed(2)} s (${(r.minWall / 1000).toFixed(2)}–${(r.maxWall / 1000).toFixed(2)}) | ${r.records.toLocaleString('en-US')} | ${(r.bytes / 1e6).toFixed(0)} MB | ${Math.round(perSec).toLocaleString('en-US')} | ${(r.bytes / 1e6 / (r.wallMs / 1000)).toFixed(1)} MB/s | ${r.rssMb} MB |`
+    return `| ${name} | ${formatDuration(r.wallMs)} (${formatDuration(r.minWall)}–${formatDuration(r.maxWall)}) | ${formatInt(r.records)} | ${formatBytes(r.bytes)} | ${formatInt(perSec)} | ${formatBytes(r.bytes / (r.wallMs / 1000))}/s | ${formatMiB(r.rssMb)} |`
   })
   const m = machine()
   return [
