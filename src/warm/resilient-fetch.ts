@@ -51,9 +51,7 @@ export async function fetchWithRetries<T>(
       breakers.succeeded(host)
       return value
     } catch (raw) {
-      const err = guards.signal?.aborted
-        ? new CachesyncError('ERR_ABORTED', `fetching ${url} was cancelled`, { cause: raw })
-        : describeTransportError(raw, url, guards.timeouts)
+      const err = guards.signal?.aborted ? cancelled(url, raw) : describeTransportError(raw, url, guards.timeouts)
       if (!entered) throw err
       if (isHostFailure(err)) breakers.failed(host)
       else if (err instanceof HttpStatusError) breakers.succeeded(host)
@@ -71,9 +69,15 @@ export async function fetchWithRetries<T>(
       }
       const delayMs = Math.max(asked ?? 0, backoffDelay(retry, n, guards.random))
       onRetry({ attempt: n, delayMs, error: err })
-      await guards.sleep(delayMs, guards.signal)
+      await guards.sleep(delayMs, guards.signal).catch((raw: unknown) => {
+        throw guards.signal?.aborted ? cancelled(url, raw) : raw
+      })
     }
   }
+}
+
+function cancelled(url: string, cause: unknown): CachesyncError {
+  return new CachesyncError('ERR_ABORTED', `fetching ${url} was cancelled`, { cause })
 }
 
 function gaveUp(err: CachesyncError, attempts: number, why = ''): CachesyncError {
