@@ -1,8 +1,8 @@
 import type { ResolvedRetry } from '../config/resolve-warm.js'
 import { CachesyncError, HttpStatusError } from '../util/errors.js'
+import type { TaskLimiter } from '../util/task-limiter.js'
 import type { CircuitBreakers } from './circuit-breaker.js'
 import type { HostPacer, Sleep } from './host-pacer.js'
-import type { RequestLimiter } from './request-limiter.js'
 import { backoffDelay, describeTransportError, isHostFailure, isRetryable } from './retry-policy.js'
 
 /** What the retry loop needs around one request. */
@@ -11,7 +11,7 @@ export interface FetchGuards {
   readonly timeouts: { readonly headersMs: number; readonly bodyMs: number }
   readonly breakers: CircuitBreakers
   readonly pacer: HostPacer
-  readonly limiter: RequestLimiter
+  readonly limiter: TaskLimiter
   readonly sleep: Sleep
   readonly random: () => number
   readonly signal?: AbortSignal | undefined

@@ -4,9 +4,10 @@ import { type ByteRange, splitOnLines } from '../../cache/cache-files.js'
 import type { ChunkRows } from '../../sink/sink.js'
 import { CachesyncError } from '../../util/errors.js'
 import { HashSetUnion } from '../../util/hash-set-union.js'
+import { createTaskLimiter } from '../../util/task-limiter.js'
 import type { TransformResult, TransformTask } from '../../workers/transform-task.js'
 import { commitChunk, emptyRun, type ModeContext, type SourceJob, type SourceRun } from '../source-job.js'
-import { stoppedError, stopRequested } from '../stop-request.js'
+import { stoppedError, stopRequested, throwIfStopped } from '../stop-request.js'
 
 type TaskResult = Extract<TransformResult, { ok: true }>
 
@@ -57,8 +58,14 @@ export async function runParallel(jobs: readonly SourceJob[], ctx: ModeContext):
   const plans: TransformTask[][] = []
   const pending: Promise<TaskResult>[][] = []
   const marking: Promise<unknown>[] = []
-  // Tasks in flight: one running and one waiting per worker, or one in all under memory pressure.
-  const gate = new TaskGate(() => (ctx.memory.overThreshold ? 1 : pool.threads * 2), ctx.signal)
+  // Tasks in flight: one running and one waiting per worker, or one in all under memory pressure. Once a
+  // stop is requested, the tasks not started yet fail at once (those in flight are cancelled by the pool).
+  const limiter = createTaskLimiter(() => (ctx.memory.overThreshold ? 1 : pool.threads * 2))
+  const dispatch = <T>(start: () => Promise<T>): Promise<T> =>
+    limiter.run(async () => {
+      throwIfStopped(ctx.signal)
+      return start()
+    })
   const inFlightBefore = pool.threads * 2
   let backedOff = false
   const onMerged = (): void => {
@@ -72,15 +79,15 @@ export async function runParallel(jobs: readonly SourceJob[], ctx: ModeContext):
       const job = jobs[i] as SourceJob
       const snapshot = snapshots[i] as Promise<HashSetUnion | undefined>
       plans[i] = planTasks(job, pool.threads, ctx)
-      // Queued at once (the gate and piscina order them), so the workers never wait for a merge. A
+      // Queued at once (the limiter and piscina order them), so the workers never wait for a merge. A
       // failure is handled when its turn to merge comes; until then it must not count as unhandled.
-      pending[i] = plans[i].map((task) => quiet(snapshot.then((known) => gate.run(() => pool.run({ ...task, known: known?.memory }, ctx.signal)))))
+      pending[i] = plans[i].map((task) => quiet(snapshot.then((known) => dispatch(() => pool.run({ ...task, known: known?.memory }, ctx.signal)))))
       // On a resume, the part an earlier run committed is only hashed, so that its rows count as seen.
       if (job.hadLiveRows && job.resumeFrom.byteOffset > 0) {
         const ranges = splitOnLines(job.file.path, { start: 0, end: job.resumeFrom.byteOffset }, pool.threads)
         marking[i] = quiet(
           snapshot.then((known) =>
-            known === undefined ? [] : Promise.all(ranges.map((range) => gate.run(() => pool.run(markOnlyTask(job, range, known), ctx.signal)))),
+            known === undefined ? [] : Promise.all(ranges.map((range) => dispatch(() => pool.run(markOnlyTask(job, range, known), ctx.signal)))),
           ),
         )
       }
@@ -103,46 +110,6 @@ export async function runParallel(jobs: readonly SourceJob[], ctx: ModeContext):
       ),
     ),
   )
-}
-
-/**
- * Starts tasks in the order given, at most `limit()` at a time (asked again as each one ends). Once a
- * stop is requested, the tasks not started yet fail at once instead (those in flight are cancelled by
- * the pool).
- */
-class TaskGate {
-  readonly #limit: () => number
-  readonly #signal: AbortSignal | undefined
-  readonly #waiting: (() => void)[] = []
-  #running = 0
-
-  constructor(limit: () => number, signal: AbortSignal | undefined) {
-    this.#limit = limit
-    this.#signal = signal
-  }
-
-  run<T>(start: () => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.#waiting.push(() => {
-        if (stopRequested(this.#signal)) {
-          reject(stoppedError(this.#signal))
-          return
-        }
-        this.#running++
-        start()
-          .then(resolve, reject)
-          .finally(() => {
-            this.#running--
-            this.#next()
-          })
-      })
-      this.#next()
-    })
-  }
-
-  #next(): void {
-    while (this.#running < Math.max(1, this.#limit()) && this.#waiting.length > 0) this.#waiting.shift()?.()
-  }
 }
 
 function quiet<T>(promise: Promise<T>): Promise<T> {
