@@ -93,8 +93,8 @@ function sweepDeadRuns(work: string): void {
 
 /**
  * A copy of a finished database, on disk before the run starts: a copy still in the page cache would make
- * the run's first commit wait while the kernel writes back the 400 MB the bench itself just wrote (about
- * 90 ms of `dbInit` here), a cost no cron run pays.
+ * the run's first commit wait while the kernel writes back what the bench itself just wrote, a cost no
+ * cron run pays.
  */
 function copyDb(from: string, to: string): string {
   freshDb(to)

@@ -23,16 +23,16 @@ const MIB = 1024 * 1024
 const GIB = 1024 * MIB
 /**
  * Peak memory per byte of cache while a whole file is in flight: the bytes, their decoded strings and
- * the parsed records alive at once, plus the known-hash sets of a re-sync. Measured (bench/README):
- * parallel peaks near 1.3 × the cache size, sequential near 1.5 × the largest file; 3 leaves headroom.
+ * the parsed records alive at once, plus the known-hash sets of a re-sync. The measured peaks of the
+ * parallel and sequential modes (docs/performance.md) stay well below it: the rest is headroom.
  */
 const WHOLE_FILE_FACTOR = 3
 export const DEFAULT_CHUNK = 2000
 
 /**
- * Picks the mode from the memory really available and the size of the cache. The DMR guide's floor:
- * under 512 MiB streaming/500, under 2 GiB streaming/1000, under 8 GiB streaming/2000, else parallel —
- * but never a whole-file mode when the cache would not fit comfortably.
+ * Picks the mode from the memory really available and the size of the cache: streaming, with a smaller
+ * chunk the less memory there is (under 512 MiB chunk 500, under 2 GiB 1000, under 8 GiB 2000), else
+ * parallel — but never a whole-file mode when the cache would not fit comfortably.
  */
 export function chooseMode(input: ModeInput): ModeChoice {
   const available = input.memory.availableBytes

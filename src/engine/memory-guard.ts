@@ -1,7 +1,7 @@
 import { ConfigError } from '../util/errors.js'
 import type { Logger } from '../util/logger.js'
 
-/** The seed guidance: past 500 MB a sync should slow down rather than be killed. */
+/** Past this RSS, in MiB, a sync slows down rather than risk being killed for its memory. */
 export const DEFAULT_MEMORY_THRESHOLD_MB = 500
 
 /** The threshold from `CACHESYNC_MEMORY_THRESHOLD_MB`, or the default; throws ConfigError on a bad value. */

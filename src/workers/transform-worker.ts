@@ -12,8 +12,8 @@ import type { LiveRowsResult, LiveRowsTask, TransformResult, TransformTask } fro
 const STAGING_BATCH = 1000
 
 /**
- * This thread's read buffer, reused by every task: filling a fresh 16 MB buffer costs five times more
- * than the read itself (the kernel maps and zeroes each page on first touch). Nothing a task returns
+ * This thread's read buffer, reused by every task: filling a fresh buffer costs more than the read
+ * itself (the kernel maps and zeroes each page on first touch). Nothing a task returns
  * points into it: rows are decoded and hashes copied before the next task reads.
  */
 const reader = new ReusableBuffer()

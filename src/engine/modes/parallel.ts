@@ -14,7 +14,7 @@ type TaskResult = Extract<TransformResult, { ok: true }>
 /** Bytes per worker task: big enough to amortise a staging file, small enough to pipeline the merges. */
 const TASK_BYTES = 16 * 1024 * 1024
 
-/** A source's file from which on its live rows are read in one rowid range per worker, in parallel. */
+/** From this file size on, each worker reads the live rows of one rowid range, in parallel. */
 const SPLIT_LOAD_BYTES = TASK_BYTES
 
 /**
