@@ -1,6 +1,7 @@
 import yargs, { type Argv } from 'yargs'
 import { hideBin } from 'yargs/helpers'
 import { isUserError } from '../src/util/errors.js'
+import { PACKAGE_VERSION } from '../src/util/package-version.js'
 import type { CommandDefinition, CommandHandler, OptionTable } from './command-definition.js'
 import { backupCommand } from './definitions/backup.js'
 import { benchCommand } from './definitions/bench.js'
@@ -13,7 +14,6 @@ import { statusCommand } from './definitions/status.js'
 import { syncCommand } from './definitions/sync.js'
 import { warmCommand } from './definitions/warm.js'
 import { EXIT } from './exit-status.js'
-import { VERSION } from './version.js'
 
 interface Command {
   name: string
@@ -53,7 +53,7 @@ async function main(argv: string[]): Promise<number> {
   const names = COMMANDS.map((c) => c.name)
   const cli = yargs(argv)
     .scriptName('cachesync')
-    .version(VERSION)
+    .version(PACKAGE_VERSION)
     .strict()
     .demandCommand(1, `Name a command: ${names.slice(0, -1).join(', ')} or ${names.at(-1)} (see --help).`)
   for (const c of COMMANDS) c.register(cli, setExit)

@@ -1,5 +1,6 @@
 import type { RecordedRun } from '../src/sink/recorded-run.js'
-import { fmtInt, fmtMs, fmtWhen, formatTable } from './format-table.js'
+import { formatDuration, formatInt, formatMiB } from '../src/util/format.js'
+import { fmtWhen, formatTable } from './format-table.js'
 
 /** `cachesync history` for a person: one row per run, oldest first, so the newest is next to the prompt. */
 export function formatHistory(runs: readonly RecordedRun[]): string {
@@ -19,8 +20,10 @@ export function formatHistory(runs: readonly RecordedRun[]): string {
     'finalize',
     'total',
     'peak RSS',
+    'host',
+    'pid',
   ]
-  const ms = (value: number | undefined): string => (value === undefined ? '-' : fmtMs(value))
+  const ms = (value: number | undefined): string => (value === undefined ? '-' : formatDuration(value))
   const rows = [...runs]
     .sort((a, b) => a.id - b.id)
     .map((r) => [
@@ -28,18 +31,20 @@ export function formatHistory(runs: readonly RecordedRun[]): string {
       fmtWhen(r.startedAt),
       r.mode ?? '-',
       r.outcome,
-      r.chunk === undefined ? '-' : fmtInt(r.chunk),
-      fmtInt(r.records.read),
-      r.recordsPerSec === undefined ? '-' : fmtInt(r.recordsPerSec),
+      r.chunk === undefined ? '-' : formatInt(r.chunk),
+      formatInt(r.records.read),
+      r.recordsPerSec === undefined ? '-' : formatInt(r.recordsPerSec),
       ms(r.phases?.dbInit),
       ms(r.phases?.read),
       ms(r.phases?.transform),
       ms(r.phases?.write),
       ms(r.phases?.finalize),
       ms(r.phases?.total),
-      r.peakRssMb === undefined ? '-' : `${fmtInt(r.peakRssMb)} MB`,
+      r.peakRssMb === undefined ? '-' : formatMiB(r.peakRssMb),
+      r.host ?? '-',
+      r.pid === undefined ? '-' : String(r.pid),
     ])
-  const lines = formatTable(header, rows, 'rlllrrrrrrrrrr')
+  const lines = formatTable(header, rows, 'rlllrrrrrrrrrrlr')
   for (const r of runs) if (r.outcome !== 'ok' && r.error !== undefined) lines.push(`  ✗ run ${r.id}: ${r.error.replaceAll('\n', '; ')}`)
   return lines.join('\n')
 }

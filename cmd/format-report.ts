@@ -1,4 +1,6 @@
 import type { SyncReport } from '../src/engine/sync-report.js'
+import { formatDuration, formatInt, formatMiB } from '../src/util/format.js'
+import { formatTable } from './format-table.js'
 
 const PHASES = [
   ['dbInit', 'db init'],
@@ -21,46 +23,22 @@ export function formatSyncReport(report: SyncReport): string {
   const rows = report.sources.map((s) => [
     s.name,
     s.state,
-    ...[s.records.read, s.records.inserted, s.records.updated, s.records.unchanged, s.records.deleted, s.records.rejected].map(fmtInt),
+    ...[s.records.read, s.records.inserted, s.records.updated, s.records.unchanged, s.records.deleted, s.records.rejected].map(formatInt),
   ])
   const r = report.records
-  rows.push(['total', report.ok ? 'ok' : 'FAILED', ...[r.read, r.inserted, r.updated, r.unchanged, r.deleted, r.rejected].map(fmtInt)])
-  lines.push(...table(header, rows))
+  rows.push(['total', report.ok ? 'ok' : 'FAILED', ...[r.read, r.inserted, r.updated, r.unchanged, r.deleted, r.rejected].map(formatInt)])
+  lines.push(...formatTable(header, rows, 'llrrrrrr'))
   for (const s of report.sources) if (s.state === 'failed') lines.push(`  ✗ ${s.name}: ${s.error}`)
   for (const s of report.sources) if (s.state === 'skipped') lines.push(`  – ${s.name}: skipped, being synced by ${s.holder}`)
   lines.push('')
-  lines.push('phase        ms        %')
-  for (const [key, label] of PHASES) {
-    const ms = report.phases[key]
-    lines.push(`${label.padEnd(10)} ${fmtMs(ms).padStart(8)} ${pct(ms, report.phases.total).padStart(7)}`)
-  }
-  lines.push(`${'total'.padEnd(10)} ${fmtMs(report.phases.total).padStart(8)}`)
+  const phases = PHASES.map(([key, label]) => [label, formatDuration(report.phases[key]), pct(report.phases[key], report.phases.total)])
+  lines.push(...formatTable(['phase', 'time', '%'], [...phases, ['total', formatDuration(report.phases.total), '']], 'lrr'))
   if (report.overlap !== undefined) {
     const b = report.busy
-    lines.push(`  (${report.overlap}; busy ms: read ${fmtMs(b.read)}, transform ${fmtMs(b.transform)}, write ${fmtMs(b.write)})`)
+    lines.push(`  (${report.overlap}; busy: read ${formatDuration(b.read)}, transform ${formatDuration(b.transform)}, write ${formatDuration(b.write)})`)
   }
-  lines.push(`${fmtInt(report.recordsPerSec)} records/s · peak RSS ${report.peakRssMb} MB`)
+  lines.push(`${formatInt(report.recordsPerSec)} records/s · peak RSS ${formatMiB(report.peakRssMb)}`)
   return lines.join('\n')
-}
-
-/** One line, as the DMR breakdown prints it: `db init 13 ms (1.2 %) · read … · total …`. */
-export function formatPhaseLine(report: SyncReport): string {
-  const parts = PHASES.map(([key, label]) => `${label} ${fmtMs(report.phases[key])} ms (${pct(report.phases[key], report.phases.total)})`)
-  return `${parts.join(' · ')} · total ${fmtMs(report.phases.total)} ms`
-}
-
-function table(header: string[], rows: string[][]): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)))
-  const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ')
-  return [line(header), ...rows.map(line)]
-}
-
-function fmtInt(n: number): string {
-  return Math.round(n).toLocaleString('en-US')
-}
-
-function fmtMs(ms: number): string {
-  return ms >= 100 ? fmtInt(ms) : ms.toFixed(1)
 }
 
 function pct(part: number, total: number): string {

@@ -1,5 +1,6 @@
 import type { LockState, Status } from '../src/ops/status.js'
-import { fmtAge, fmtBytes, fmtInt, fmtMs, fmtWhen, formatTable } from './format-table.js'
+import { formatAge, formatBytes, formatDuration, formatInt } from '../src/util/format.js'
+import { fmtWhen, formatTable } from './format-table.js'
 
 /** `cachesync status` for a person: the database, what is running, then one row per source. */
 export function formatStatus(status: Status): string {
@@ -12,14 +13,14 @@ export function formatStatus(status: Status): string {
       `database ${where}: ${db.kind === 'sqlite' ? 'does not exist yet — `cachesync sync` creates it' : 'no cachesync tables yet — `cachesync sync` creates them'}`,
     )
   } else {
-    const pages = db.pages === undefined ? '' : `, ${fmtInt(db.pages)} pages of ${fmtInt(db.pageSize ?? 0)} B (${fmtInt(db.freePages ?? 0)} free)`
-    lines.push(`database ${where}: ${fmtBytes(db.bytes)}${pages}`)
+    const pages = db.pages === undefined ? '' : `, ${formatInt(db.pages)} pages of ${formatInt(db.pageSize ?? 0)} B (${formatInt(db.freePages ?? 0)} free)`
+    lines.push(`database ${where}: ${formatBytes(db.bytes)}${pages}`)
     const run = db.lastRun
     lines.push(
       run === undefined
         ? '  no sync recorded yet'
-        : `  last sync: run ${run.id} ${run.outcome}, ${fmtWhen(run.startedAt)} UTC (${fmtAge(now - Date.parse(run.startedAt))} ago)` +
-            `${run.phases === undefined ? '' : `, took ${fmtMs(run.phases.total)}`}, ${fmtInt(run.records.read)} records read`,
+        : `  last sync: run ${run.id} ${run.outcome}, ${fmtWhen(run.startedAt)} UTC (${formatAge(now - Date.parse(run.startedAt))} ago)` +
+            `${run.phases === undefined ? '' : `, took ${formatDuration(run.phases.total)}`}, ${formatInt(run.records.read)} records read`,
     )
     if (run?.error !== undefined && run.outcome !== 'ok') lines.push(`  error: ${run.error.replaceAll('\n', '; ')}`)
   }
@@ -32,21 +33,27 @@ export function formatStatus(status: Status): string {
     const c = s.cache
     return [
       s.name,
-      sync !== undefined ? `${fmtAge(now - Date.parse(sync.at))} ago` : s.syncedAt !== undefined ? `${fmtAge(now - Date.parse(s.syncedAt))} ago` : 'never',
+      sync !== undefined
+        ? `${formatAge(now - Date.parse(sync.at))} ago`
+        : s.syncedAt !== undefined
+          ? `${formatAge(now - Date.parse(s.syncedAt))} ago`
+          : 'never',
       sync?.state ?? '-',
-      s.rows === undefined ? '-' : fmtInt(s.rows.live),
-      s.rows === undefined ? '-' : fmtInt(s.rows.deleted),
-      ...(sync === undefined ? ['-', '-', '-', '-'] : [sync.records.inserted, sync.records.updated, sync.records.deleted, sync.records.rejected].map(fmtInt)),
-      c.bytes === undefined ? 'missing' : fmtBytes(c.bytes),
-      c.ageMs === undefined ? '-' : fmtAge(c.ageMs),
+      s.rows === undefined ? '-' : formatInt(s.rows.live),
+      s.rows === undefined ? '-' : formatInt(s.rows.deleted),
+      ...(sync === undefined
+        ? ['-', '-', '-', '-']
+        : [sync.records.inserted, sync.records.updated, sync.records.deleted, sync.records.rejected].map(formatInt)),
+      c.bytes === undefined ? 'missing' : formatBytes(c.bytes),
+      c.ageMs === undefined ? '-' : formatAge(c.ageMs),
       c.fresh === undefined
         ? c.file === undefined
           ? '-'
           : 'no max-age'
         : c.fresh
-          ? `yes (<${fmtAge(c.maxAgeMs ?? 0)})`
-          : `STALE (>${fmtAge(c.maxAgeMs ?? 0)})`,
-      s.lastWarm === undefined ? 'not recorded' : `${s.lastWarm.outcome}, ${fmtAge(now - Date.parse(s.lastWarm.at))} ago`,
+          ? `yes (<${formatAge(c.maxAgeMs ?? 0)})`
+          : `STALE (>${formatAge(c.maxAgeMs ?? 0)})`,
+      s.lastWarm === undefined ? 'not recorded' : `${s.lastWarm.outcome}, ${formatAge(now - Date.parse(s.lastWarm.at))} ago`,
     ]
   })
   lines.push(...formatTable(header, rows, 'lllrrrrrrrrll'))

@@ -1,3 +1,4 @@
+import { formatBytes } from '../src/util/format.js'
 import type { Logger } from '../src/util/logger.js'
 import type { WarmProgressEvent } from '../src/warm/warm-report.js'
 
@@ -7,7 +8,7 @@ export async function createWarmProgress(logger: Logger, enabled: boolean): Prom
   if (process.stderr.isTTY) {
     const { default: cliProgress } = await import('cli-progress')
     const multi = new cliProgress.MultiBar(
-      { stream: process.stderr, clearOnComplete: true, hideCursor: true, format: ' {source} {pages} pages · {records} records · {mb} MB' },
+      { stream: process.stderr, clearOnComplete: true, hideCursor: true, format: ' {source} {pages} pages · {records} records · {size}' },
       cliProgress.Presets.shades_classic,
     )
     const bars = new Map<string, InstanceType<typeof cliProgress.SingleBar>>()
@@ -17,7 +18,7 @@ export async function createWarmProgress(logger: Logger, enabled: boolean): Prom
           source: event.source.padEnd(8),
           pages: event.pages,
           records: event.records.toLocaleString('en-US'),
-          mb: (event.bytes / 1e6).toFixed(1),
+          size: formatBytes(event.bytes),
         }
         let bar = bars.get(event.source)
         if (bar === undefined) {

@@ -3,7 +3,7 @@
 # $CACHESYNC_LOG_DIR/monitor-<UTC date>.log (kept CACHESYNC_LOG_RETENTION_DAYS, default 7). The verdict
 # (OK or ALERT) is logged; an ALERT or a failed sync is also printed on stdout, which cron mails.
 # Exit status passed through: 0 OK, 2 ALERT, 1 the sync itself failed.
-#   CACHESYNC_MONITOR_THRESHOLD  seconds a sync may take (default: 5, the DMR guide's)
+#   CACHESYNC_MONITOR_THRESHOLD  seconds a sync may take (default: 5)
 #   CACHESYNC_MONITOR_WEBHOOK    POST the verdict there too (a Slack-style URL; masked in the log)
 # Arguments go to `cachesync monitor` (e.g. --last to read the newest run instead of timing one).
 set -euo pipefail

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
 import { backupSink } from '../../src/sink/backup-sink.js'
+import { formatBytes } from '../../src/util/format.js'
 import type { BackupArgs } from '../definitions/backup.js'
 import { EXIT } from '../exit-status.js'
 import { loadConfig } from '../load-config.js'
@@ -14,7 +15,7 @@ export async function run(args: BackupArgs): Promise<number> {
   })
   if (args.json) process.stdout.write(`${JSON.stringify({ ok: true, db, ...result, ms: Math.round(result.ms * 10) / 10 })}\n`)
   else {
-    process.stdout.write(`${db} → ${result.path}: ${(result.bytes / 1e6).toFixed(1)} MB, integrity ok, ${Math.round(result.ms)} ms\n`)
+    process.stdout.write(`${db} → ${result.path}: ${formatBytes(result.bytes)}, integrity ok, ${Math.round(result.ms)} ms\n`)
     if (result.pruned.length > 0) process.stdout.write(`removed ${result.pruned.length} older backup(s): ${result.pruned.join(', ')}\n`)
   }
   return EXIT.ok

@@ -1,14 +1,13 @@
+import { formatBytes, formatDuration, formatInt, formatMiB } from '../util/format.js'
 import type { BenchReport } from './bench-report.js'
 import type { Measured, SideBySideRow } from './bench-tables.js'
 
-const int = (n: number): string => Math.round(n).toLocaleString('en-US')
-const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`
 const ratio = (n: number | null | undefined): string => (n === null || n === undefined ? '' : `${n.toFixed(n >= 100 ? 0 : 2)}×`)
-const rss = (mb: number | undefined): string => (mb === undefined ? 'n/m' : `${int(mb)} MB`)
+const rss = (mb: number | undefined): string => (mb === undefined ? 'n/m' : formatMiB(mb))
 
 function time(m: Measured): string {
   if (m.ms === undefined) return m.reason ?? m.status
-  return m.minMs === m.maxMs ? secs(m.ms) : `${secs(m.ms)} (${secs(m.minMs ?? m.ms)}–${secs(m.maxMs ?? m.ms)})`
+  return m.minMs === m.maxMs ? formatDuration(m.ms) : `${formatDuration(m.ms)} (${formatDuration(m.minMs ?? m.ms)}–${formatDuration(m.maxMs ?? m.ms)})`
 }
 
 function target(r: SideBySideRow): string {
@@ -27,7 +26,7 @@ export function renderBenchMarkdown(report: BenchReport): string {
   const out: string[] = [
     `# cachesync bench, ${report.date.slice(0, 16).replace('T', ' ')} UTC`,
     '',
-    `${int(data.records)} records (${(data.bytes / 1e6).toFixed(0)} MB of NDJSON, \`generateDmrCache\` seed ${o.seed}); ` +
+    `${formatInt(data.records)} records (${formatBytes(data.bytes)} of NDJSON, \`generateDmrCache\` seed ${o.seed}); ` +
       `${m.cores} cores, ${m.cpu ?? 'unknown CPU'}, ${m.memoryGiB} GiB, Node ${m.node}, SQLite ${m.sqlite} (better-sqlite3), ` +
       `sqlite3 shell ${m.sqliteShell ?? 'absent'}, sqlite-utils ${m.sqliteUtils ?? 'absent'}; load average ${m.loadAverage.start.toFixed(1)} at the start, ${m.loadAverage.end.toFixed(1)} at the end.`,
     `Every run is a fresh process and a fresh database, timed from outside (start-up included); median of ${o.repeat} with min–max ` +
@@ -41,7 +40,7 @@ export function renderBenchMarkdown(report: BenchReport): string {
         r.chunk === undefined ? r.mode : `${r.mode} (chunk ${r.chunk}, the fastest)`,
         time(r),
         rss(r.rssMb),
-        r.recordsPerSec === undefined ? '' : int(r.recordsPerSec),
+        r.recordsPerSec === undefined ? '' : formatInt(r.recordsPerSec),
         ratio(r.speedUp),
         r.bestUse,
       ]),
@@ -53,7 +52,7 @@ export function renderBenchMarkdown(report: BenchReport): string {
       ? ['streaming was not among --modes.']
       : table(
           ['chunk', 'sync time', 'peak RSS', 'records/s', 'vs plain loader'],
-          t.chunks.map((r) => [String(r.chunk), time(r), rss(r.rssMb), r.recordsPerSec === undefined ? '' : int(r.recordsPerSec), ratio(r.speedUp)]),
+          t.chunks.map((r) => [String(r.chunk), time(r), rss(r.rssMb), r.recordsPerSec === undefined ? '' : formatInt(r.recordsPerSec), ratio(r.speedUp)]),
         )),
     '',
     `## Phases of the fastest configuration${t.phases.id === null ? '' : ` (${t.phases.id})`}`,
@@ -63,7 +62,7 @@ export function renderBenchMarkdown(report: BenchReport): string {
       : [
           ...table(
             ['phase', 'ms', '%', 'busy ms'],
-            t.phases.rows.map((r) => [r.phase, int(r.ms), `${r.percent.toFixed(1)} %`, r.busyMs === null ? '' : int(r.busyMs)]),
+            t.phases.rows.map((r) => [r.phase, formatInt(r.ms), `${r.percent.toFixed(1)} %`, r.busyMs === null ? '' : formatInt(r.busyMs)]),
           ),
           '',
           `From the median run's \`--json\` \`phases\` (ms of \`phases.total\`, which excludes process start-up); \`busy\` is each phase's own thread time. ${t.phases.overlap ?? ''}`,
@@ -84,15 +83,15 @@ export function renderBenchMarkdown(report: BenchReport): string {
       t.incremental.map((r) => [
         r.run,
         time(r),
-        r.totalMs === undefined ? '' : `${int(r.totalMs)} ms`,
+        r.totalMs === undefined ? '' : formatDuration(r.totalMs),
         rss(r.rssMb),
         ratio(r.wallRatio),
         ratio(r.totalRatio),
-        r.counts === undefined ? '' : ['read', 'inserted', 'updated', 'unchanged', 'deleted'].map((k) => int(r.counts?.[k] ?? 0)).join(' / '),
+        r.counts === undefined ? '' : ['read', 'inserted', 'updated', 'unchanged', 'deleted'].map((k) => formatInt(r.counts?.[k] ?? 0)).join(' / '),
       ]),
     ),
     '',
-    `Each re-sync runs the fastest configuration over a copy of its finished database; "nothing changed" is the same cache, "1 %" the cache of \`generateDmrCache({ changeRate: 0.01 })\` on the same seed (${int(data.changedRecords)} records).`,
+    `Each re-sync runs the fastest configuration over a copy of its finished database; "nothing changed" is the same cache, "1 %" the cache of \`generateDmrCache({ changeRate: 0.01 })\` on the same seed (${formatInt(data.changedRecords)} records).`,
     '',
     '## Side by side',
     '',
@@ -100,9 +99,13 @@ export function renderBenchMarkdown(report: BenchReport): string {
       ['tool', 'time', 'peak RSS', 'records/s', 'ours ÷ it', 'target', 'how'],
       t.sideBySide.map((r) => [
         r.tool,
-        r.scaledMs === undefined ? (r.reason ?? r.status) : r.id === 'naive' ? `${secs(r.scaledMs)} (scaled; ${secs(r.ms ?? 0)} measured)` : time(r),
+        r.scaledMs === undefined
+          ? (r.reason ?? r.status)
+          : r.id === 'naive'
+            ? `${formatDuration(r.scaledMs)} (scaled; ${formatDuration(r.ms ?? 0)} measured)`
+            : time(r),
         r.ms === undefined ? '' : rss(r.rssMb),
-        r.recordsPerSec === undefined ? '' : int(r.recordsPerSec),
+        r.recordsPerSec === undefined ? '' : formatInt(r.recordsPerSec),
         ratio(r.oursRatio),
         target(r),
         r.note,

@@ -2,7 +2,7 @@
 export interface BenchSample {
   /** The whole process, timed from outside (start-up included). */
   wallMs: number
-  /** Peak RSS of that process in MB; undefined when it could not be measured. */
+  /** Peak RSS of that process in MiB; undefined when it could not be measured. */
   rssMb: number | undefined
   /** Rows in the loaded tables afterwards (checked against the records loaded). */
   rows: number

@@ -10,7 +10,7 @@ export const GNU_TIME = '/usr/bin/time'
 export interface MeasuredProcess {
   code: number | null
   wallMs: number
-  /** Peak resident set of the process, in MB; undefined when GNU time is not installed. */
+  /** Peak resident set of the process, in MiB; undefined when GNU time is not installed. */
   rssMb: number | undefined
   stdout: string
   stderr: string

@@ -10,7 +10,7 @@ export interface NaiveInput {
 }
 
 /**
- * The "original system" of the DMR guide: parse the whole file into objects, then one INSERT per record,
+ * The naive baseline: parse the whole file into objects, then one INSERT per record,
  * each its own autocommitted transaction, SQLite's defaults (rollback journal, synchronous FULL).
  * Columns are the records' own fields. Returns the rows in the tables afterwards.
  */

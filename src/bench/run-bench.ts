@@ -3,6 +3,7 @@ import { availableParallelism, cpus, loadavg, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { liveRowsDir } from '../sink/sqlite/database-files.js'
 import { sqliteVersion } from '../sink/sqlite/sqlite-driver.js'
+import { formatDuration, formatInt, formatMiB } from '../util/format.js'
 import { isProcessAlive } from '../util/process-alive.js'
 import { type BenchData, prepareBenchData, recordsToResync } from './bench-data.js'
 import { renderBenchMarkdown } from './bench-markdown.js'
@@ -40,8 +41,8 @@ interface Config {
 function describe(run: BenchRun): string {
   const s = summarize(run)
   if (s === undefined) return `${run.label}: ${run.unavailable ?? run.failed ?? 'no runs'}`
-  const rss = s.rssMb === undefined ? '' : `, ${s.rssMb} MB`
-  return `${run.label}: ${(s.ms / 1000).toFixed(2)} s, ${Math.round(s.recordsPerSec).toLocaleString('en-US')} records/s${rss}`
+  const rss = s.rssMb === undefined ? '' : `, ${formatMiB(s.rssMb)}`
+  return `${run.label}: ${formatDuration(s.ms)}, ${formatInt(s.recordsPerSec)} records/s${rss}`
 }
 
 async function attempt(config: Config): Promise<void> {
@@ -66,8 +67,8 @@ function sweepDeadRuns(work: string): void {
 
 /**
  * A copy of a finished database, on disk before the run starts: a copy still in the page cache would make
- * the run's first commit wait while the kernel writes back the 400 MB the bench itself just wrote (about
- * 90 ms of `dbInit` here), a cost no cron run pays.
+ * the run's first commit wait while the kernel writes back what the bench itself just wrote, a cost no
+ * cron run pays.
  */
 function copyDb(from: string, to: string): string {
   freshDb(to)

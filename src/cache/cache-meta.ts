@@ -41,7 +41,7 @@ export async function readCacheMeta(cacheFile: string): Promise<CacheMeta | unde
   }
 }
 
-/** Writes the meta file atomically: a temp file in the same directory, flushed to disk, then a rename. */
+/** Writes the meta file atomically: a reader sees the old meta or the new one. */
 export async function writeCacheMeta(cacheFile: string, meta: CacheMeta): Promise<void> {
   const target = metaPathFor(cacheFile)
   await writeFileAtomic(target, `${JSON.stringify(meta, null, 2)}\n`)

@@ -1,6 +1,23 @@
 import type { SourceSpec } from './config-schema.js'
 
 /**
+ * The `network` normalizer's table: each spelling of a DMR network met upstream (lower-cased) and the one
+ * name it is stored as; '' stores null (no network).
+ */
+export const DMR_NETWORK_SPELLINGS: Readonly<Record<string, string>> = Object.freeze({
+  bm: 'BrandMeister',
+  brandmeister: 'BrandMeister',
+  'brand meister': 'BrandMeister',
+  'dmr-plus': 'DMR+',
+  'dmr+': 'DMR+',
+  dmrplus: 'DMR+',
+  'dmr-marc': 'DMR-MARC',
+  tgif: 'TGIF',
+  freedmr: 'FreeDMR',
+  none: '',
+})
+
+/**
  * The built-in configuration: the three DMR sources of the flagship data set, mapped to tables with
  * SQLite types. Upstream shapes drift (ids as strings, `trustee` string or array, `lat`/`lng` strings or
  * floats, the network spelled four ways); the column types and normalizers absorb that. The URLs are the real

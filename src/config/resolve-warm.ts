@@ -46,8 +46,8 @@ export interface ResolvedHttp {
 }
 
 /**
- * The archiver guide's retry policy, a breaker that opens after five straight failures, for a minute, and a fetch
- * that drops more than half of a source's records refused.
+ * Five attempts with exponential backoff and jitter, a breaker that opens after five straight failures, for a
+ * minute, and a fetch refused when it drops more than half of a source's records.
  */
 export const DEFAULT_WARM: ResolvedWarmSettings = Object.freeze({
   concurrency: 4,

@@ -1,6 +1,7 @@
 import { once } from 'node:events'
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Writable } from 'node:stream'
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises'
 import { createGzip } from 'node:zlib'
 import { type DmrDatasetSource, dmrDataset } from '../generate/dmr-generator.js'
 import { type DemoFault, FAULT_PARAMS, faultFromQuery } from './demo-faults.js'
@@ -182,7 +183,7 @@ export async function startDemoApi(options: DemoApiOptions = {}): Promise<DemoAp
         chunk = chunk.subarray(0, limitBytes - sent)
         out.write(chunk)
         // Let the bytes reach the client before the fault.
-        await new Promise((resolve) => setTimeout(resolve, 50))
+        await sleep(50)
         if (fault?.cutAfter !== undefined) res.destroy()
         signalFaulted()
         return false
@@ -201,7 +202,7 @@ export async function startDemoApi(options: DemoApiOptions = {}): Promise<DemoAp
         if (!(await write(batch))) return
         batch = ''
         // Other responses (and, in-process, the client) get their turn.
-        await new Promise((resolve) => setImmediate(resolve))
+        await nextTurn()
       }
     }
     batch += route.wrapper === undefined ? ']' : ']}'

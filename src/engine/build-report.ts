@@ -44,7 +44,7 @@ export function buildReport(input: ReportInput): SyncReport {
     busy: { ...busy },
     overlap:
       choice.mode === 'parallel'
-        ? `read, transform and write overlapped on ${workers} workers and the writer thread; their wall time is shared out in proportion to busy time`
+        ? `read, transform and write overlapped on ${workers} workers and the coordinator's thread; their wall time is shared out in proportion to busy time`
         : undefined,
     recordsPerSec: Math.round(records.read / Math.max(phases.total / 1000, 1e-3)),
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),

@@ -1,4 +1,5 @@
 import type { ModeOption } from '../config/config-schema.js'
+import { formatBytes } from '../util/format.js'
 import type { MemoryBudget } from './memory-probe.js'
 import type { SyncMode } from './sync-report.js'
 
@@ -18,20 +19,20 @@ export interface ModeInput {
   largestFileBytes: number
 }
 
-const MB = 1024 * 1024
-const GB = 1024 * MB
+const MIB = 1024 * 1024
+const GIB = 1024 * MIB
 /**
  * Peak memory per byte of cache while a whole file is in flight: the bytes, their decoded strings and
- * the parsed records alive at once, plus the known-hash sets of a re-sync. Measured (bench/README):
- * parallel peaks near 1.3 × the cache size, sequential near 1.5 × the largest file; 3 leaves headroom.
+ * the parsed records alive at once, plus the known-hash sets of a re-sync. The measured peaks of the
+ * parallel and sequential modes (docs/performance.md) stay well below it: the rest is headroom.
  */
 const WHOLE_FILE_FACTOR = 3
 export const DEFAULT_CHUNK = 2000
 
 /**
- * Picks the mode from the memory really available and the size of the cache. The DMR guide's floor:
- * under 512 MB streaming/500, under 2 GB streaming/1000, under 8 GB streaming/2000, else parallel —
- * but never a whole-file mode when the cache would not fit comfortably.
+ * Picks the mode from the memory really available and the size of the cache: streaming, with a smaller
+ * chunk the less memory there is (under 512 MiB chunk 500, under 2 GiB 1000, under 8 GiB 2000), else
+ * parallel — but never a whole-file mode when the cache would not fit comfortably.
  */
 export function chooseMode(input: ModeInput): ModeChoice {
   const available = input.memory.availableBytes
@@ -44,16 +45,10 @@ export function chooseMode(input: ModeInput): ModeChoice {
     chunk: input.chunk ?? chunk,
     reason: `auto: ${budget} → ${mode}${mode === 'streaming' ? `, chunk ${input.chunk ?? chunk}` : ''} (${why})`,
   })
-  if (available < 512 * MB) return pick('streaming', 500, 'under 512 MB')
-  if (available < 2 * GB) return pick('streaming', 1000, 'under 2 GB')
-  if (available < 8 * GB) return pick('streaming', 2000, 'under 8 GB')
+  if (available < 512 * MIB) return pick('streaming', 500, 'under 512 MiB')
+  if (available < 2 * GIB) return pick('streaming', 1000, 'under 2 GiB')
+  if (available < 8 * GIB) return pick('streaming', 2000, 'under 8 GiB')
   if (input.cacheBytes * WHOLE_FILE_FACTOR <= available / 2) return pick('parallel', DEFAULT_CHUNK, 'the whole cache fits in memory')
   if (input.largestFileBytes * WHOLE_FILE_FACTOR <= available / 2) return pick('sequential', DEFAULT_CHUNK, 'one file at a time fits, the whole cache does not')
   return pick('streaming', 2000, 'the cache files are too large to hold whole')
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes >= GB) return `${(bytes / GB).toFixed(1)} GiB`
-  if (bytes >= MB) return `${Math.round(bytes / MB)} MB`
-  return `${Math.round(bytes / 1024)} KB`
 }

@@ -15,12 +15,12 @@ export async function rewriteWhereDuplicateKeys(mode: SyncMode, jobs: SourceJob[
     const run = runs[i] as SourceRun
     if (run.error !== undefined || run.deletion.kind !== 'unseen') continue
     const known = run.deletion.known
-    if (!job.writer.displacedHashes().some((hash) => known.isSeen(hash))) continue
+    if (!job.sourceSink.displacedHashes().some((hash) => known.isSeen(hash))) continue
     ctx.logger.warn({ source: job.source.name }, 'duplicate keys in the cache file: applying it again in file order')
     const again: SourceJob = {
       ...job,
       rewrite: true,
-      writer: sink.createSourceSink(job.source, { rewrite: true }),
+      sourceSink: sink.createSourceSink(job.source, { rewrite: true }),
       resumeFrom: START,
       commits: new ChunkCommitter({ identity: undefined, runId: undefined, resumed: true, recordRejects: false }),
     }

@@ -36,7 +36,7 @@ export async function finishSource(job: SourceJob, run: SourceRun, runId: number
   const synced = whole ? { contentHash: job.contentHash, fingerprint: job.mapping.fingerprint } : undefined
   // After `remove` took the unseen rows: bringing the snapshot up to date forgets which they were.
   const live = whole && run.writtenRows !== undefined ? nextLiveSet(run, run.writtenRows) : undefined
-  const done = await job.writer.finish(job.commits.finish(run.rejects.slice(run.rejectsCommitted), runId, synced, remove, live))
+  const done = await job.sourceSink.finish(job.commits.finish(run.rejects.slice(run.rejectsCommitted), runId, synced, remove, live))
   busy.write += done.ms
   const { inserted, updated } = run.written
   const read = run.counts.read

@@ -20,10 +20,9 @@ export function fullCollection(): () => void {
 
 /**
  * Keeps a streaming sync's heap at its working size. V8 lets the old generation grow for as long as a
- * process allocates, so a constant-memory loop over a million records still ended 40 MB above where it
- * was at a hundred thousand (streaming, chunk 2000: 175 MB against 125 MB peak RSS) — garbage, not data
- * held. A full collection every 100,000 records holds it to 138 MB against 130 MB (bench: "streaming
- * 2000" at both sizes); each collection walks a heap of about 35 MB.
+ * process allocates, so the peak RSS of a constant-memory loop still grows with the number of records:
+ * garbage, not data held. A full collection now and then keeps the peak near the working size, and costs
+ * little, since the heap it walks is small (figures: docs/performance.md, streaming memory).
  */
 export class HeapCollector {
   readonly #every: number

@@ -1,7 +1,7 @@
 import { ConfigError } from '../util/errors.js'
 import type { Logger } from '../util/logger.js'
 
-/** The seed guidance: past 500 MB a sync should slow down rather than be killed. */
+/** Past this RSS, in MiB, a sync slows down rather than risk being killed for its memory. */
 export const DEFAULT_MEMORY_THRESHOLD_MB = 500
 
 /** The threshold from `CACHESYNC_MEMORY_THRESHOLD_MB`, or the default; throws ConfigError on a bad value. */
@@ -9,11 +9,11 @@ export function memoryThresholdFromEnv(env: NodeJS.ProcessEnv): number {
   const raw = env.CACHESYNC_MEMORY_THRESHOLD_MB
   if (raw === undefined || raw === '') return DEFAULT_MEMORY_THRESHOLD_MB
   const mb = Number(raw)
-  if (!Number.isFinite(mb) || mb <= 0) throw new ConfigError(`CACHESYNC_MEMORY_THRESHOLD_MB must be a positive number of megabytes, got ${JSON.stringify(raw)}`)
+  if (!Number.isFinite(mb) || mb <= 0) throw new ConfigError(`CACHESYNC_MEMORY_THRESHOLD_MB must be a positive number of MiB, got ${JSON.stringify(raw)}`)
   return mb
 }
 
-const MB = 1024 * 1024
+const MIB = 1024 * 1024
 const SAMPLE_EVERY_MS = 100
 
 export interface MemoryRecord {
@@ -37,7 +37,7 @@ export class MemoryGuard {
   #over = false
 
   constructor(thresholdMb: number, logger: Logger) {
-    this.#thresholdBytes = thresholdMb * MB
+    this.#thresholdBytes = thresholdMb * MIB
     this.#logger = logger
     this.#record = { thresholdMb, peakRssMb: 0, peakHeapMb: 0, backOffs: [] }
   }
@@ -58,10 +58,11 @@ export class MemoryGuard {
   sample(): boolean {
     const rss = process.memoryUsage.rss()
     const heap = process.memoryUsage().heapUsed
-    this.#record.peakRssMb = Math.max(this.#record.peakRssMb, Math.round(rss / MB))
-    this.#record.peakHeapMb = Math.max(this.#record.peakHeapMb, Math.round(heap / MB))
+    this.#record.peakRssMb = Math.max(this.#record.peakRssMb, Math.round(rss / MIB))
+    this.#record.peakHeapMb = Math.max(this.#record.peakHeapMb, Math.round(heap / MIB))
     const over = rss > this.#thresholdBytes
-    if (over && !this.#over) this.#logger.warn({ rssMb: Math.round(rss / MB), thresholdMb: this.#record.thresholdMb }, 'memory over the threshold: backing off')
+    if (over && !this.#over)
+      this.#logger.warn({ rssMb: Math.round(rss / MIB), thresholdMb: this.#record.thresholdMb }, 'memory over the threshold: backing off')
     this.#over = over
     return over
   }

@@ -54,16 +54,16 @@ export async function planJobs(
         logger.info({ source: source.name, records: resumeFrom.records, byteOffset: resumeFrom.byteOffset }, 'resuming after the committed part')
       // Rows written under another mapping cannot be trusted by their hash: rewrite them all once.
       const rewrite = state !== undefined && state.fingerprint !== fingerprint
-      const writer = sink.createSourceSink(source, { rewrite })
-      const hadLiveRows = await writer.hasLiveRows()
-      if (hadLiveRows) writer.trackDisplaced()
+      const sourceSink = sink.createSourceSink(source, { rewrite })
+      const hadLiveRows = await sourceSink.hasLiveRows()
+      if (hadLiveRows) sourceSink.trackDisplaced()
       jobs.push({
         job: {
           source,
           file,
           contentHash,
           mapping: { columns: source.columns, recordsPath: source.recordsPath, fingerprint },
-          writer,
+          sourceSink,
           hadLiveRows,
           rewrite,
           maxRejects: source.maxRejects ?? config.maxRejects,

@@ -1,4 +1,4 @@
-import type { Normalizer } from '../config/config-schema.js'
+import { normalize } from '../config/normalizers.js'
 import type { ResolvedColumn, ResolvedSource } from '../config/resolve-config.js'
 import { ROW_HASH_ALGORITHM, textFingerprint } from '../util/row-hash.js'
 
@@ -11,19 +11,6 @@ export type MapResult = { ok: true; values: RowValues } | { ok: false; reason: s
 export interface MappingSpec {
   readonly columns: readonly ResolvedColumn[]
   readonly recordsPath: readonly string[]
-}
-
-const NETWORK_SPELLINGS: Readonly<Record<string, string>> = {
-  bm: 'BrandMeister',
-  brandmeister: 'BrandMeister',
-  'brand meister': 'BrandMeister',
-  'dmr-plus': 'DMR+',
-  'dmr+': 'DMR+',
-  dmrplus: 'DMR+',
-  'dmr-marc': 'DMR-MARC',
-  tgif: 'TGIF',
-  freedmr: 'FreeDMR',
-  none: '',
 }
 
 /** The mapping's identity: when it changes, every row is rewritten rather than trusted by its hash. */
@@ -104,26 +91,6 @@ function toBoolean(raw: unknown): number | null | typeof INVALID {
   if (raw === false || raw === 0 || raw === '0' || raw === 'false') return 0
   if (raw === '') return null
   return INVALID
-}
-
-function normalize(kind: Normalizer, raw: unknown): unknown {
-  if (typeof raw !== 'string') return raw
-  switch (kind) {
-    case 'trim':
-      return raw.trim()
-    case 'upper':
-      return raw.trim().toUpperCase()
-    case 'lower':
-      return raw.trim().toLowerCase()
-    case 'empty-null':
-      return raw.trim() === '' ? null : raw
-    case 'network': {
-      const trimmed = raw.trim()
-      const known = NETWORK_SPELLINGS[trimmed.toLowerCase()]
-      if (known !== undefined) return known === '' ? null : known
-      return trimmed === '' ? null : trimmed
-    }
-  }
 }
 
 function describe(value: unknown): string {

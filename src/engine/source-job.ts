@@ -16,7 +16,7 @@ export interface SourceJob {
   readonly file: CacheFile
   readonly contentHash: string
   readonly mapping: MappingSpec & { fingerprint: string }
-  readonly writer: SourceSink
+  readonly sourceSink: SourceSink
   /** False when the table had no live row: nothing can then be unchanged or deleted. */
   readonly hadLiveRows: boolean
   /** Parse and rewrite every record, known or not (the mapping changed). */
@@ -116,7 +116,7 @@ export function emptyRun(): SourceRun {
 export async function commitChunk(job: SourceJob, run: SourceRun, rows: ChunkRows, at: FilePosition, busy: BusyTimes): Promise<void> {
   const extras = job.commits.chunk(run.rejects.slice(run.rejectsCommitted), at)
   const rejectsAfter = run.rejects.length
-  const result = await job.writer.writeChunk(rows, extras)
+  const result = await job.sourceSink.writeChunk(rows, extras)
   run.rejectsCommitted = rejectsAfter
   busy.write += result.ms
   addWritten(run, result)

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto'
-import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises'
+import { type FileHandle, mkdir, open, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeCacheMeta } from '../cache/cache-meta.js'
 import { CachesyncError } from '../util/errors.js'
 import { PACKAGE_VERSION } from '../util/package-version.js'
+import { atomicTempPath, finishAtomicWrite } from '../util/write-file-atomic.js'
 import {
   ASSIGNED,
   DEVICE_KINDS,
@@ -405,12 +406,12 @@ async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {
 }
 
 /**
- * Streams lines into a temp file, hashing the bytes on the way, then renames it into place. Lines are encoded into
+ * Streams lines into a temp file, hashing the bytes on the way, then puts it in place as every atomic write does. Lines are encoded into
  * two alternating buffers (much faster than Buffer.from() on a long concatenated string) so that generating the next
  * batch overlaps writing the previous one, and at most one write is in flight.
  */
 async function writeLines(file: string, lines: Iterable<string>): Promise<Omit<GeneratedSource, 'name' | 'file'>> {
-  const temp = `${file}.${process.pid}.tmp`
+  const temp = atomicTempPath(file)
   const handle = await open(temp, 'w')
   const hash = createHash('sha256')
   const buffers = [Buffer.allocUnsafe(BATCH_BYTES), Buffer.allocUnsafe(BATCH_BYTES)] as const
@@ -436,14 +437,13 @@ async function writeLines(file: string, lines: Iterable<string>): Promise<Omit<G
     }
     await flush()
     await pending
-    await handle.close()
   } catch (error) {
     await pending.catch(() => undefined)
     await handle.close().catch(() => undefined)
     await rm(temp, { force: true })
     throw error
   }
-  await rename(temp, file)
+  await finishAtomicWrite(handle, temp, file)
   return { records, bytes, sha256: hash.digest('hex') }
 }
 

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs'
-import { open, rename, rm } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
+import { dirname } from 'node:path'
 import { CachesyncError } from '../util/errors.js'
+import { writeFileAtomic } from '../util/write-file-atomic.js'
 
 /** One sample: its labels and value. */
 export interface Sample {
@@ -61,24 +61,14 @@ export function checkMetricsPath(path: string): void {
 }
 
 /**
- * Writes the metrics as node_exporter's textfile collector wants them: into a temp file in the same
- * directory (a dot file, which the collector ignores, not ending in `.prom`), flushed, then renamed over
- * the target, so a scrape sees the old file or the new one, never half of one.
+ * Writes the metrics atomically, as node_exporter's textfile collector wants them: a scrape sees the old
+ * file or the new one, never half of one (the temp file does not end in `.prom`, so it is not read).
  */
 export async function writeMetricsFile(path: string, families: readonly MetricFamily[]): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`)
+  const text = formatPrometheus(families)
   try {
-    const handle = await open(temp, 'w')
-    try {
-      await handle.writeFile(formatPrometheus(families))
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-    await rename(temp, path)
+    await writeFileAtomic(path, text)
   } catch (err) {
-    await rm(temp, { force: true })
-    if (err instanceof CachesyncError) throw err
     throw new CachesyncError('ERR_IO', `Cannot write metrics file ${path}: ${(err as Error).message}`, { cause: err })
   }
 }

@@ -1,10 +1,10 @@
 import { existsSync, statSync } from 'node:fs'
-import { rename, rm, writeFile } from 'node:fs/promises'
 import { dirname, extname } from 'node:path'
 import type { ResolvedSink } from '../config/resolve-sink.js'
 import { openSinkReader } from '../sink/open-sink.js'
 import type { RecordedRun } from '../sink/recorded-run.js'
 import { CachesyncError } from '../util/errors.js'
+import { writeFileAtomic } from '../util/write-file-atomic.js'
 import { renderHistorySvg } from './history-plot.js'
 
 /** The runs of a database, and the database as it may be printed (a path, or a URL without its password). */
@@ -44,16 +44,13 @@ export function checkPlotPath(path: string): void {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new CachesyncError('ERR_USAGE', `--plot ${path}: directory ${dir} does not exist`)
 }
 
-/** Writes the history plot atomically (temp file, rename), so a dashboard never shows half a picture. */
+/** Writes the history plot atomically, so a dashboard never shows half a picture. */
 export async function writeHistoryPlot(path: string, runs: readonly RecordedRun[], title: string): Promise<number> {
   checkPlotPath(path)
   const svg = renderHistorySvg(runs, { title })
-  const temp = `${path}.${process.pid}.tmp`
   try {
-    await writeFile(temp, svg)
-    await rename(temp, path)
+    await writeFileAtomic(path, svg)
   } catch (err) {
-    await rm(temp, { force: true })
     throw new CachesyncError('ERR_IO', `Cannot write plot ${path}: ${(err as Error).message}`, { cause: err })
   }
   return runs.filter((r) => r.phases !== undefined).length

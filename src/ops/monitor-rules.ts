@@ -1,6 +1,6 @@
 import type { RecordCounts } from '../engine/sync-report.js'
 import type { RecordedRun } from '../sink/recorded-run.js'
-import { formatDuration } from '../util/duration.js'
+import { formatDuration, formatInt, formatMiB } from '../util/format.js'
 
 /** What a monitor check measured: a sync it timed (`run`, `synthetic`) or the newest recorded one (`last`). */
 export interface Measurement {
@@ -27,7 +27,7 @@ export interface MonitorRules {
   readonly thresholdSeconds: number
   /** Records per second below this alert (not judged when no record was read). */
   readonly minRate?: number | undefined
-  /** Peak RSS above this many MB alerts. */
+  /** Peak RSS above this many MiB alerts. */
   readonly maxRssMb?: number | undefined
   /** A last successful sync (of the production database) older than this alerts. */
   readonly maxStalenessMs?: number | undefined
@@ -74,14 +74,14 @@ export function judge(measured: Measurement, facts: ProductionFacts, rules: Moni
   }
   const threshold = `${rules.thresholdSeconds} s`
   if (measured.seconds !== undefined && measured.seconds > rules.thresholdSeconds) {
-    alerts.push({ rule: 'time', message: `sync performance degraded: ${fmtSeconds(measured.seconds)} (threshold ${threshold})` })
+    alerts.push({ rule: 'time', message: `sync performance degraded: ${formatDuration(measured.seconds * 1000)} (threshold ${threshold})` })
   }
   const rate = measured.recordsPerSec
   if (rules.minRate !== undefined && rate !== undefined && measured.records.read > 0 && rate < rules.minRate) {
-    alerts.push({ rule: 'min-rate', message: `throughput too low: ${fmtInt(rate)} records/s (minimum ${fmtInt(rules.minRate)})` })
+    alerts.push({ rule: 'min-rate', message: `throughput too low: ${formatInt(rate)} records/s (minimum ${formatInt(rules.minRate)})` })
   }
   if (rules.maxRssMb !== undefined && measured.peakRssMb !== undefined && measured.peakRssMb > rules.maxRssMb) {
-    alerts.push({ rule: 'max-rss', message: `memory too high: peak RSS ${fmtInt(measured.peakRssMb)} MB (maximum ${fmtInt(rules.maxRssMb)} MB)` })
+    alerts.push({ rule: 'max-rss', message: `memory too high: peak RSS ${formatMiB(measured.peakRssMb)} (maximum ${formatMiB(rules.maxRssMb)})` })
   }
   if (rules.maxStalenessMs !== undefined) {
     const at = Date.parse(facts.lastSuccess?.endedAt ?? '')
@@ -102,7 +102,7 @@ export function judge(measured: Measurement, facts: ProductionFacts, rules: Moni
     })
   }
   const status: VerdictStatus = alerts.some((a) => a.rule === 'sync-failed') ? 'failed' : alerts.length > 0 ? 'alert' : 'ok'
-  const took = measured.seconds === undefined ? undefined : `sync took ${fmtSeconds(measured.seconds)} (threshold ${threshold})`
+  const took = measured.seconds === undefined ? undefined : `sync took ${formatDuration(measured.seconds * 1000)} (threshold ${threshold})`
   const lines = alerts.length === 0 ? [`OK: ${took ?? 'nothing measured'}`] : alerts.map((a) => `ALERT: ${a.message}`)
   if (alerts.length > 0 && took !== undefined && !alerts.some((a) => a.rule === 'time')) lines.push(took)
   lines.push(figures(measured))
@@ -116,18 +116,9 @@ function figures(m: Measurement): string {
       : m.kind === 'synthetic'
         ? 'synthetic data, into a scratch SQLite file'
         : 'current cache'
-  const rate = m.recordsPerSec === undefined ? '- records/s' : `${fmtInt(m.recordsPerSec)} records/s`
-  const rss = m.peakRssMb === undefined ? '-' : `${fmtInt(m.peakRssMb)} MB`
-  return `  ${fmtInt(m.records.read)} records read, ${rate}, peak RSS ${rss}${m.mode === undefined ? '' : `, ${m.mode} mode`} (${what})`
-}
-
-/** `1.18 s`, `7.40 s`: a measured time, to the hundredth. */
-function fmtSeconds(seconds: number): string {
-  return `${seconds.toFixed(2)} s`
-}
-
-function fmtInt(n: number): string {
-  return Math.round(n).toLocaleString('en-US')
+  const rate = m.recordsPerSec === undefined ? '- records/s' : `${formatInt(m.recordsPerSec)} records/s`
+  const rss = m.peakRssMb === undefined ? '-' : formatMiB(m.peakRssMb)
+  return `  ${formatInt(m.records.read)} records read, ${rate}, peak RSS ${rss}${m.mode === undefined ? '' : `, ${m.mode} mode`} (${what})`
 }
 
 function firstLine(text: string): string {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { CachesyncError } from '../util/errors.js'
 import { PACKAGE_VERSION } from '../util/package-version.js'
 import { postJson } from '../warm/http-client.js'
@@ -45,7 +46,7 @@ export async function sendWebhook(url: URL, payload: unknown, options: WebhookOp
   let status: number | undefined
   let error: string | undefined
   for (let attempt = 1; attempt <= 2; attempt++) {
-    if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, retryDelayMs))
+    if (attempt > 1) await sleep(retryDelayMs)
     try {
       status = await postJson(url.href, payload, { timeoutMs, userAgent: `cachesync/${PACKAGE_VERSION}` })
       error = undefined

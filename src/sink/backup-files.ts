@@ -1,6 +1,7 @@
 import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { CachesyncError } from '../util/errors.js'
+import { syncDirectorySync } from '../util/sync-directory.js'
 
 export interface BackupOptions {
   /** Directory the backup goes to, created if needed. @default `backups` beside the SQLite file, or beside the cache directory */
@@ -68,10 +69,10 @@ export function partialName(toDir: string, naming: BackupNaming, stamp: string):
  * either no backup or a whole one; a name already taken (two backups in one second) gets `-1`, `-2`, …
  */
 export function claimName(partial: string, toDir: string, naming: BackupNaming, stamp: string): string {
-  fsyncPath(partial, 'r+')
+  fsyncFile(partial)
   const path = linkFree(partial, toDir, naming, stamp)
   rmSync(partial, { force: true })
-  fsyncPath(toDir, 'r')
+  syncDirectorySync(toDir)
   return path
 }
 
@@ -94,13 +95,10 @@ function linkFree(partial: string, toDir: string, naming: BackupNaming, stamp: s
   }
 }
 
-function fsyncPath(path: string, flags: 'r' | 'r+'): void {
-  const fd = openSync(path, flags)
+function fsyncFile(path: string): void {
+  const fd = openSync(path, 'r+')
   try {
     fsyncSync(fd)
-  } catch (err) {
-    // Some filesystems cannot fsync a directory; the file itself was synced.
-    if (flags === 'r+' || ((err as NodeJS.ErrnoException).code !== 'EINVAL' && (err as NodeJS.ErrnoException).code !== 'EISDIR')) throw err
   } finally {
     closeSync(fd)
   }

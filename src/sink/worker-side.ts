@@ -1,6 +1,6 @@
 /**
  * The parts of each sink that run on worker threads, behind one door so that the workers know no
- * database: staging rows for the writer, and reading a table's live rows.
+ * database: staging rows for the coordinator to merge, and reading a table's live rows.
  */
 
 import type { RowValues } from '../engine/record-mapper.js'
@@ -12,10 +12,10 @@ import { readLiveRowSet } from './sqlite/live-row-reader.js'
 import { translateSqliteError } from './sqlite/sqlite-errors.js'
 import { StagingFile } from './sqlite/staging-file.js'
 
-/** Rows a worker hands to the writer through a file, in the format its sink merges. */
+/** Rows a worker hands to the coordinator through a file, in the format its sink merges. */
 export interface RowStager {
   add(values: RowValues, hash: Buffer): void
-  /** Closes the file for the writer to merge. */
+  /** Closes the file for the coordinator to merge. */
   finish(): void
   /** Removes the file after a failure. */
   discard(): void

@@ -17,11 +17,3 @@ export function parseDuration(text: string): number | undefined {
   }
   return end === trimmed.length ? Math.round(total) : undefined
 }
-
-/** A short human form of a duration in milliseconds: `850 ms`, `12.3 s`, `4 min 10 s`. */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`
-  const minutes = Math.floor(ms / 60_000)
-  return `${minutes} min ${Math.round((ms % 60_000) / 1000)} s`
-}

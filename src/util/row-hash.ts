@@ -30,8 +30,8 @@ export function loadRowHash(): Promise<void> {
 /**
  * The content hash of one record: the 64-bit xxHash of the record's bytes as upstream sent them.
  * Hashing the bytes before decoding or parsing is what lets an unchanged record skip both; a string
- * hashes as its UTF-8 bytes, so both forms agree. xxh64 in WebAssembly costs about a fifth of a
- * sha256 call per line, and hashing is the bulk of a re-sync (bench/hot-paths.bench.ts). It guards
+ * hashes as its UTF-8 bytes, so both forms agree. xxh64 in WebAssembly costs far less than sha256 per
+ * line, and hashing is the bulk of a re-sync (benchmarks/hot-paths.bench.ts compares them). It guards
  * against accidents, not adversaries: with a million live rows and every record changed, the chance
  * that one takes another live row's hash is about 1 in 10^7 per sync; upstream controls the data anyway.
  */
@@ -47,8 +47,8 @@ const probeView = new DataView(probe.buffer)
 
 /**
  * `rowHash` into one buffer that the next call overwrites, allocating nothing: for looking a line up
- * (most lines of a re-sync are only that); copy it to keep it. A million lines make a million
- * short-lived buffers and BigInt conversions otherwise, a fifth of a re-sync worker's time.
+ * (most lines of a re-sync are only that); copy it to keep it. Otherwise every line makes a short-lived
+ * buffer and a BigInt conversion, a large share of a re-sync worker's time.
  */
 export function probeRowHash(data: Uint8Array): Uint8Array {
   probeView.setBigUint64(0, h64Raw(data), false)

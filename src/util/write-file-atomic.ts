@@ -1,20 +1,49 @@
-import { open, rename, rm } from 'node:fs/promises'
+import { type FileHandle, open, rename, rm } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import { syncDirectory } from './sync-directory.js'
 
 /**
- * Writes `text` to `target` so that a reader sees the old file or the new one, never a part: a temp file
- * beside it, synced, then renamed over it. A failure removes the temp file and leaves `target` as it was.
+ * The temp file an atomic write of `target` goes through: in the same directory, so that the rename stays
+ * on one file system, and a dot file, so that globs such as `*.prom` or `*.json` pass it over.
  */
-export async function writeFileAtomic(target: string, text: string): Promise<void> {
-  const temp = `${target}.${process.pid}.tmp`
+export function atomicTempPath(target: string): string {
+  return join(dirname(target), `.${basename(target)}.${process.pid}.tmp`)
+}
+
+/**
+ * Writes `data` to `target` so that a reader sees the old file or the new one, never a part, and a crash
+ * afterwards keeps the new one (see {@link finishAtomicWrite}). A failure removes the temp file and leaves
+ * `target` as it was.
+ */
+export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
+  const temp = atomicTempPath(target)
   const handle = await open(temp, 'w')
   try {
-    await handle.writeFile(text)
-    await handle.sync()
+    await handle.writeFile(data)
   } catch (err) {
     await handle.close().catch(() => undefined)
     await rm(temp, { force: true })
     throw err
   }
-  await handle.close()
-  await rename(temp, target)
+  await finishAtomicWrite(handle, temp, target)
+}
+
+/**
+ * The last step of every whole-file write, streamed or not: the temp file beside `target` is synced and
+ * closed, renamed over `target`, then the directory is synced so that the rename survives a crash too.
+ * A failure before the rename removes the temp file.
+ */
+export async function finishAtomicWrite(handle: FileHandle, temp: string, target: string): Promise<void> {
+  try {
+    try {
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    await rename(temp, target)
+  } catch (err) {
+    await rm(temp, { force: true })
+    throw err
+  }
+  await syncDirectory(dirname(target))
 }

@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto'
-import { type FileHandle, open, rename, rm } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { type FileHandle, open, rm } from 'node:fs/promises'
 import { type CacheMeta, metaPathFor, writeCacheMeta } from '../cache/cache-meta.js'
+import { finishAtomicWrite } from '../util/write-file-atomic.js'
 
 const BUFFER_BYTES = 1 << 20
 
@@ -114,18 +114,15 @@ export class CacheFileWriter {
   }
 
   /**
-   * Makes the temp file the cache file: flushed to disk, the old meta file removed (so that no meta ever
-   * describes the other content), renamed into place, then the new meta written.
+   * Makes the temp file the cache file: the old meta file removed (so that no meta ever describes the other
+   * content), the temp file synced and renamed into place, then the new meta written.
    */
   async commit(meta: Omit<CacheMeta, 'records' | 'bytes' | 'sha256'>): Promise<WrittenCache> {
     await this.flush()
-    await this.#handle.sync()
-    this.#closed = true
-    await this.#handle.close()
     const written = { records: this.#records, bytes: this.#bytes, sha256: this.#hash.digest('hex') }
     await rm(metaPathFor(this.target), { force: true })
-    await rename(this.temp, this.target)
-    await syncDirectory(dirname(this.target))
+    this.#closed = true
+    await finishAtomicWrite(this.#handle, this.temp, this.target)
     await writeCacheMeta(this.target, { ...meta, ...written })
     return written
   }
@@ -137,19 +134,5 @@ export class CacheFileWriter {
       await this.#handle.close().catch(() => undefined)
     }
     await rm(this.temp, { force: true })
-  }
-}
-
-/** Makes a rename durable. Some file systems cannot fsync a directory; the rename stands there anyway. */
-async function syncDirectory(dir: string): Promise<void> {
-  try {
-    const handle = await open(dir, 'r')
-    try {
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-  } catch {
-    // best effort
   }
 }

@@ -1,22 +1,9 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+
 /** Waits `ms` milliseconds, or rejects when `signal` aborts. Injected so that tests need not wait. */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>
 
-export const realSleep: Sleep = (ms, signal) =>
-  new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason)
-      return
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    const onAbort = (): void => {
-      clearTimeout(timer)
-      reject(signal?.reason)
-    }
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
+export const realSleep: Sleep = (ms, signal) => sleep(ms, undefined, signal === undefined ? {} : { signal })
 
 /**
  * Spaces the requests to each host at least `1000 / requestsPerSecond` ms apart, start to start. Each call

@@ -1,8 +1,8 @@
 import type { ResolvedRetry } from '../config/resolve-warm.js'
 import { CachesyncError, HttpStatusError } from '../util/errors.js'
+import type { TaskLimiter } from '../util/task-limiter.js'
 import type { CircuitBreakers } from './circuit-breaker.js'
 import type { HostPacer, Sleep } from './host-pacer.js'
-import type { RequestLimiter } from './request-limiter.js'
 import { backoffDelay, describeTransportError, isHostFailure, isRetryable } from './retry-policy.js'
 
 /** What the retry loop needs around one request. */
@@ -11,7 +11,7 @@ export interface FetchGuards {
   readonly timeouts: { readonly headersMs: number; readonly bodyMs: number }
   readonly breakers: CircuitBreakers
   readonly pacer: HostPacer
-  readonly limiter: RequestLimiter
+  readonly limiter: TaskLimiter
   readonly sleep: Sleep
   readonly random: () => number
   readonly signal?: AbortSignal | undefined
@@ -51,9 +51,7 @@ export async function fetchWithRetries<T>(
       breakers.succeeded(host)
       return value
     } catch (raw) {
-      const err = guards.signal?.aborted
-        ? new CachesyncError('ERR_ABORTED', `fetching ${url} was cancelled`, { cause: raw })
-        : describeTransportError(raw, url, guards.timeouts)
+      const err = guards.signal?.aborted ? cancelled(url, raw) : describeTransportError(raw, url, guards.timeouts)
       if (!entered) throw err
       if (isHostFailure(err)) breakers.failed(host)
       else if (err instanceof HttpStatusError) breakers.succeeded(host)
@@ -71,9 +69,15 @@ export async function fetchWithRetries<T>(
       }
       const delayMs = Math.max(asked ?? 0, backoffDelay(retry, n, guards.random))
       onRetry({ attempt: n, delayMs, error: err })
-      await guards.sleep(delayMs, guards.signal)
+      await guards.sleep(delayMs, guards.signal).catch((raw: unknown) => {
+        throw guards.signal?.aborted ? cancelled(url, raw) : raw
+      })
     }
   }
+}
+
+function cancelled(url: string, cause: unknown): CachesyncError {
+  return new CachesyncError('ERR_ABORTED', `fetching ${url} was cancelled`, { cause })
 }
 
 function gaveUp(err: CachesyncError, attempts: number, why = ''): CachesyncError {

@@ -6,11 +6,11 @@ import { CachesyncError } from '../util/errors.js'
 import { type Logger, silentLogger } from '../util/logger.js'
 import { PACKAGE_VERSION } from '../util/package-version.js'
 import { PidLock } from '../util/pid-lock.js'
+import { createTaskLimiter } from '../util/task-limiter.js'
 import { TEMP_FILE } from './cache-file-writer.js'
 import { CircuitBreakers } from './circuit-breaker.js'
 import { HostPacer, realSleep, type Sleep } from './host-pacer.js'
 import { createHttpClient, type HttpClient } from './http-client.js'
-import { createRequestLimiter } from './request-limiter.js'
 import { recordWarm } from './warm-record.js'
 import type { WarmProgressEvent, WarmReport } from './warm-report.js'
 import { type WarmContext, warmSource } from './warm-source.js'
@@ -88,7 +88,7 @@ export async function runWarm(config: ResolvedConfig, options: WarmOptions = {})
         timeouts: { headersMs: settings.headersTimeoutMs, bodyMs: settings.bodyTimeoutMs },
         breakers: options.breakers ?? new CircuitBreakers(settings.breaker, now),
         pacer: new HostPacer(settings.requestsPerSecond, now, sleep),
-        limiter: createRequestLimiter(settings.concurrency),
+        limiter: createTaskLimiter(settings.concurrency),
         sleep,
         random: options.random ?? Math.random,
         signal: options.signal,

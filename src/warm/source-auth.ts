@@ -39,10 +39,10 @@ export function userInfoAuth(url: URL): PreparedAuth | undefined {
 const SECRET_PARAM = /(^|[_-])(key|api[_-]?key|token|secret|password|passwd|sig|signature|auth|access[_-]?token)$/i
 
 /**
- * A URL fit for logs, errors and meta files: the user info and the values of the auth query parameter and of
+ * A source URL fit for logs, errors and meta files: all of the user info and the values of the auth query parameter and of
  * any parameter named like a secret (`api_key`, `token`, …) replaced by `***`.
  */
-export function maskUrl(url: URL | string, secretParams: readonly string[] = []): string {
+export function maskSourceUrl(url: URL | string, secretParams: readonly string[] = []): string {
   const parsed = typeof url === 'string' ? new URL(url) : url
   const userInfo = parsed.username !== '' || parsed.password !== '' ? '***@' : ''
   const query = parsed.search

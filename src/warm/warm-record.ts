@@ -34,8 +34,7 @@ export async function readWarmRecord(cacheDir: string): Promise<WarmRecord> {
 
 /**
  * Merges a warm's outcome into the record, source by source (a warm of one source keeps the others'), and
- * writes it atomically: a temp file in the same directory, flushed, renamed over the old one. The caller
- * holds the cache directory's warm lock, so no other warm writes it meanwhile.
+ * writes it atomically. The caller holds the cache directory's warm lock, so no other warm writes it meanwhile.
  */
 export async function recordWarm(cacheDir: string, report: WarmReport, at: Date): Promise<void> {
   const merged: Record<string, WarmRecordEntry> = { ...(await readWarmRecord(cacheDir)) }

@@ -12,7 +12,7 @@ import { createPaginator } from './pagination.js'
 import { type FetchGuards, fetchWithRetries } from './resilient-fetch.js'
 import { parseRetryAfter } from './retry-policy.js'
 import { countCachedRecords, shrinkRefusal } from './shrink-guard.js'
-import { maskUrl, prepareAuth, scrubSecrets, userInfoAuth } from './source-auth.js'
+import { maskSourceUrl, prepareAuth, scrubSecrets, userInfoAuth } from './source-auth.js'
 import type { WarmProgressEvent, WarmSourceReport } from './warm-report.js'
 
 /** Everything a source's fetch shares with the others of the run. */
@@ -64,7 +64,7 @@ export async function warmSource(source: ResolvedSource, http: ResolvedHttp, ctx
   const firstUrl = paginator.first(new URL(http.url))
   let secrets: readonly string[] = []
   let secretParams: string[] = []
-  const shown = (url: URL): string => maskUrl(url, secretParams)
+  const shown = (url: URL): string => maskSourceUrl(url, secretParams)
   const progress = { pages: 0, retries: 0 }
   const base = { name: source.name, url: shown(firstUrl) }
   const finish = (outcome: 'fetched' | 'not-modified' | 'fresh', records: number, bytes: number): WarmSourceReport => {

@@ -12,8 +12,8 @@ import type { LiveRowsResult, LiveRowsTask, TransformResult, TransformTask } fro
 const STAGING_BATCH = 1000
 
 /**
- * This thread's read buffer, reused by every task: filling a fresh 16 MB buffer costs five times more
- * than the read itself (the kernel maps and zeroes each page on first touch). Nothing a task returns
+ * This thread's read buffer, reused by every task: filling a fresh buffer costs more than the read
+ * itself (the kernel maps and zeroes each page on first touch). Nothing a task returns
  * points into it: rows are decoded and hashes copied before the next task reads.
  */
 const reader = new ReusableBuffer()
@@ -25,7 +25,7 @@ await loadRowHash()
 export default function transform(task: TransformTask): TransformResult {
   if (task.markOnly) return markSeen(task)
   // Made with the first row: most ranges of a re-sync have none, and an empty file would cost its
-  // creation here and an ATTACH and a merge on the writer's thread.
+  // creation here and an ATTACH and a merge on the coordinator's thread.
   let staging: RowStager | undefined
   try {
     const timings = { read: 0, transform: 0, write: 0 }
@@ -101,7 +101,7 @@ function markSeen(task: TransformTask): TransformResult {
   }
 }
 
-/** Piscina's `loadLiveRows` entry: a table's live rows as a shared set, read off the writer's thread. */
+/** Piscina's `loadLiveRows` entry: a table's live rows as a shared set, read off the coordinator's thread. */
 export function loadLiveRows(task: LiveRowsTask): LiveRowsResult {
   try {
     const started = performance.now()

@@ -24,7 +24,7 @@ describe('auto mode under CACHESYNC_MEMORY_LIMIT_MB', () => {
     expect(report.mode).toBe('streaming')
     expect(report.chunk).toBe(500)
     expect(report.workers).toBe(0)
-    expect(report.reason).toMatch(/^auto: 300 MB available \(override\), .* of cache → streaming, chunk 500 \(under 512 MB\)$/)
+    expect(report.reason).toMatch(/^auto: 300 MiB available \(override\), .* of cache → streaming, chunk 500 \(under 512 MiB\)$/)
     expect(report.records.inserted).toBe(RECORDS)
     const runs = query<{ mode: string; chunk: number; reason: string; outcome: string }>(db, 'SELECT mode, chunk, reason, outcome FROM sync_runs')
     expect(runs).toEqual([{ mode: 'streaming', chunk: 500, reason: report.reason, outcome: 'ok' }])

@@ -146,13 +146,13 @@ describe('scripts/sync.sh, warm.sh, backup.sh and perf-monitor.sh', () => {
     const ok = await runScript('perf-monitor.sh', ['--last'], env({ CACHESYNC_MONITOR_THRESHOLD: '600' }))
     expect(ok.code, ok.stderr).toBe(0)
     expect(ok.stdout + ok.stderr).toBe('')
-    expect(logOf('monitor')).toMatch(/^OK: sync took [\d.]+ s \(threshold 600 s\)$/m)
+    expect(logOf('monitor')).toMatch(/^OK: sync took [\d.]+ m?s \(threshold 600 s\)$/m)
 
     // A receiver that refuses the connection: the monitor reports it, the verdict stands.
     const webhook = 'http://127.0.0.1:9/hooks/T000/B000/s3cr3t'
     const alert = await runScript('perf-monitor.sh', ['--last'], env({ CACHESYNC_MONITOR_WEBHOOK: webhook, CACHESYNC_MONITOR_THRESHOLD: '0.001' }))
     expect(alert.code).toBe(2)
-    expect(alert.stdout).toMatch(/^ALERT: sync performance degraded: [\d.]+ s \(threshold 0.001 s\)\n$/)
+    expect(alert.stdout).toMatch(/^ALERT: sync performance degraded: [\d.]+ m?s \(threshold 0.001 s\)\n$/)
     expect(alert.stderr).toMatch(/^cachesync monitor exited with status 2; see .*\/monitor-\d{4}-\d\d-\d\d\.log$/m)
     const log = logOf('monitor')
     expect(log).toMatch(/monitor start \(pid \d+\): cachesync monitor --threshold 0.001 --webhook \[webhook\] --last$/m)

@@ -79,6 +79,6 @@ describe('the memory guard backs off instead of dying, and `--chunk auto` sizes 
     expect(bad.stderr).not.toMatch(STACK_LINE)
     const badEnv = await runCli(['sync', '--db', join(tmp(), 'bad.db'), '--cache-dir', cache()], { CACHESYNC_MEMORY_THRESHOLD_MB: 'much' })
     expect(badEnv.code).toBe(2)
-    expect(badEnv.stderr).toContain('CACHESYNC_MEMORY_THRESHOLD_MB must be a positive number of megabytes')
+    expect(badEnv.stderr).toContain('CACHESYNC_MEMORY_THRESHOLD_MB must be a positive number of MiB')
   })
 })

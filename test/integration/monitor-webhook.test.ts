@@ -68,7 +68,7 @@ describe('monitor --webhook POSTs the verdict; a failing receiver is reported, n
     expect(got.contentType).toBe('application/json')
     expect(got.body.status).toBe('alert')
     expect(got.body.exitCode).toBe(2)
-    expect(got.body.text).toMatch(/^cachesync on .+: ALERT: sync performance degraded: \d+\.\d\d s \(threshold 0\.000001 s\)/)
+    expect(got.body.text).toMatch(/^cachesync on .+: ALERT: sync performance degraded: [\d.]+ m?s \(threshold 0\.000001 s\)/)
     expect((got.body.alerts as { rule: string }[]).map((a) => a.rule)).toEqual(['time'])
     const verdict = JSON.parse(result.stdout) as { webhook: Record<string, unknown> }
     expect(verdict.webhook).toEqual({ ok: true, target: `${r.server.url}/…`, attempts: 1, status: 200, error: null })

@@ -124,7 +124,7 @@ describe.each(SINK_KINDS)('on %s', (kind) => {
         )
         expect(lines.slice(1, 5).map((line) => line.split(/\s+/)[4])).toEqual(['parallel', 'sequential', 'streaming', expect.any(String)])
         expect(lines.slice(1, 5).map((line) => line.split(/\s+/)[5])).toEqual(['ok', 'ok', 'ok', 'partial'])
-        expect(lines[1]).toMatch(new RegExp(` 2,000 +[\\d,]+ +.* \\d+ MB +${escapeRegExp(hostname())} +\\d+$`))
+        expect(lines[1]).toMatch(new RegExp(` 2,000 +[\\d,]+ +.* \\d+ MiB +${escapeRegExp(hostname())} +\\d+$`))
         expect(lines[5]).toMatch(/^ {2}✗ run \d+: rptrs: /)
         const limited = await cli(['history', '--limit', '2', '--json'])
         expect((JSON.parse(limited.stdout) as { runs: RunJson[] }).runs.map((r) => r.outcome)).toEqual(['partial', 'ok'])
@@ -196,8 +196,8 @@ describe.each(SINK_KINDS)('on %s', (kind) => {
         expect(result.code, result.stderr).toBe(0)
         const line =
           kind === 'sqlite'
-            ? `^database ${escapeRegExp(db().target)}: [\\d.]+ [kM]?B, [\\d,]+ pages of 4,096 B \\(\\d+ free\\)\\n`
-            : `^database ${escapeRegExp(db().target)} schema ${db().schema}: [\\d.]+ [kM]?B\\n`
+            ? `^database ${escapeRegExp(db().target)}: [\\d.,]+ (?:B|KiB|MiB|GiB), [\\d,]+ pages of 4,096 B \\(\\d+ free\\)\\n`
+            : `^database ${escapeRegExp(db().target)} schema ${db().schema}: [\\d.,]+ (?:B|KiB|MiB|GiB)\\n`
         expect(result.stdout).toMatch(new RegExp(line))
         expect(result.stdout).toContain('\nsync: not running\n')
         expect(result.stdout).toMatch(/\nusers +[\d,]+ s ago +unchanged +[\d,]+ +0 .* no max-age +failed, \d+ s ago\n/)

@@ -4,21 +4,22 @@ import { type ByteRange, splitOnLines } from '../../cache/cache-files.js'
 import type { ChunkRows } from '../../sink/sink.js'
 import { CachesyncError } from '../../util/errors.js'
 import { HashSetUnion } from '../../util/hash-set-union.js'
+import { createTaskLimiter } from '../../util/task-limiter.js'
 import type { TransformResult, TransformTask } from '../../workers/transform-task.js'
 import { commitChunk, emptyRun, type ModeContext, type SourceJob, type SourceRun } from '../source-job.js'
-import { stoppedError, stopRequested } from '../stop-request.js'
+import { stoppedError, stopRequested, throwIfStopped } from '../stop-request.js'
 
 type TaskResult = Extract<TransformResult, { ok: true }>
 
 /** Bytes per worker task: big enough to amortise a staging file, small enough to pipeline the merges. */
 const TASK_BYTES = 16 * 1024 * 1024
 
-/** A source's file from which on its live rows are read in one rowid range per worker, in parallel. */
+/** From this file size on, each worker reads the live rows of one rowid range, in parallel. */
 const SPLIT_LOAD_BYTES = TASK_BYTES
 
 /**
  * Parallel mode: every source's file is cut into line-aligned ranges that the worker pool parses, maps
- * and hashes into staging files; the single writer merges each staging file with one `INSERT … SELECT`,
+ * and hashes into staging files; this thread merges each staging file with one `INSERT … SELECT`,
  * in file order and with its checkpoint, while the workers go on with the next ranges.
  */
 export async function runParallel(jobs: readonly SourceJob[], ctx: ModeContext): Promise<SourceRun[]> {
@@ -27,19 +28,19 @@ export async function runParallel(jobs: readonly SourceJob[], ctx: ModeContext):
   // One snapshot of the live rows per source, taken before any merge of that source and shared with the
   // workers, who mark the records they meet as seen in it, in place. The snapshots are read on the
   // workers, largest table first (reading a million rows is the longest single step of a re-sync), a
-  // large table in a rowid range per worker, each on a connection of its own, so the writer's thread
+  // large table in a rowid range per worker, each on a connection of its own, so this thread
   // is free to merge the sources already going; a source's tasks are queued as soon as its snapshot is.
   const order = [...jobs.keys()].sort((a, b) => (jobs[a] as SourceJob).file.bytes - (jobs[b] as SourceJob).file.bytes)
   const snapshots: Promise<HashSetUnion | undefined>[] = jobs.map(() => Promise.resolve(undefined))
   for (const i of [...order].reverse()) {
     const job = jobs[i] as SourceJob
     if (!job.hadLiveRows) continue
-    const tasks = job.writer.liveRowTasks(job.file.bytes >= SPLIT_LOAD_BYTES ? pool.threads : 1)
+    const tasks = job.sourceSink.liveRowTasks(job.file.bytes >= SPLIT_LOAD_BYTES ? pool.threads : 1)
     if (tasks === undefined) {
       // A database the workers cannot open (a server): the coordinator reads the snapshot itself.
       const started = performance.now()
       snapshots[i] = quiet(
-        job.writer.loadLiveHashes({ shared: true }).then((set) => {
+        job.sourceSink.loadLiveHashes({ shared: true }).then((set) => {
           ctx.busy.read += performance.now() - started
           return new HashSetUnion([set])
         }),
@@ -57,8 +58,14 @@ export async function runParallel(jobs: readonly SourceJob[], ctx: ModeContext):
   const plans: TransformTask[][] = []
   const pending: Promise<TaskResult>[][] = []
   const marking: Promise<unknown>[] = []
-  // Tasks in flight: one running and one waiting per worker, or one in all under memory pressure.
-  const gate = new TaskGate(() => (ctx.memory.overThreshold ? 1 : pool.threads * 2), ctx.signal)
+  // Tasks in flight: one running and one waiting per worker, or one in all under memory pressure. Once a
+  // stop is requested, the tasks not started yet fail at once (those in flight are cancelled by the pool).
+  const limiter = createTaskLimiter(() => (ctx.memory.overThreshold ? 1 : pool.threads * 2))
+  const dispatch = <T>(start: () => Promise<T>): Promise<T> =>
+    limiter.run(async () => {
+      throwIfStopped(ctx.signal)
+      return start()
+    })
   const inFlightBefore = pool.threads * 2
   let backedOff = false
   const onMerged = (): void => {
@@ -72,15 +79,15 @@ export async function runParallel(jobs: readonly SourceJob[], ctx: ModeContext):
       const job = jobs[i] as SourceJob
       const snapshot = snapshots[i] as Promise<HashSetUnion | undefined>
       plans[i] = planTasks(job, pool.threads, ctx)
-      // Queued at once (the gate and piscina order them), so the workers never wait for the writer. A
+      // Queued at once (the limiter and piscina order them), so the workers never wait for a merge. A
       // failure is handled when its turn to merge comes; until then it must not count as unhandled.
-      pending[i] = plans[i].map((task) => quiet(snapshot.then((known) => gate.run(() => pool.run({ ...task, known: known?.memory }, ctx.signal)))))
+      pending[i] = plans[i].map((task) => quiet(snapshot.then((known) => dispatch(() => pool.run({ ...task, known: known?.memory }, ctx.signal)))))
       // On a resume, the part an earlier run committed is only hashed, so that its rows count as seen.
       if (job.hadLiveRows && job.resumeFrom.byteOffset > 0) {
         const ranges = splitOnLines(job.file.path, { start: 0, end: job.resumeFrom.byteOffset }, pool.threads)
         marking[i] = quiet(
           snapshot.then((known) =>
-            known === undefined ? [] : Promise.all(ranges.map((range) => gate.run(() => pool.run(markOnlyTask(job, range, known), ctx.signal)))),
+            known === undefined ? [] : Promise.all(ranges.map((range) => dispatch(() => pool.run(markOnlyTask(job, range, known), ctx.signal)))),
           ),
         )
       }
@@ -103,46 +110,6 @@ export async function runParallel(jobs: readonly SourceJob[], ctx: ModeContext):
       ),
     ),
   )
-}
-
-/**
- * Starts tasks in the order given, at most `limit()` at a time (asked again as each one ends). Once a
- * stop is requested, the tasks not started yet fail at once instead (those in flight are cancelled by
- * the pool).
- */
-class TaskGate {
-  readonly #limit: () => number
-  readonly #signal: AbortSignal | undefined
-  readonly #waiting: (() => void)[] = []
-  #running = 0
-
-  constructor(limit: () => number, signal: AbortSignal | undefined) {
-    this.#limit = limit
-    this.#signal = signal
-  }
-
-  run<T>(start: () => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.#waiting.push(() => {
-        if (stopRequested(this.#signal)) {
-          reject(stoppedError(this.#signal))
-          return
-        }
-        this.#running++
-        start()
-          .then(resolve, reject)
-          .finally(() => {
-            this.#running--
-            this.#next()
-          })
-      })
-      this.#next()
-    })
-  }
-
-  #next(): void {
-    while (this.#running < Math.max(1, this.#limit()) && this.#waiting.length > 0) this.#waiting.shift()?.()
-  }
 }
 
 function quiet<T>(promise: Promise<T>): Promise<T> {
@@ -174,14 +141,14 @@ function taskFor(
   return {
     source: job.source.name,
     mapping: job.mapping,
-    keyIndexes: job.writer.keyIndexes,
+    keyIndexes: job.sourceSink.keyIndexes,
     rewrite: job.rewrite,
     file: job.file.path,
     format: job.file.format,
     gzip: job.file.gzip,
     range,
     known: known?.memory,
-    packWritten: job.writer.keepsLiveRows && !how.markOnly,
+    packWritten: job.sourceSink.keepsLiveRows && !how.markOnly,
     ...how,
   }
 }
@@ -196,7 +163,7 @@ async function mergeInOrder(
   onMerged: () => void,
 ): Promise<SourceRun> {
   const run = emptyRun()
-  run.writtenRows = job.writer.keepsLiveRows ? [] : undefined
+  run.writtenRows = job.sourceSink.keepsLiveRows ? [] : undefined
   const from = job.resumeFrom
   let linesBefore = from.lines
   for (let i = 0; i < tasks.length; i++) {

@@ -3,7 +3,7 @@ import { forEachLine, nextLine, readBytes, readJsonRecords } from '../../cache/l
 import { probeRowHash } from '../../util/row-hash.js'
 import { emptyRun, type ModeContext, type SourceJob, type SourceRun } from '../source-job.js'
 import { stoppedError, stopRequested } from '../stop-request.js'
-import { ChunkedWriter } from './chunked-writer.js'
+import { SingleThreadLoad } from './single-thread-load.js'
 
 /**
  * Sequential mode: one source at a time, its whole file in memory, parsed and written on this thread in
@@ -21,26 +21,26 @@ export async function runSequential(jobs: readonly SourceJob[], ctx: ModeContext
 }
 
 async function syncWholeFile(job: SourceJob, ctx: ModeContext): Promise<SourceRun> {
-  let writer: ChunkedWriter
+  let load: SingleThreadLoad
   try {
-    writer = await ChunkedWriter.create(job, ctx, {
+    load = await SingleThreadLoad.create(job, ctx, {
       onCommit: (at) => ctx.onProgress?.({ source: job.source.name, bytesDone: at.byteOffset, bytesTotal: job.file.bytes, records: at.records }),
     })
   } catch (err) {
     return { ...emptyRun(), error: err as Error }
   }
   try {
-    await readAndWrite(job, ctx, writer)
-    writer.checkRejects()
-    writer.complete()
+    await readAndWrite(job, ctx, load)
+    load.checkRejects()
+    load.complete()
   } catch (err) {
-    writer.run.error = err as Error
+    load.run.error = err as Error
   }
-  return writer.run
+  return load.run
 }
 
-async function readAndWrite(job: SourceJob, ctx: ModeContext, writer: ChunkedWriter): Promise<void> {
-  const { processor, known } = writer
+async function readAndWrite(job: SourceJob, ctx: ModeContext, load: SingleThreadLoad): Promise<void> {
+  const { processor, known } = load
   const file = job.file
   const from = job.resumeFrom
   const writeAtStart = ctx.busy.write
@@ -51,9 +51,9 @@ async function readAndWrite(job: SourceJob, ctx: ModeContext, writer: ChunkedWri
     started = performance.now()
     for (const [i, record] of records.entries()) {
       processor.processRecord(record, i + 1)
-      if (writer.chunkFull) await writer.commit({ byteOffset: 0, records: i + 1, lines: i + 1 })
+      if (load.chunkFull) await load.commit({ byteOffset: 0, records: i + 1, lines: i + 1 })
     }
-    await writer.commitRest({ byteOffset: file.bytes, records: records.length, lines: records.length })
+    await load.commitRest({ byteOffset: file.bytes, records: records.length, lines: records.length })
   } else {
     const bytes = readBytes(file.path, { start: 0, end: file.bytes }, file.gzip)
     ctx.busy.read += performance.now() - started
@@ -66,10 +66,10 @@ async function readAndWrite(job: SourceJob, ctx: ModeContext, writer: ChunkedWri
       const { line, after } = nextLine(bytes, start)
       lines++
       processor.processLine(line, from.lines + lines)
-      if (writer.chunkFull) await writer.commit({ byteOffset: after, records: writer.records, lines: from.lines + lines })
+      if (load.chunkFull) await load.commit({ byteOffset: after, records: load.records, lines: from.lines + lines })
       start = after
     }
-    await writer.commitRest({ byteOffset: file.bytes, records: writer.records, lines: from.lines + lines })
+    await load.commitRest({ byteOffset: file.bytes, records: load.records, lines: from.lines + lines })
   }
   ctx.busy.transform += performance.now() - started - (ctx.busy.write - writeAtStart)
 }

@@ -6,7 +6,7 @@ import { HeapCollector } from '../heap-collector.js'
 import type { RecordProcessor } from '../record-processor.js'
 import { emptyRun, type ModeContext, type SourceJob, type SourceRun, timed } from '../source-job.js'
 import { stoppedError, stopRequested, throwIfStopped } from '../stop-request.js'
-import { ChunkedWriter } from './chunked-writer.js'
+import { SingleThreadLoad } from './single-thread-load.js'
 
 /**
  * Streaming mode: chunks of `chunk` records are read, mapped and written one after another, each chunk
@@ -20,9 +20,9 @@ export async function runStreaming(jobs: readonly SourceJob[], ctx: ModeContext)
 }
 
 async function streamSource(job: SourceJob, ctx: ModeContext): Promise<SourceRun> {
-  let writer: ChunkedWriter
+  let load: SingleThreadLoad
   try {
-    writer = await ChunkedWriter.create(job, ctx, { lowMemory: true })
+    load = await SingleThreadLoad.create(job, ctx, { lowMemory: true })
   } catch (err) {
     return { ...emptyRun(), error: err as Error }
   }
@@ -30,22 +30,22 @@ async function streamSource(job: SourceJob, ctx: ModeContext): Promise<SourceRun
   // its chunks are savepoints in one transaction, so a file cut short leaves the table as it was.
   const wholeFile = job.file.format === 'json'
   try {
-    if (wholeFile) await job.writer.beginWholeFile()
-    await streamAndWrite(job, ctx, writer)
-    if (wholeFile) await job.writer.endWholeFile(true)
-    writer.complete()
+    if (wholeFile) await job.sourceSink.beginWholeFile()
+    await streamAndWrite(job, ctx, load)
+    if (wholeFile) await job.sourceSink.endWholeFile(true)
+    load.complete()
   } catch (err) {
     if (wholeFile) {
-      await job.writer.endWholeFile(false).catch(() => {})
-      writer.run.written = { inserted: 0, updated: 0 }
+      await job.sourceSink.endWholeFile(false).catch(() => {})
+      load.run.written = { inserted: 0, updated: 0 }
     }
-    writer.run.error = err as Error
+    load.run.error = err as Error
   }
-  return writer.run
+  return load.run
 }
 
-async function streamAndWrite(job: SourceJob, ctx: ModeContext, writer: ChunkedWriter): Promise<void> {
-  const { processor, known } = writer
+async function streamAndWrite(job: SourceJob, ctx: ModeContext, load: SingleThreadLoad): Promise<void> {
+  const { processor, known } = load
   const from = job.resumeFrom
   if (known !== undefined && from.byteOffset > 0) await timed(ctx.busy, 'read', () => markCommittedSeen(job, from, known, ctx.signal))
   const batches =
@@ -60,19 +60,19 @@ async function streamAndWrite(job: SourceJob, ctx: ModeContext, writer: ChunkedW
     throwIfStopped(ctx.signal)
     ctx.busy.read += performance.now() - readStarted
     timed(ctx.busy, 'transform', () => processBatch(processor, batch))
-    writer.checkRejects()
-    position = { byteOffset: batch.endOffset, records: writer.records, lines: batch.firstLine - 1 + batch.items.length }
+    load.checkRejects()
+    position = { byteOffset: batch.endOffset, records: load.records, lines: batch.firstLine - 1 + batch.items.length }
     // A transaction holds `chunk` rows, not `chunk` lines: on a re-sync most lines are unchanged, and a
     // commit for every few rows would cost more than the rows.
-    if (writer.chunkFull) {
-      await writer.commit(position)
-      heap.afterChunk(writer.records)
+    if (load.chunkFull) {
+      await load.commit(position)
+      heap.afterChunk(load.records)
     }
     if (ctx.memory.sample()) backOff(ctx)
     ctx.onProgress?.({ source: job.source.name, bytesDone: batch.endOffset, bytesTotal: job.file.bytes, records: position.records })
     readStarted = performance.now()
   }
-  await writer.commitRest(position)
+  await load.commitRest(position)
 }
 
 /** Memory is over the threshold: smaller chunks from the next batch on. */

@@ -21,7 +21,7 @@ export function copyLine(row: readonly unknown[], last?: unknown): string {
   return last === undefined ? `${line}\n` : `${line}\t${copyValue(last)}\n`
 }
 
-/** Rows as COPY text lines, in pieces of about 256 KB: what `COPY … FROM STDIN` reads. */
+/** Rows as COPY text lines, in pieces of about 256 KiB: what `COPY … FROM STDIN` reads. */
 export function* copyText(rows: Iterable<readonly unknown[]>): Generator<string> {
   yield* inPieces(linesOf(rows))
 }
@@ -30,7 +30,7 @@ function* linesOf(rows: Iterable<readonly unknown[]>): Generator<string> {
   for (const row of rows) yield copyLine(row)
 }
 
-/** Lines joined into pieces of about 256 KB, so that neither a write per line nor one huge string is made. */
+/** Lines joined into pieces of about 256 KiB, so that neither a write per line nor one huge string is made. */
 export function* inPieces(lines: Iterable<string | undefined>): Generator<string> {
   let piece = ''
   for (const line of lines) {

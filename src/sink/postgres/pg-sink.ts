@@ -29,7 +29,7 @@ import { PgSourceSink, type PgSyncTables } from './pg-source-sink.js'
 type PgSinkConfig = Extract<ResolvedSink, { kind: 'postgres' }>
 type Query = PgClient['query']
 
-/** Connections: the lock session, and one writer per source merged side by side (parallel mode). */
+/** Connections: the lock session, and one per source merged side by side (parallel mode). */
 const POOL_SIZE = 5
 
 /**

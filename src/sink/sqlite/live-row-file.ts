@@ -1,7 +1,8 @@
-import { closeSync, fdatasyncSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs'
+import { closeSync, fdatasyncSync, fstatSync, openSync, readSync, writeSync } from 'node:fs'
 import { endianness } from 'node:os'
 import { dirname } from 'node:path'
 import { HashSet64 } from '../../util/hash-set64.js'
+import { syncDirectorySync } from '../../util/sync-directory.js'
 
 /** What a file of live rows starts with: its format, then capacity, size and the state's checksum. */
 const MAGIC = Buffer.from('CSLIVE01')
@@ -35,7 +36,7 @@ export function writeLiveRowFile(path: string, set: HashSet64): boolean {
   } finally {
     closeSync(fd)
   }
-  syncDirectory(dirname(path))
+  syncDirectorySync(dirname(path))
   return true
 }
 
@@ -89,19 +90,6 @@ function checksum(words: Uint32Array): bigint {
 /** A state array (its length a power of two ≥ 16) seen as 32-bit words. */
 function words(bytes: Uint8Array): Uint32Array {
   return new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4)
-}
-
-/** Makes a new file's name durable (its directory entry), where the platform allows a directory fsync. */
-function syncDirectory(dir: string): void {
-  let fd: number | undefined
-  try {
-    fd = openSync(dir, 'r')
-    fsyncSync(fd)
-  } catch {
-    // Not everywhere can a directory be opened and synced; the file itself was.
-  } finally {
-    if (fd !== undefined) closeSync(fd)
-  }
 }
 
 function writeAll(fd: number, bytes: Uint8Array): void {

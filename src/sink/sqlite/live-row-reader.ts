@@ -8,8 +8,8 @@ const SCAN_MMAP_BYTES = 4 * 1024 ** 3
 
 /**
  * The live rows of `table` as a set in shared memory, read on a connection of its own (read-only, the
- * file mapped), so that a worker thread can load it while the writer's thread goes on merging. WAL
- * lets it read beside the writer; it sees what was committed when it began. Several threads can each
+ * file mapped), so that a worker thread can load it while the coordinator goes on merging. WAL
+ * lets it read beside the coordinator's writes; it sees what was committed when it began. Several threads can each
  * read a `range` of the rowids, for a set of their own (see `HashSetUnion`).
  */
 export function readLiveRowSet(dbPath: string, table: string, range: RowidRange = {}): HashSet64 {

@@ -31,8 +31,8 @@ export function isRowidKey(source: ResolvedSource): boolean {
 }
 
 /**
- * The name of the partial hash index earlier versions kept. Keeping it current cost more on every write
- * (and a 1.5 s sort after a first sync of a million rows) than it saved on reads; it is dropped.
+ * The name of the partial hash index earlier versions kept. Keeping it current cost more on every write,
+ * and a long sort after a first sync, than it saved on reads; it is dropped.
  */
 export function legacyHashIndexName(table: string): string {
   return `${table}__live_hash`
@@ -40,11 +40,10 @@ export function legacyHashIndexName(table: string): string {
 
 /**
  * The live rows as hash and rowid, packed 16 bytes each (see `PACKED_ROW_BYTES`). SQLite concatenates
- * them in one pass over the table into one value, because fetching a million rows one by one costs a
- * second in the driver: each row as its 8 hash bytes and its rowid in decimal, rows separated by a
- * comma — decimal because SQLite prints an integer far faster than `unhex(printf('%016x', …))` does
- * (0.24 s against 0.40 s for a million rows here), and the hash's fixed width keeps it unambiguous. The
- * rowid is what deletes the rows that vanished without an index on the hash.
+ * them into one value in one pass over the table, since fetching the rows one by one through the driver
+ * is slow. Each row is its 8 hash bytes and its rowid in decimal, rows separated by a comma: SQLite
+ * prints a decimal integer faster than `unhex(printf('%016x', …))`, and the hash's fixed width keeps the
+ * text unambiguous. The rowid is what deletes the rows that vanished without an index on the hash.
  */
 export function readLiveRows(db: SqliteDatabase, table: string, range: RowidRange = {}): Buffer {
   const bounds = [range.from === undefined ? '' : ' AND rowid >= ?', range.to === undefined ? '' : ' AND rowid < ?'].join('')

@@ -100,8 +100,8 @@ export class SqliteSink implements Sink, SqliteSyncTables {
   }
 
   /**
-   * SQLite's page cache, in KiB. It is most of a streaming sync's memory: 64 MB of cache adds about
-   * 90 MB of peak RSS at a million rows for a few percent of speed.
+   * SQLite's page cache, in KiB. It is most of a streaming sync's memory, and a larger one buys little
+   * speed.
    */
   setCacheSize(kib: number): void {
     this.#db.pragma(`cache_size = -${Math.max(1024, Math.round(kib))}`)

@@ -6,7 +6,7 @@ import type { ChunkExtras, ChunkRows, RejectRecord, SourceEnd, SourceSink, Write
 import type { SqliteDatabase, SqliteStatement } from './sqlite-driver.js'
 import { isRowidKey, quoteIdent, type RowidRange, readLiveRows, splitRowids } from './sqlite-schema.js'
 
-export interface SourceWriterOptions {
+export interface SqliteSourceSinkOptions {
   /** Rewrite rows even when their hash is unchanged (the mapping changed since they were written). */
   rewrite: boolean
 }
@@ -49,7 +49,7 @@ export class SqliteSourceSink implements SourceSink {
   #written = false
   #saved: { set: HashSet64 | undefined } | undefined
 
-  constructor(db: SqliteDatabase, dbPath: string, tables: SqliteSyncTables, source: ResolvedSource, options: SourceWriterOptions = { rewrite: false }) {
+  constructor(db: SqliteDatabase, dbPath: string, tables: SqliteSyncTables, source: ResolvedSource, options: SqliteSourceSinkOptions = { rewrite: false }) {
     this.#db = db
     this.#dbPath = dbPath
     this.#tables = tables

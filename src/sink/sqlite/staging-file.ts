@@ -3,8 +3,8 @@ import type { RowValues } from '../../engine/record-mapper.js'
 import { openDatabase, type SqliteDatabase, type SqliteStatement } from './sqlite-driver.js'
 
 /**
- * A throw-away SQLite file that a worker fills with mapped rows (no index, no journal), for the writer
- * to merge with one `INSERT … SELECT`: the rows cross from worker to writer without being copied through JS.
+ * A throw-away SQLite file that a worker fills with mapped rows (no index, no journal), for the
+ * coordinator to merge with one `INSERT … SELECT`: the rows cross threads without being copied through JS.
  */
 export class StagingFile {
   readonly path: string

@@ -28,8 +28,8 @@ describe('chooseMode: auto follows the memory really available', () => {
     const choice = auto(256 * MB)
     expect(choice).toMatchObject({ mode: 'streaming', chunk: 500 })
     expect(choice.reason).toMatch(/^auto: /)
-    expect(choice.reason).toContain('256 MB available (cgroup v2)')
-    expect(choice.reason).toContain('100 MB of cache')
+    expect(choice.reason).toContain('256 MiB available (cgroup v2)')
+    expect(choice.reason).toContain('100 MiB of cache')
     expect(choice.reason).toContain('streaming, chunk 500')
   })
 
@@ -59,7 +59,7 @@ describe('chooseMode: auto follows the memory really available', () => {
     expect(choice.reason).toContain('streaming, chunk 2000')
   })
 
-  it('the thresholds are "under": exactly 512 MB, 2 GB and 8 GB move up a step', () => {
+  it('the thresholds are "under": exactly 512 MiB, 2 GiB and 8 GiB move up a step', () => {
     expect(auto(512 * MB - 1).chunk).toBe(500)
     expect(auto(512 * MB)).toMatchObject({ mode: 'streaming', chunk: 1000 })
     expect(auto(2 * GB)).toMatchObject({ mode: 'streaming', chunk: 2000 })
@@ -77,7 +77,7 @@ describe('chooseMode: auto follows the memory really available', () => {
     const choice = chooseMode({ requested: 'parallel', chunk: undefined, memory: cgroup(256 * MB), cacheBytes: 10 * GB, largestFileBytes: 5 * GB })
     expect(choice.mode).toBe('parallel')
     expect(choice.chunk).toBeGreaterThan(0)
-    expect(choice.reason).toMatch(/^requested; 256 MB available/)
+    expect(choice.reason).toMatch(/^requested; 256 MiB available/)
     expect(chooseMode({ requested: 'sequential', chunk: 50, memory: cgroup(16 * GB), cacheBytes: 1, largestFileBytes: 1 })).toMatchObject({
       mode: 'sequential',
       chunk: 50,
@@ -149,6 +149,6 @@ describe('probeMemory: the cgroup limit, not only the host', () => {
     const root = fakeCgroup({ 'memory.max': `${400 * MB}`, 'memory.current': `${100 * MB}` })
     const choice = chooseMode({ requested: 'auto', chunk: undefined, memory: probeMemory({}, root), cacheBytes: 50 * MB, largestFileBytes: 30 * MB })
     expect(choice).toMatchObject({ mode: 'streaming', chunk: 500 })
-    expect(choice.reason).toContain('300 MB available (cgroup v2)')
+    expect(choice.reason).toContain('300 MiB available (cgroup v2)')
   })
 })

@@ -47,7 +47,7 @@ describe('judge: the monitor rules', () => {
   it('OK within every limit: exit 0, the DMR line and the figures', () => {
     const j = judge(measured(), healthy, { thresholdSeconds: 5, minRate: 1000, maxRssMb: 500, maxStalenessMs: 3_600_000 }, NOW)
     expect(j).toMatchObject({ status: 'ok', exitCode: 0, alerts: [] })
-    expect(j.lines).toEqual(['OK: sync took 1.18 s (threshold 5 s)', '  10,000 records read, 8,475 records/s, peak RSS 120 MB, parallel mode (current cache)'])
+    expect(j.lines).toEqual(['OK: sync took 1.18 s (threshold 5 s)', '  10,000 records read, 8,475 records/s, peak RSS 120 MiB, parallel mode (current cache)'])
   })
 
   it('past the threshold: exit 2 and the DMR alert line', () => {
@@ -71,11 +71,11 @@ describe('judge: the monitor rules', () => {
     expect(j.alerts.map((a) => a.rule)).toEqual(['min-rate', 'max-rss', 'staleness', 'last-run-failed'])
     expect(j.lines).toEqual([
       'ALERT: throughput too low: 900 records/s (minimum 1,000)',
-      'ALERT: memory too high: peak RSS 700 MB (maximum 500 MB)',
+      'ALERT: memory too high: peak RSS 700 MiB (maximum 500 MiB)',
       'ALERT: data stale: last successful sync 10 min 0 s ago, at 2026-12-01T11:50:00Z (maximum 1 min 0 s)',
       'ALERT: last sync of the database (run 8, 2026-12-01T11:55:00Z) ended failed: users: boom',
       'sync took 1.18 s (threshold 5 s)',
-      '  10,000 records read, 900 records/s, peak RSS 700 MB, parallel mode (current cache)',
+      '  10,000 records read, 900 records/s, peak RSS 700 MiB, parallel mode (current cache)',
     ])
     expect(j.exitCode).toBe(2)
   })

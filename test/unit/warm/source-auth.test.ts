@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { maskUrl, prepareAuth, scrubSecrets, userInfoAuth } from '../../../src/warm/source-auth.js'
+import { maskSourceUrl, prepareAuth, scrubSecrets, userInfoAuth } from '../../../src/warm/source-auth.js'
 
-describe('maskUrl', () => {
+describe('maskSourceUrl', () => {
   it('masks user info and the values of secret-looking and auth query parameters, keeping the rest', () => {
-    expect(maskUrl('https://bob:pw@h.example/p?limit=10&api_key=abc&token=t&x=1')).toBe('https://***@h.example/p?limit=10&api_key=***&token=***&x=1')
-    expect(maskUrl('https://h/p?k=abc&offset=0', ['k'])).toBe('https://h/p?k=***&offset=0')
-    expect(maskUrl('http://127.0.0.1:8080/static/users.json')).toBe('http://127.0.0.1:8080/static/users.json')
+    expect(maskSourceUrl('https://bob:pw@h.example/p?limit=10&api_key=abc&token=t&x=1')).toBe('https://***@h.example/p?limit=10&api_key=***&token=***&x=1')
+    expect(maskSourceUrl('https://h/p?k=abc&offset=0', ['k'])).toBe('https://h/p?k=***&offset=0')
+    expect(maskSourceUrl('http://127.0.0.1:8080/static/users.json')).toBe('http://127.0.0.1:8080/static/users.json')
   })
 })
 

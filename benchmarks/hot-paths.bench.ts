@@ -4,7 +4,7 @@
  * - hashing the raw line bytes (what an unchanged record costs) against decoding + JSON.parse (+ map + hash: a new one);
  * - decoding line by line against decoding large windows;
  * - a known-hash lookup in the typed set against a Set of strings.
- * The write side (moving rows to the writer, the upsert) is in write-paths.bench.ts.
+ * The write side (moving rows to the coordinator, the upsert) is in write-paths.bench.ts.
  */
 import { readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'

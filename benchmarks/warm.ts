@@ -8,13 +8,14 @@
  * 2. the same again: the dumps answer 304, the device pages are fetched again;
  * 3. one users dump of about --big-mb MB in a single body, to show that memory does not grow with the body;
  * 4. for comparison, the naive way on the users dump of step 1: `await (await fetch(url)).json()`, then write.
- * Prints a Markdown table; writes it with the raw runs to bench/results/warm-<date>.{md,json}.
+ * Prints a Markdown table; writes it with the raw runs to benchmarks/results/warm-<date>.{md,json}.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { formatBytes, formatDuration, formatInt, formatMiB } from '../src/util/format.js'
 import { machine, median } from './bench-support.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -26,7 +27,7 @@ const { values } = parseArgs({
     'big-mb': { type: 'string', default: '1000' },
     repeat: { type: 'string', default: '1' },
     work: { type: 'string', default: '/tmp/cachesync-bench-warm' },
-    out: { type: 'string', default: join(root, 'bench', 'results') },
+    out: { type: 'string', default: join(root, 'benchmarks', 'results') },
   },
 })
 const records = Number(values.records)
@@ -112,7 +113,7 @@ async function main(): Promise<void> {
     all[name] = Array.from({ length: repeat }, (_, i) => once(i))
     results[name] = median(all[name] as Sample[])
     const r = results[name] as Sample
-    process.stderr.write(`${name}: ${(r.wallMs / 1000).toFixed(2)} s, ${Math.round(r.records / (r.wallMs / 1000))} rec/s, ${r.rssMb} MB (${r.outcomes})\n`)
+    process.stderr.write(`${name}: ${formatDuration(r.wallMs)}, ${formatInt(r.records / (r.wallMs / 1000))} rec/s, ${formatMiB(r.rssMb)} (${r.outcomes})\n`)
   }
 
   const server = await startServer(records)
@@ -153,7 +154,7 @@ async function main(): Promise<void> {
 function report(results: Record<string, ReturnType<typeof median<Sample>>>): string {
   const rows = Object.entries(results).map(([name, r]) => {
     const perSec = r.records / (r.wallMs / 1000)
-    return `| ${name} | ${(r.wallMs / 1000).toFixed(2)} s (${(r.minWall / 1000).toFixed(2)}–${(r.maxWall / 1000).toFixed(2)}) | ${r.records.toLocaleString('en-US')} | ${(r.bytes / 1e6).toFixed(0)} MB | ${Math.round(perSec).toLocaleString('en-US')} | ${(r.bytes / 1e6 / (r.wallMs / 1000)).toFixed(1)} MB/s | ${r.rssMb} MB |`
+    return `| ${name} | ${formatDuration(r.wallMs)} (${formatDuration(r.minWall)}–${formatDuration(r.maxWall)}) | ${formatInt(r.records)} | ${formatBytes(r.bytes)} | ${formatInt(perSec)} | ${formatBytes(r.bytes / (r.wallMs / 1000))}/s | ${formatMiB(r.rssMb)} |`
   })
   const m = machine()
   return [

@@ -1,8 +1,8 @@
 /**
  * Micro-benchmarks of the write side, side by side, to justify the parallel mode's shape:
  *   npm run bench:write
- * - moving mapped rows from a worker to the writer: structured clone (what postMessage does), JSON text,
- *   or a staging SQLite file the writer attaches;
+ * - moving mapped rows from a worker to the coordinator: structured clone (what postMessage does), JSON text,
+ *   or a staging SQLite file the coordinator attaches;
  * - the upsert: row by row with the prepared statements of SqliteSourceSink.upsert, against one INSERT … SELECT
  *   merge of a staging file (SqliteSourceSink.mergeStaging), both into an empty table in one transaction.
  */
@@ -61,7 +61,7 @@ function emptyTable(): void {
   db.pragma('synchronous = NORMAL')
   db.exec(createTableSql(users))
 }
-/** The writer alone: its sync_ tables are not what this bench times. */
+/** The source sink alone: its sync_ tables are not what this bench times. */
 const noTables: SqliteSyncTables = {
   clearRejects() {},
   addRejects() {},
@@ -78,14 +78,14 @@ const sourceSink = (): SqliteSourceSink => new SqliteSourceSink(db as SqliteData
 
 const bench = new Bench({ time: 1500 })
 bench
-  .add('to the writer: structuredClone of the row arrays (postMessage)', () => {
+  .add('to the coordinator: structuredClone of the row arrays (postMessage)', () => {
     structuredClone({ rows, hashes: packedHashes })
   })
-  .add('to the writer: JSON text of the rows', () => {
+  .add('to the coordinator: JSON text of the rows', () => {
     JSON.parse(JSON.stringify(rows))
     structuredClone(packedHashes)
   })
-  .add('to the writer: a staging SQLite file (worker side)', () => stage(join(dir, 'scratch.db')))
+  .add('to the coordinator: a staging SQLite file (worker side)', () => stage(join(dir, 'scratch.db')))
   .add('upsert row by row, one transaction', () => void (db as SqliteDatabase).transaction(() => sourceSink().upsert(rows, hashes))(), {
     beforeEach: emptyTable,
   })

@@ -7,7 +7,7 @@ import { RowBatcher } from '../row-batcher.js'
 import { commitChunk, emptyRun, type ModeContext, type SourceJob, type SourceRun } from '../source-job.js'
 import { tooManyRejects } from './parallel.js'
 
-export interface ChunkedWriterOptions {
+export interface SingleThreadLoadOptions {
   /** Called as each commit ends, with where the file stands after it. */
   onCommit?: (at: FilePosition) => void
   /** Streaming: keep nothing that grows with the file (see `#written`). */
@@ -19,7 +19,7 @@ export interface ChunkedWriterOptions {
  * thread and committed a chunk at a time, each commit with its checkpoint, the chunk sizer told how
  * long each chunk took. The modes differ only in how they read the file.
  */
-export class ChunkedWriter {
+export class SingleThreadLoad {
   readonly run: SourceRun = emptyRun()
   /** The live rows' hashes before this run; none when the table had no live row. */
   readonly known: LiveRowSet | undefined
@@ -33,24 +33,24 @@ export class ChunkedWriter {
   #chunkStarted = performance.now()
   #recordsAtChunk = 0
 
-  private constructor(job: SourceJob, ctx: ModeContext, known: LiveRowSet | undefined, options: ChunkedWriterOptions) {
+  private constructor(job: SourceJob, ctx: ModeContext, known: LiveRowSet | undefined, options: SingleThreadLoadOptions) {
     this.#job = job
     this.#ctx = ctx
     this.#onCommit = options.onCommit
     this.known = known
     // On a first sync they would be 16 bytes a record, growing with the file: not where memory is the point.
-    this.#written = job.writer.keepsLiveRows && (known !== undefined || !options.lowMemory) ? new WrittenRows() : undefined
+    this.#written = job.sourceSink.keepsLiveRows && (known !== undefined || !options.lowMemory) ? new WrittenRows() : undefined
     this.processor = new RecordProcessor(job.mapping, this.known, this.#batcher.add, { skipKnown: !job.rewrite })
     this.run.counts = this.processor.counts
     this.run.rejects = this.processor.rejects
   }
 
-  /** A writer for the job, with the live rows' hashes loaded when the table had any. */
-  static async create(job: SourceJob, ctx: ModeContext, options: ChunkedWriterOptions = {}): Promise<ChunkedWriter> {
+  /** The load of one source, with the live rows' hashes loaded when the table had any. */
+  static async create(job: SourceJob, ctx: ModeContext, options: SingleThreadLoadOptions = {}): Promise<SingleThreadLoad> {
     const started = performance.now()
-    const known = job.hadLiveRows ? await job.writer.loadLiveHashes() : undefined
+    const known = job.hadLiveRows ? await job.sourceSink.loadLiveHashes() : undefined
     ctx.busy.read += performance.now() - started
-    return new ChunkedWriter(job, ctx, known, options)
+    return new SingleThreadLoad(job, ctx, known, options)
   }
 
   /** Records done in the file, those an earlier run committed included. */
@@ -94,7 +94,7 @@ export class ChunkedWriter {
   }
 
   #gatherWritten(rows: readonly RowValues[], hashes: readonly Buffer[]): void {
-    const keyAt = this.#job.writer.keyIndexes[0] as number
+    const keyAt = this.#job.sourceSink.keyIndexes[0] as number
     for (let i = 0; i < rows.length && this.#written !== undefined; i++) {
       if (!this.#written.add(hashes[i] as Buffer, (rows[i] as RowValues)[keyAt])) this.#written = undefined
     }

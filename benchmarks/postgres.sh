@@ -2,8 +2,8 @@
 # The PostgreSQL benchmark: N generated records synced into a throw-away PostgreSQL cluster (first sync,
 # then a 1 % change re-sync), beside a plain psql \copy of the same rows into the same table shape (the
 # server's own ceiling for these rows), all in one sitting. Every run is a fresh process, timed from outside.
-#   npm run build && bash bench/postgres.sh [RECORDS] [MODES] [WORK_DIR]
-#   e.g. bash bench/postgres.sh 1000000 "streaming parallel sequential"
+#   npm run build && bash benchmarks/postgres.sh [RECORDS] [MODES] [WORK_DIR]
+#   e.g. bash benchmarks/postgres.sh 1000000 "streaming parallel sequential"
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 records=${1:-1000000} modes=${2:-"streaming parallel sequential"} work=${3:-/tmp/cachesync-bench-pg}

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The re-sync benchmark: a first sync of a generated cache into a fresh database, then the same cache
 # with --change-rate 0.01 over copies of it, twice; prints phases and busy times of each run.
-#   npm run build && bash bench/resync.sh [MODE] [RECORDS] [WORK_DIR]
+#   npm run build && bash benchmarks/resync.sh [MODE] [RECORDS] [WORK_DIR]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 mode=${1:-parallel} records=${2:-1000000} work=${3:-/tmp/cachesync-bench}
