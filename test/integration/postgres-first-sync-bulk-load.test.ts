@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { runSync, type SyncReport } from '../../src/index.js'
 import { MODES, type Mode, testConfig } from '../helpers/config.js'
 import { DUPLICATE_KEY_LINES, DUPLICATE_KEY_RECORDS, ITEMS_CONFIG } from '../helpers/duplicate-keys.js'
-import { postgresMissing, usePostgres } from '../helpers/postgres-cluster.js'
+import { requirePostgres, usePostgres } from '../helpers/postgres-cluster.js'
 import { type Checksums, pgChecksums, sqliteChecksums } from '../helpers/sink-checksum.js'
 import { useTempDir } from '../helpers/temp-dir.js'
 
@@ -20,7 +20,7 @@ const lines = DUPLICATE_KEY_LINES
 const CONFIG = ITEMS_CONFIG
 const DB = 'bulk'
 
-describe.skipIf(postgresMissing())('PostgreSQL: the first sync loads an empty table by COPY, and a key met twice still ends as an upsert', () => {
+describe('PostgreSQL: the first sync loads an empty table by COPY, and a key met twice still ends as an upsert', requirePostgres(), () => {
   const pg = usePostgres()
   const tmp = useTempDir()
   const reports = new Map<string, SyncReport>()
