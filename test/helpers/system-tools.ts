@@ -1,4 +1,6 @@
-import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { accessSync, constants, existsSync, mkdtempSync, readdirSync, rmdirSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { delimiter, isAbsolute, join } from 'node:path'
 import type { TestOptions } from 'vitest'
 
@@ -29,6 +31,8 @@ export const SYSTEM_TOOLS = {
   psql: 'postgresql-client',
   pg_dump: 'postgresql-client',
   pg_restore: 'postgresql-client',
+  mount: 'mount',
+  umount: 'mount',
 } as const
 
 export type SystemTool = keyof typeof SYSTEM_TOOLS
@@ -86,8 +90,11 @@ export function missingTools(tools: readonly SystemTool[]): string | undefined {
  * with CACHESYNC_TEST_STRICT=1 they fail with that line instead.
  */
 export function requireTools(...tools: SystemTool[]): TestOptions {
-  const missing = missingTools(tools)
-  return missing === undefined ? {} : { skip: !STRICT, meta: { missing } }
+  return skipWhereMissing(missingTools(tools), true)
+}
+
+function skipWhereMissing(missing: string | undefined, strictFails: boolean): TestOptions {
+  return missing === undefined ? {} : { skip: !(STRICT && strictFails), meta: { missing } }
 }
 
 /** Throws the strict failure where `tools` are missing: for a hook that runs them, which test options do not stop. */
@@ -101,5 +108,30 @@ export function assertTools(...tools: SystemTool[]): void {
  * counted under `reason`. Strict mode leaves this skip alone: it is about tools.
  */
 export function requireFile(path: string, reason: string): TestOptions {
-  return existsSync(path) ? {} : { skip: true, meta: { missing: reason } }
+  return skipWhereMissing(existsSync(path) ? undefined : reason, false)
+}
+
+/** Why this process cannot mount a tmpfs: it is not root, mount is missing, or the kernel refuses (a container). */
+function whyNoTmpfs(): string | undefined {
+  const tools = missingTools(['mount', 'umount'])
+  if (tools !== undefined) return tools
+  if (process.getuid?.() !== 0) return 'mounting a tmpfs needs root'
+  const dir = mkdtempSync(join(tmpdir(), 'cachesync-mount-probe-'))
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], { stdio: 'pipe' })
+    execFileSync('umount', [dir], { stdio: 'pipe' })
+    return undefined
+  } catch {
+    return 'root may not mount a tmpfs here (a container without CAP_SYS_ADMIN?)'
+  } finally {
+    rmdirSync(dir)
+  }
+}
+
+/**
+ * Options for tests that mount a tmpfs (a real full disk, a read-only filesystem): skipped, or failed
+ * in strict mode, where this process may not mount one. Each call mounts a probe: call it once a file.
+ */
+export function requireTmpfsMount(): TestOptions {
+  return skipWhereMissing(whyNoTmpfs(), true)
 }
