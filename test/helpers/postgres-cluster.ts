@@ -1,12 +1,13 @@
-import { execFileSync, spawnSync } from 'node:child_process'
-import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { chownSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll } from 'vitest'
+import { afterAll, beforeAll, type TestOptions } from 'vitest'
+import { assertTools, requireTools, type SystemTool, toolPath } from './system-tools.js'
 
-/** Where Debian's postgresql package puts the server binaries; PG_BIN overrides. */
-const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin'
+/** What a cluster runs: the server programs ($PG_BIN, else Debian's /usr/lib/postgresql/<major>/bin, else the PATH) and psql. */
+const POSTGRES_TOOLS: readonly SystemTool[] = ['initdb', 'pg_ctl', 'postgres', 'psql']
 
 /** A throw-away PostgreSQL cluster on a loopback port, trusting local connections. */
 export interface PostgresCluster {
@@ -25,11 +26,9 @@ export interface PostgresCluster {
   stop(): void
 }
 
-/** Why the PostgreSQL tests cannot run here, or undefined when they can. */
-export function postgresUnavailable(): string | undefined {
-  for (const bin of ['initdb', 'pg_ctl']) if (!existsSync(join(PG_BIN, bin))) return `no ${join(PG_BIN, bin)} (install the postgresql package)`
-  if (spawnSync('psql', ['--version']).status !== 0) return 'no psql on the PATH'
-  return undefined
+/** Options for a `describe` of PostgreSQL tests: skipped, or failed in strict mode, where PostgreSQL is not installed. */
+export function requirePostgres(): TestOptions {
+  return requireTools(...POSTGRES_TOOLS)
 }
 
 async function freePort(): Promise<number> {
@@ -48,13 +47,13 @@ async function freePort(): Promise<number> {
  * to the `postgres` user the package creates, and its commands run through runuser.
  */
 export async function startPostgresCluster(): Promise<PostgresCluster> {
-  const reason = postgresUnavailable()
-  if (reason !== undefined) throw new Error(`PostgreSQL unavailable: ${reason}`)
+  assertTools(...POSTGRES_TOOLS)
+  const program = (name: 'initdb' | 'pg_ctl'): string => toolPath(name) as string
   const dir = mkdtempSync(join(tmpdir(), 'cachesync-pg-'))
   const asRoot = process.getuid?.() === 0
-  const run = (bin: string, args: string[]): void => {
-    const command = asRoot ? 'runuser' : join(PG_BIN, bin)
-    const argv = asRoot ? ['-u', 'postgres', '--', join(PG_BIN, bin), ...args] : args
+  const run = (name: 'initdb' | 'pg_ctl', args: string[]): void => {
+    const command = asRoot ? 'runuser' : program(name)
+    const argv = asRoot ? ['-u', 'postgres', '--', program(name), ...args] : args
     execFileSync(command, argv, { stdio: 'pipe' })
   }
   if (asRoot) {
@@ -109,16 +108,6 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
       }
     },
   }
-}
-
-/**
- * True where PostgreSQL is missing, after saying so loudly: for `describe.skipIf(postgresMissing())`.
- * CI installs postgresql (.ci/run), so there these tests always run.
- */
-export function postgresMissing(): boolean {
-  const missing = postgresUnavailable()
-  if (missing !== undefined) console.warn(`\n*** PostgreSQL tests SKIPPED: ${missing}. Install the postgresql package to run them. ***\n`)
-  return missing !== undefined
 }
 
 /** One cluster for a describe block: started before its first test, stopped after the last. */

@@ -3,18 +3,18 @@ import { hostname } from 'node:os'
 import { dirname, join } from 'node:path'
 import Database from 'better-sqlite3'
 import pg from 'pg'
-import { beforeAll } from 'vitest'
+import { beforeAll, type TestOptions } from 'vitest'
 import { fileSha256, query } from './database.js'
-import { postgresUnavailable, usePostgres } from './postgres-cluster.js'
+import { requirePostgres, usePostgres } from './postgres-cluster.js'
 import { pgChecksums } from './sink-checksum.js'
 
 /** The sinks every verb is tested on. */
 export const SINK_KINDS = ['sqlite', 'postgres'] as const
 export type SinkKind = (typeof SINK_KINDS)[number]
 
-/** True where a sink's tests cannot run here (PostgreSQL not installed): for `describe.skipIf`. */
-export function sinkUnavailable(kind: SinkKind): boolean {
-  return kind === 'postgres' && postgresUnavailable() !== undefined
+/** Options for a `describe` of a sink's tests: PostgreSQL's are skipped (or failed in strict mode) where it is not installed. */
+export function requireSink(kind: SinkKind): TestOptions {
+  return kind === 'postgres' ? requirePostgres() : {}
 }
 
 /** The PostgreSQL database the tests of a file use: each test database is a schema in it. */

@@ -7,13 +7,10 @@ import { resolveConfig } from '../../src/config/resolve-config.js'
 import { generateDmrCache } from '../../src/generate/dmr-generator.js'
 import { query } from '../helpers/database.js'
 import { runCli } from '../helpers/run-cli.js'
+import { requireTools } from '../helpers/system-tools.js'
 import { useTempDir } from '../helpers/temp-dir.js'
 
-const sqlite3 = spawnSync('sqlite3', ['--version'])
-const installed = sqlite3.error === undefined && sqlite3.status === 0
-
-// CI installs sqlite3 (.ci/run); a machine without it cannot run this comparison, and the bench says so in its row.
-describe.runIf(installed)('the bench’s sqlite3 shell scripts load what our sync loads, column for column', () => {
+describe('the bench’s sqlite3 shell scripts load what our sync loads, column for column', requireTools('sqlite3'), () => {
   const tmp = useTempDir()
   const sources = resolveConfig({ env: {} }).sources
   const ours = (): string => join(tmp(), 'ours.db')

@@ -4,7 +4,7 @@ import { generateDmrCache } from '../../src/generate/dmr-generator.js'
 import { MODES } from '../helpers/config.js'
 import { type CliResult, runCli } from '../helpers/run-cli.js'
 import { useTempDir } from '../helpers/temp-dir.js'
-import { SINK_KINDS, type SinkKind, sinkUnavailable, type TestDatabase, useTestSink } from '../helpers/test-sink.js'
+import { requireSink, SINK_KINDS, type SinkKind, type TestDatabase, useTestSink } from '../helpers/test-sink.js'
 
 const RECORDS = 5_000
 const COUNT_KEYS = ['read', 'inserted', 'updated', 'unchanged', 'deleted', 'rejected'] as const
@@ -58,7 +58,7 @@ interface JsonReport {
 }
 
 describe.each(SINK_KINDS)('on %s', (kind: SinkKind) => {
-  describe.skipIf(sinkUnavailable(kind))('`sync --json` prints the contract object on stdout, and logs only on stderr', () => {
+  describe('`sync --json` prints the contract object on stdout, and logs only on stderr', requireSink(kind), () => {
     const tmp = useTempDir()
     const database = useTestSink(kind, tmp)
     const cacheDir = (): string => join(tmp(), 'cache')
@@ -213,7 +213,7 @@ describe.each(SINK_KINDS)('on %s', (kind: SinkKind) => {
   })
 })
 
-describe.skipIf(sinkUnavailable('postgres'))('on both sinks', () => {
+describe('on both sinks', requireSink('postgres'), () => {
   it.each(['sync', 'status', 'history', 'monitor'])('%s --json has the same shape: keys, order, types, nulls', (command) => {
     expect(shapes.get(`sqlite ${command}`)).toBeDefined()
     expect(shapes.get(`postgres ${command}`)).toEqual(shapes.get(`sqlite ${command}`))

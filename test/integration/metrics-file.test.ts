@@ -5,7 +5,7 @@ import { type DemoApi, startDemoApi } from '../../src/demo-api/demo-api.js'
 import { generateDmrCache } from '../../src/generate/dmr-generator.js'
 import { runCli, STACK_LINE } from '../helpers/run-cli.js'
 import { useTempDir } from '../helpers/temp-dir.js'
-import { SINK_KINDS, sinkUnavailable, useTestSink } from '../helpers/test-sink.js'
+import { requireSink, SINK_KINDS, useTestSink } from '../helpers/test-sink.js'
 
 interface Metric {
   help: string
@@ -58,7 +58,7 @@ const OUTCOMES = ['read', 'inserted', 'updated', 'unchanged', 'deleted', 'reject
 
 /** On each sink, with the database's size read through it: the file and its WAL, or the schema's tables with their indexes. */
 describe.each(SINK_KINDS)('sync --metrics-file on %s agrees with the run’s --json report', (kind) => {
-  describe.skipIf(sinkUnavailable(kind))(kind, () => {
+  describe(kind, requireSink(kind), () => {
     const tmp = useTempDir()
     const database = useTestSink(kind, tmp)
 

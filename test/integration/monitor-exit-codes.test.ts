@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { generateDmrCache } from '../../src/generate/dmr-generator.js'
 import { runCli, STACK_LINE } from '../helpers/run-cli.js'
 import { useTempDir } from '../helpers/temp-dir.js'
-import { SINK_KINDS, sinkUnavailable, type TestDatabase, useTestSink } from '../helpers/test-sink.js'
+import { requireSink, SINK_KINDS, type TestDatabase, useTestSink } from '../helpers/test-sink.js'
 
 const RECORDS = 3_000
 
@@ -32,7 +32,7 @@ interface MonitorJson {
  * the SQLite file, a scratch schema of the PostgreSQL database) and leaves production as it was.
  */
 describe.each(SINK_KINDS)('cachesync monitor exit codes on %s', (kind) => {
-  describe.skipIf(sinkUnavailable(kind))(kind, () => {
+  describe(kind, requireSink(kind), () => {
     const tmp = useTempDir()
     const database = useTestSink(kind, tmp)
     const cache = (): string => join(tmp(), 'cache')

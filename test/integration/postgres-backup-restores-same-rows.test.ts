@@ -6,10 +6,10 @@ import { generateDmrCache } from '../../src/generate/dmr-generator.js'
 import { backupSink } from '../../src/sink/backup-sink.js'
 import { testConfig } from '../helpers/config.js'
 import { DMR_TABLES } from '../helpers/database.js'
-import { pgClientToolsMissing } from '../helpers/pg-client-tools.js'
-import { type PostgresCluster, postgresMissing, usePostgres } from '../helpers/postgres-cluster.js'
+import { type PostgresCluster, usePostgres } from '../helpers/postgres-cluster.js'
 import { runCli } from '../helpers/run-cli.js'
 import { pgChecksums } from '../helpers/sink-checksum.js'
+import { requireTools } from '../helpers/system-tools.js'
 import { useTempDir } from '../helpers/temp-dir.js'
 
 interface BackupJson {
@@ -38,7 +38,7 @@ function restore(cluster: PostgresCluster, dump: string, database: string): void
 const runsOf = (cluster: PostgresCluster, database: string, schema: string): string =>
   cluster.psql(`SELECT count(*) || ' runs, last ' || max(id) FROM "${schema}".sync_runs`, database)
 
-describe.skipIf(postgresMissing() || pgClientToolsMissing())('`cachesync backup` of a PostgreSQL sink', () => {
+describe('`cachesync backup` of a PostgreSQL sink', requireTools('initdb', 'pg_ctl', 'postgres', 'psql', 'pg_dump', 'pg_restore'), () => {
   const pg = usePostgres()
   const tmp = useTempDir()
   const cache = (): string => join(tmp(), 'cache')

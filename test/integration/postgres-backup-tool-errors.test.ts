@@ -5,10 +5,11 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { generateDmrCache } from '../../src/generate/dmr-generator.js'
 import { runSync } from '../../src/index.js'
 import { testConfig } from '../helpers/config.js'
-import { pgClientToolsMissing, writeTool } from '../helpers/pg-client-tools.js'
-import { postgresMissing, usePostgres } from '../helpers/postgres-cluster.js'
+import { usePostgres } from '../helpers/postgres-cluster.js'
 import { runCli, STACK_LINE } from '../helpers/run-cli.js'
+import { requireTools } from '../helpers/system-tools.js'
 import { useTempDir } from '../helpers/temp-dir.js'
+import { writeTool } from '../helpers/write-tool.js'
 
 describe('`cachesync backup` of a PostgreSQL sink without pg_dump on the PATH', () => {
   const tmp = useTempDir()
@@ -27,7 +28,7 @@ describe('`cachesync backup` of a PostgreSQL sink without pg_dump on the PATH', 
   })
 })
 
-describe.skipIf(postgresMissing() || pgClientToolsMissing())('`cachesync backup` of a PostgreSQL sink: what pg_dump says', () => {
+describe('`cachesync backup` of a PostgreSQL sink: what pg_dump says', requireTools('initdb', 'pg_ctl', 'postgres', 'psql', 'pg_dump', 'pg_restore'), () => {
   const pg = usePostgres()
   const tmp = useTempDir()
   const realPgDump = execFileSync('sh', ['-c', 'command -v pg_dump'], { encoding: 'utf8' }).trim()

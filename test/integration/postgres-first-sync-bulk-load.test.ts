@@ -5,7 +5,7 @@ import { runSync } from '../../src/engine/sync.js'
 import type { SyncReport } from '../../src/engine/sync-report.js'
 import { MODES, type Mode, testConfig } from '../helpers/config.js'
 import { DUPLICATE_KEY_LINES, DUPLICATE_KEY_RECORDS, ITEMS_CONFIG } from '../helpers/duplicate-keys.js'
-import { postgresMissing, usePostgres } from '../helpers/postgres-cluster.js'
+import { requirePostgres, usePostgres } from '../helpers/postgres-cluster.js'
 import { type Checksums, pgChecksums, sqliteChecksums } from '../helpers/sink-checksum.js'
 import { useTempDir } from '../helpers/temp-dir.js'
 
@@ -21,7 +21,7 @@ const lines = DUPLICATE_KEY_LINES
 const CONFIG = ITEMS_CONFIG
 const DB = 'bulk'
 
-describe.skipIf(postgresMissing())('PostgreSQL: the first sync loads an empty table by COPY, and a key met twice still ends as an upsert', () => {
+describe('PostgreSQL: the first sync loads an empty table by COPY, and a key met twice still ends as an upsert', requirePostgres(), () => {
   const pg = usePostgres()
   const tmp = useTempDir()
   const reports = new Map<string, SyncReport>()

@@ -7,7 +7,7 @@ import { generateDmrCache } from '../../src/generate/dmr-generator.js'
 import { lockKey } from '../../src/sink/postgres/pg-sink.js'
 import { DMR_TABLES } from '../helpers/database.js'
 import { waitWhileRunning } from '../helpers/kill.js'
-import { postgresMissing, usePostgres } from '../helpers/postgres-cluster.js'
+import { requirePostgres, usePostgres } from '../helpers/postgres-cluster.js'
 import { finished, runCli, spawnCli } from '../helpers/run-cli.js'
 import { pgChecksums } from '../helpers/sink-checksum.js'
 import type { ReportJson as SyncJson } from '../helpers/sync-json.js'
@@ -21,7 +21,7 @@ const DB = 'shared'
  * per schema and source), different sources at once; a second process on a held source waits for it or
  * skips it, as `--pg-lock` says, naming the holder; and the tables end as a single host leaves them.
  */
-describe.skipIf(postgresMissing())('sync processes sharing one PostgreSQL database', () => {
+describe('sync processes sharing one PostgreSQL database', requirePostgres(), () => {
   const pg = usePostgres()
   const tmp = useTempDir()
   const cache = (): string => join(tmp(), 'cache')

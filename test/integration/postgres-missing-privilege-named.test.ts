@@ -5,9 +5,9 @@ import { runSync } from '../../src/index.js'
 import { createPgPool } from '../../src/sink/postgres/pg-driver.js'
 import { translatePgError } from '../../src/sink/postgres/pg-errors.js'
 import { testConfig } from '../helpers/config.js'
-import { pgClientToolsUnavailable } from '../helpers/pg-client-tools.js'
-import { postgresMissing, usePostgres } from '../helpers/postgres-cluster.js'
+import { requirePostgres, usePostgres } from '../helpers/postgres-cluster.js'
 import { type CliResult, runCli, STACK_LINE } from '../helpers/run-cli.js'
+import { requireTools } from '../helpers/system-tools.js'
 import { useTempDir } from '../helpers/temp-dir.js'
 
 /** Exit 1 and exactly `message` on stderr: no stack, no "bug" banner, nothing else. */
@@ -18,7 +18,7 @@ function expectRefused(cli: CliResult, message: string): void {
   expect(cli.stdout).toBe('')
 }
 
-describe.skipIf(postgresMissing())('a PostgreSQL role without a privilege cachesync needs is told which, on what, and the GRANT', () => {
+describe('a PostgreSQL role without a privilege cachesync needs is told which, on what, and the GRANT', requirePostgres(), () => {
   const pg = usePostgres()
   const tmp = useTempDir()
   const base = (): string => join(tmp(), 'base')
@@ -105,7 +105,7 @@ describe.skipIf(postgresMissing())('a PostgreSQL role without a privilege caches
     )
   })
 
-  it.skipIf(pgClientToolsUnavailable() !== undefined)('a backup by a role that cannot read a table: exit 1, before pg_dump runs', async () => {
+  it('a backup by a role that cannot read a table: exit 1, before pg_dump runs', requireTools('pg_dump', 'pg_restore'), async () => {
     const cluster = pg.cluster()
     cluster.psql('GRANT SELECT ON ALL TABLES IN SCHEMA public TO watcher; GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO watcher', 'shared')
     cluster.psql('REVOKE SELECT ON public.users FROM watcher', 'shared')

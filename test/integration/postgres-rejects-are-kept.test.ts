@@ -6,7 +6,7 @@ import { runSync } from '../../src/engine/sync.js'
 import type { SyncReport } from '../../src/engine/sync-report.js'
 import { MODES, testConfig } from '../helpers/config.js'
 import { query } from '../helpers/database.js'
-import { postgresMissing, usePostgres } from '../helpers/postgres-cluster.js'
+import { requirePostgres, usePostgres } from '../helpers/postgres-cluster.js'
 import { pgChecksums, sqliteChecksums } from '../helpers/sink-checksum.js'
 import { useTempDir } from '../helpers/temp-dir.js'
 
@@ -29,7 +29,7 @@ const LINES = [
 const FORMATS = { ndjson: LINES.join('\n'), json: JSON.stringify({ rptrs: LINES.flatMap((l) => (l.endsWith('Kö') ? [] : [JSON.parse(l)])) }) }
 
 /** Rejects in PostgreSQL: the same rows in sync_rejects (line, reason, raw) as the SQLite sink keeps, and the same table. */
-describe.skipIf(postgresMissing())('rejected records are kept by the PostgreSQL sink as by the SQLite sink', () => {
+describe('rejected records are kept by the PostgreSQL sink as by the SQLite sink', requirePostgres(), () => {
   const pg = usePostgres()
   const tmp = useTempDir()
   const reports = new Map<string, SyncReport>()

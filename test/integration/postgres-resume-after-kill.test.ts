@@ -4,7 +4,7 @@ import { generateDmrCache } from '../../src/generate/dmr-generator.js'
 import { MODES } from '../helpers/config.js'
 import { DMR_TABLES } from '../helpers/database.js'
 import { killAfter, waitWhileRunning } from '../helpers/kill.js'
-import { postgresMissing, usePostgres } from '../helpers/postgres-cluster.js'
+import { requirePostgres, usePostgres } from '../helpers/postgres-cluster.js'
 import { finished, runCli, spawnCli } from '../helpers/run-cli.js'
 import { pgChecksums } from '../helpers/sink-checksum.js'
 import type { ReportJson } from '../helpers/sync-json.js'
@@ -17,7 +17,7 @@ const DB = 'resume'
  * A sync into PostgreSQL killed with SIGKILL once it committed a chunk keeps its committed chunks and
  * their checkpoint; the next sync resumes after them, and the tables end as an uninterrupted run leaves them.
  */
-describe.skipIf(postgresMissing())('resume after SIGKILL, PostgreSQL sink', () => {
+describe('resume after SIGKILL, PostgreSQL sink', requirePostgres(), () => {
   const pg = usePostgres()
   const tmp = useTempDir()
   const cache = (): string => join(tmp(), 'cache')

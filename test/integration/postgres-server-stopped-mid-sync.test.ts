@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { generateDmrCache } from '../../src/generate/dmr-generator.js'
 import { DMR_TABLES } from '../helpers/database.js'
 import { waitWhileRunning } from '../helpers/kill.js'
-import { postgresMissing, usePostgres } from '../helpers/postgres-cluster.js'
+import { requirePostgres, usePostgres } from '../helpers/postgres-cluster.js'
 import { finished, runCli, STACK_LINE, spawnCli } from '../helpers/run-cli.js'
 import { type Checksums, pgChecksums } from '../helpers/sink-checksum.js'
 import { useTempDir } from '../helpers/temp-dir.js'
@@ -24,7 +24,7 @@ const REASONS = {
  * sync: the sync exits 1 with one line that names the server, credentials masked, and the reason; no
  * stack. The run is recorded as not ok, and the next sync resumes and ends as an uninterrupted one.
  */
-describe.skipIf(postgresMissing())('PostgreSQL stopped under a running sync', () => {
+describe('PostgreSQL stopped under a running sync', requirePostgres(), () => {
   const pg = usePostgres()
   const tmp = useTempDir()
   const cache = (): string => join(tmp(), 'cache')

@@ -6,7 +6,7 @@ import { generateDmrCache } from '../../src/generate/dmr-generator.js'
 import { diffSource, expectedCounts } from '../helpers/change-set.js'
 import { MODES, testConfig } from '../helpers/config.js'
 import { DMR_TABLES } from '../helpers/database.js'
-import { postgresMissing, usePostgres } from '../helpers/postgres-cluster.js'
+import { requirePostgres, usePostgres } from '../helpers/postgres-cluster.js'
 import { type Checksums, pgChecksums, sqliteChecksums } from '../helpers/sink-checksum.js'
 import { useTempDir } from '../helpers/temp-dir.js'
 
@@ -19,7 +19,7 @@ const DB = 'sync'
  * other and as the SQLite sink, counts match the change set, an unchanged cache is skipped, a dry run
  * reports the real run's counts and writes nothing.
  */
-describe.skipIf(postgresMissing())('the PostgreSQL sink leaves what the SQLite sink leaves', () => {
+describe('the PostgreSQL sink leaves what the SQLite sink leaves', requirePostgres(), () => {
   const pg = usePostgres()
   const tmp = useTempDir()
   const reports = new Map<string, SyncReport>()

@@ -1,5 +1,5 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { DMR_SOURCES } from '../../src/config/dmr-sources.js'
@@ -7,15 +7,11 @@ import { runSync } from '../../src/engine/sync.js'
 import type { SyncReport } from '../../src/engine/sync-report.js'
 import { MODES, type Mode, testConfig } from '../helpers/config.js'
 import { checksumAll, query, scalar } from '../helpers/database.js'
-import { realRptrsDump, realRptrsDumpExists } from '../helpers/paths.js'
+import { realRptrsDump, repoRoot } from '../helpers/paths.js'
+import { requireFile } from '../helpers/system-tools.js'
 import { useTempDir } from '../helpers/temp-dir.js'
 
 const RECORDS = 10_613
-
-/** Product bug found by this file (see the test report). */
-if (!realRptrsDumpExists) {
-  console.warn(`real-radioid-dump: shared data absent (${realRptrsDump}); the real-dump tests are skipped`)
-}
 
 interface RawRepeater {
   id: number | string
@@ -23,11 +19,9 @@ interface RawRepeater {
   lat: unknown
 }
 
-const TITLE = realRptrsDumpExists
-  ? 'the real RadioID repeater dump syncs cleanly in every mode'
-  : `shared data absent (${realRptrsDump}): the real RadioID repeater dump tests are skipped`
+const needsDump = requireFile(realRptrsDump, `data: ${relative(repoRoot, realRptrsDump)} absent`)
 
-describe.skipIf(!realRptrsDumpExists)(TITLE, () => {
+describe('the real RadioID repeater dump syncs cleanly in every mode', needsDump, () => {
   const tmp = useTempDir()
   const cacheDir = (): string => join(tmp(), 'cache')
   const db = (mode: Mode): string => join(tmp(), `${mode}.db`)

@@ -1,8 +1,9 @@
-import { execFileSync, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { accessSync, constants, copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { repoRoot } from '../helpers/paths.js'
+import { requireTools } from '../helpers/system-tools.js'
 import { useTempDir } from '../helpers/temp-dir.js'
 
 const scripts = join(repoRoot, 'scripts')
@@ -18,12 +19,6 @@ const cronFiles = readdirSync(join(scripts, 'cron'))
 const unitFiles = readdirSync(join(scripts, 'systemd'))
   .filter((name) => /\.(service|timer)$/.test(name))
   .map((name) => join(scripts, 'systemd', name))
-
-/** A tool the test needs; CI installs it (.ci/run), so its absence is a failure that says what to do. */
-function requireTool(tool: string, debianPackage: string): void {
-  const found = spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0
-  if (!found) throw new Error(`${tool} is not installed: \`apt-get install ${debianPackage}\` (.ci/run installs it on CI)`)
-}
 
 describe('the scripts for servers', () => {
   const tmp = useTempDir()
@@ -47,8 +42,7 @@ describe('the scripts for servers', () => {
     if (!path.includes('/lib/')) expect(readFileSync(path, 'utf8')).toMatch(/^set -euo pipefail$/m)
   })
 
-  it('every script is shellcheck-clean', () => {
-    requireTool('shellcheck', 'shellcheck')
+  it('every script is shellcheck-clean', requireTools('shellcheck'), () => {
     const result = spawnSync('shellcheck', ['-x', '--severity=style', ...shellScripts], { cwd: scripts, encoding: 'utf8' })
     expect(result.stdout + result.stderr).toBe('')
     expect(result.status).toBe(0)
@@ -76,8 +70,7 @@ describe('the scripts for servers', () => {
     expect(jobs.some((job) => job.includes('scripts/sync.sh'))).toBe(true)
   })
 
-  it('the systemd units pass systemd-analyze verify', () => {
-    requireTool('systemd-analyze', 'systemd')
+  it('the systemd units pass systemd-analyze verify', requireTools('systemd-analyze'), () => {
     // verify checks that ExecStart's binary exists: point the units at this node, wherever it lives.
     const copies = unitFiles.map((path) => {
       const copy = join(tmp(), path.slice(path.lastIndexOf('/') + 1))
@@ -103,6 +96,6 @@ describe('the scripts for servers', () => {
     expect(watch).toMatch(/^ExecStart=.* sync --watch --interval 30s/m)
     expect(watch).toMatch(/^KillSignal=SIGTERM$/m)
     expect(watch).toMatch(/^TimeoutStopSec=/m)
-    expect(execFileSync('grep', ['-c', '^ExecStartPost=.*monitor', join(scripts, 'systemd', 'cachesync-sync.service')], { encoding: 'utf8' }).trim()).toBe('1')
+    expect(readFileSync(join(scripts, 'systemd', 'cachesync-sync.service'), 'utf8').match(/^ExecStartPost=.*monitor/gm)).toHaveLength(1)
   })
 })

@@ -6,7 +6,7 @@ import { type DemoApi, startDemoApi } from '../../src/demo-api/demo-api.js'
 import { generateDmrCache } from '../../src/generate/dmr-generator.js'
 import { runCli, STACK_LINE } from '../helpers/run-cli.js'
 import { useTempDir } from '../helpers/temp-dir.js'
-import { SINK_KINDS, sinkUnavailable, type TestDatabase, useTestSink } from '../helpers/test-sink.js'
+import { requireSink, SINK_KINDS, type TestDatabase, useTestSink } from '../helpers/test-sink.js'
 import { allElements, parseXml } from '../helpers/xml.js'
 
 interface RunJson {
@@ -57,7 +57,7 @@ const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/
  * --json, the same commands and shapes on both.
  */
 describe.each(SINK_KINDS)('on %s', (kind) => {
-  describe.skipIf(sinkUnavailable(kind))('status and history', () => {
+  describe('status and history', requireSink(kind), () => {
     const tmp = useTempDir()
     const database = useTestSink(kind, tmp)
 

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { generateDmrCache } from '../../src/generate/dmr-generator.js'
 import { DMR_TABLES } from '../helpers/database.js'
 import { waitWhileRunning } from '../helpers/kill.js'
-import { postgresMissing, usePostgres } from '../helpers/postgres-cluster.js'
+import { requirePostgres, usePostgres } from '../helpers/postgres-cluster.js'
 import { finished, runCli, STACK_LINE, spawnCli } from '../helpers/run-cli.js'
 import { pgChecksums } from '../helpers/sink-checksum.js'
 import { useTempDir } from '../helpers/temp-dir.js'
@@ -25,7 +25,7 @@ interface CycleJson {
  * `sync --watch` whose PostgreSQL server is stopped in the middle of a sync: the cycle is logged as
  * failed and the loop goes on; once the server is back, a later cycle resumes the sync and succeeds.
  */
-describe.skipIf(postgresMissing())('sync --watch while the PostgreSQL server stops and comes back', () => {
+describe('sync --watch while the PostgreSQL server stops and comes back', requirePostgres(), () => {
   const pg = usePostgres()
   const tmp = useTempDir()
   const cache = (): string => join(tmp(), 'cache')
