@@ -13,7 +13,7 @@ export const benchCommand = defineCommand({
     'repeat-slow': { type: 'number', default: d.repeatSlow, describe: 'runs of the naive baseline, the sqlite3 shell and sqlite-utils' },
     'naive-records': { type: 'number', default: d.naiveRecords, describe: 'records the naive baseline loads; its time is scaled up' },
     seed: { type: 'number', default: d.seed, describe: 'seed of the generated data set' },
-    out: { type: 'string', default: 'bench/results', describe: 'directory for the JSON and Markdown results' },
+    out: { type: 'string', default: 'benchmarks/results', describe: 'directory for the JSON and Markdown results' },
     work: { type: 'string', default: d.work, describe: 'directory for the data sets (kept, reused) and databases (removed)' },
     'plain-loader': { type: 'string', default: d.plainLoader, describe: 'the plain loader script the speed-ups are taken against' },
     json: { ...SHARED_OPTIONS.json, describe: 'print the report as JSON instead of Markdown' },

@@ -15,7 +15,7 @@ export const monitorCommand = defineCommand({
       describe: 'time a first sync of N generated records instead (a synthetic check, independent of upstream, into a scratch SQLite file whatever the sink)',
     },
     'min-rate': { type: 'number', describe: 'alert below this many records/s' },
-    'max-rss-mb': { type: 'number', describe: 'alert when peak RSS exceeds this many MB' },
+    'max-rss-mb': { type: 'number', describe: 'alert when peak RSS exceeds this many MiB' },
     'max-staleness': { type: 'string', describe: 'alert when the last successful sync is older than this (30m, 2h, 1d)' },
     webhook: { type: 'string', describe: 'POST the verdict as JSON here (Slack-style `text` included); a failure is reported, not fatal' },
   },
