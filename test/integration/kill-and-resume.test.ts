@@ -12,7 +12,7 @@ import type { ReportJson } from '../helpers/sync-json.js'
 import { useTempDir } from '../helpers/temp-dir.js'
 
 /**
- * The torture test of issue 4: real `cachesync sync` processes, SIGKILLed at seeded-random moments
+ * The kill torture test: real `cachesync sync` processes, SIGKILLed at seeded-random moments
  * spread over the time a run really takes, resumed each time until a run completes. After every kill
  * the database must be sound and show nothing half-done; every completed run must leave the tables of
  * an uninterrupted run. Timing only chooses the kill moments; no assertion depends on it.

@@ -11,7 +11,7 @@ import type { ReportJson, SourceJson } from '../helpers/sync-json.js'
 import { useTempDir } from '../helpers/temp-dir.js'
 
 /**
- * The resume contract (issue 4, promise 2), black box through the CLI: a streaming sync SIGKILLed once
+ * The resume contract, black box through the CLI: a streaming sync SIGKILLed once
  * some chunks are committed; the next sync of the unchanged file continues after them. Its `--json`
  * report gives per source `resumedRecords` (records an earlier killed run committed and this run did not
  * redo) and counts only this run's work.

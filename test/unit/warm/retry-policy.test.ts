@@ -6,7 +6,7 @@ import { backoffDelay, describeTransportError, isRetryable, parseRetryAfter } fr
 const policy = DEFAULT_WARM.retry
 
 describe('backoff', () => {
-  it('has the archiver guide defaults: 5 attempts, 1 s first, base 2, cap 30 s, up to 10 % jitter', () => {
+  it('has the documented defaults: 5 attempts, 1 s first, base 2, cap 30 s, up to 10 % jitter', () => {
     expect(policy).toMatchObject({ attempts: 5, initialDelayMs: 1000, maxDelayMs: 30_000, factor: 2, jitter: 0.1 })
   })
 
