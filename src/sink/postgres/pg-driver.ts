@@ -20,6 +20,28 @@ export interface PgPool {
   end(): Promise<void>
 }
 
+/** How long a connection may take to be ready when neither the URL nor PGCONNECT_TIMEOUT says. */
+export const DEFAULT_CONNECT_TIMEOUT_S = 30
+
+/**
+ * libpq's `connect_timeout` (a URL parameter, else PGCONNECT_TIMEOUT), in seconds: 0 or less waits
+ * for ever, less than 2 counts as 2, as libpq has it. Without either, 30 s: a server that never
+ * answers must not hang a cron job.
+ */
+export function connectTimeoutMs(url: string, env: NodeJS.ProcessEnv): number {
+  let raw: string | null | undefined
+  try {
+    raw = new URL(url).searchParams.get('connect_timeout')
+  } catch {
+    raw = undefined
+  }
+  raw = raw ?? env.PGCONNECT_TIMEOUT
+  const seconds = raw === undefined || raw === null || raw.trim() === '' ? DEFAULT_CONNECT_TIMEOUT_S : Number.parseInt(raw, 10)
+  if (!Number.isFinite(seconds)) return DEFAULT_CONNECT_TIMEOUT_S * 1000
+  if (seconds <= 0) return 0
+  return Math.max(2, seconds) * 1000
+}
+
 /** SQLSTATE connection_failure: what a connection that ended without the server's word is reported as. */
 const CONNECTION_FAILURE = '08006'
 
@@ -36,7 +58,21 @@ pg.types.setTypeParser(114, (text: string) => text)
  * says why, with its SQLSTATE, rather than pg's "not queryable" or a refused connection.
  */
 export function createPgPool(options: { url: string; max: number; applicationName: string }): PgPool {
-  const pool = new pg.Pool({ connectionString: options.url, max: options.max, application_name: options.applicationName, idleTimeoutMillis: 30_000 })
+  const timeoutMs = connectTimeoutMs(options.url, process.env)
+  // The timeout goes to each client (connect, start-up, authentication), not to the pool: a caller
+  // waiting for a busy pool's next free client may rightly wait longer.
+  class TimedClient extends pg.Client {
+    constructor(config?: pg.ClientConfig) {
+      super({ ...config, connectionTimeoutMillis: timeoutMs })
+    }
+  }
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.max,
+    application_name: options.applicationName,
+    idleTimeoutMillis: 30_000,
+    Client: TimedClient,
+  })
   const losses = new WeakMap<pg.ClientBase, Error>()
   let lastLoss: Error | undefined
   pool.on('connect', (client) => {

@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os'
 import { CachesyncError } from '../../util/errors.js'
-import { isServerError } from './pg-driver.js'
+import { connectTimeoutMs, isServerError } from './pg-driver.js'
 import { type MissingGrant, type PgObjectKind, privilegeError, sqlName } from './pg-privileges.js'
 
 /** SQLSTATE insufficient_privilege: "permission denied for …", "must be owner of …", a row-level security policy. */
@@ -91,7 +91,16 @@ export function connectError(err: unknown, target: { url: string; display: strin
     const translated = translatePgError(err, { display: target.display, schema: target.schema, role: connectionRole(target.url) })
     if (translated instanceof CachesyncError) return translated
   }
-  return new CachesyncError(code, `Cannot connect to PostgreSQL at ${target.display}: ${(err as Error).message}`, { cause: err })
+  const message = (err as Error).message
+  if (/timeout expired|connection timeout/i.test(message)) {
+    const seconds = connectTimeoutMs(target.url, process.env) / 1000
+    return new CachesyncError(
+      'ERR_DB_UNAVAILABLE',
+      `Cannot connect to PostgreSQL at ${target.display}: no answer within ${seconds} s (connect_timeout in the URL, or PGCONNECT_TIMEOUT, sets how long to wait)`,
+      { cause: err },
+    )
+  }
+  return new CachesyncError(code, `Cannot connect to PostgreSQL at ${target.display}: ${message}`, { cause: err })
 }
 
 /**

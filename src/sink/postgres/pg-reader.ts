@@ -4,6 +4,7 @@ import { CachesyncError } from '../../util/errors.js'
 import { type RecordedRun, RUN_COLUMNS, type RunRow, toRecordedRun } from '../recorded-run.js'
 import type { DatabaseDescription, SinkReader, SyncHolder, TableRows } from '../sink-reader.js'
 import { createPgPool, type PgClient, type PgPool } from './pg-driver.js'
+import { connectError } from './pg-errors.js'
 import { pgIdent } from './pg-schema.js'
 
 type PgSinkConfig = Extract<ResolvedSink, { kind: 'postgres' }>
@@ -52,7 +53,7 @@ export class PgReader implements SinkReader {
       client = await pool.connect()
     } catch (err) {
       await pool.end().catch(() => {})
-      throw new CachesyncError('ERR_IO', `Cannot connect to PostgreSQL at ${config.display}: ${(err as Error).message}`, { cause: err })
+      throw connectError(err, config)
     }
     try {
       await client.query('SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY')

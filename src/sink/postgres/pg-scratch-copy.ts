@@ -5,6 +5,7 @@ import { CachesyncError } from '../../util/errors.js'
 import type { Logger } from '../../util/logger.js'
 import type { ScratchCopy } from '../sink.js'
 import { createPgPool, type PgClient, type PgPool } from './pg-driver.js'
+import { connectError } from './pg-errors.js'
 import { pgIdent } from './pg-schema.js'
 import { lockKey } from './pg-sink.js'
 
@@ -34,7 +35,7 @@ export async function createPgScratchCopy(config: PgSinkConfig, sources: readonl
     session = await pool.connect()
   } catch (err) {
     await pool.end().catch(() => {})
-    throw new CachesyncError('ERR_IO', `Cannot connect to PostgreSQL at ${config.display}: ${(err as Error).message}`, { cause: err })
+    throw connectError(err, config)
   }
   let scratch: string | undefined
   try {
