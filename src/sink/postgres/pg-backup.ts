@@ -1,5 +1,4 @@
 import { rmSync, statSync } from 'node:fs'
-import { hostname } from 'node:os'
 import { resolve } from 'node:path'
 import type { ResolvedSink } from '../../config/resolve-sink.js'
 import { CachesyncError } from '../../util/errors.js'
@@ -15,6 +14,7 @@ import {
   partialName,
   pruneBackups,
 } from '../backup-files.js'
+import { applicationName } from './pg-connect.js'
 import { createPgPool, type PgPool } from './pg-driver.js'
 import { connectError, type PgErrorContext, translatePgError } from './pg-errors.js'
 import { type MissingGrant, privilegeError } from './pg-privileges.js'
@@ -147,7 +147,7 @@ async function verifyDump(sink: PgSinkConfig, file: string, tables: readonly str
 }
 
 async function withPool<R>(sink: PgSinkConfig, fn: (pool: PgPool) => Promise<R>): Promise<R> {
-  const pool = createPgPool({ url: sink.url, max: 1, applicationName: `cachesync backup ${hostname()} pid ${process.pid}`.slice(0, 63) })
+  const pool = createPgPool({ url: sink.url, max: 1, applicationName: applicationName('backup') })
   try {
     return await fn(pool)
   } catch (err) {

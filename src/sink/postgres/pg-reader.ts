@@ -1,10 +1,9 @@
-import { hostname } from 'node:os'
 import type { ResolvedSink } from '../../config/resolve-sink.js'
 import { CachesyncError } from '../../util/errors.js'
 import { type RecordedRun, RUN_COLUMNS, type RunRow, toRecordedRun } from '../recorded-run.js'
 import type { DatabaseDescription, SinkReader, SyncHolder, TableRows } from '../sink-reader.js'
-import { createPgPool, type PgClient, type PgPool } from './pg-driver.js'
-import { connectError } from './pg-errors.js'
+import { openPgSession } from './pg-connect.js'
+import type { PgClient, PgPool } from './pg-driver.js'
 import { pgIdent } from './pg-schema.js'
 
 type PgSinkConfig = Extract<ResolvedSink, { kind: 'postgres' }>
@@ -47,14 +46,7 @@ export class PgReader implements SinkReader {
   }
 
   static async open(config: PgSinkConfig): Promise<PgReader> {
-    const pool = createPgPool({ url: config.url, max: 1, applicationName: `cachesync reader ${hostname()} pid ${process.pid}`.slice(0, 63) })
-    let client: PgClient
-    try {
-      client = await pool.connect()
-    } catch (err) {
-      await pool.end().catch(() => {})
-      throw connectError(err, config)
-    }
+    const { pool, client } = await openPgSession(config, 'reader')
     try {
       await client.query('SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY')
       const { rows } = await client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [`${pgIdent(config.schema)}.sync_runs`])

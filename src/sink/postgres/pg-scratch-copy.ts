@@ -1,11 +1,10 @@
-import { hostname } from 'node:os'
 import type { ResolvedSource } from '../../config/resolve-config.js'
 import type { ResolvedSink } from '../../config/resolve-sink.js'
 import { CachesyncError } from '../../util/errors.js'
 import type { Logger } from '../../util/logger.js'
 import type { ScratchCopy } from '../sink.js'
-import { createPgPool, type PgClient, type PgPool } from './pg-driver.js'
-import { connectError } from './pg-errors.js'
+import { openPgSession } from './pg-connect.js'
+import type { PgClient, PgPool } from './pg-driver.js'
 import { pgIdent } from './pg-schema.js'
 import { lockKey } from './pg-sink.js'
 
@@ -29,14 +28,7 @@ const SCRATCH_NAME = /^cachesync_monitor_\d+$/
  * says what to use instead.
  */
 export async function createPgScratchCopy(config: PgSinkConfig, sources: readonly ResolvedSource[], logger: Logger): Promise<ScratchCopy> {
-  const pool = createPgPool({ url: config.url, max: 1, applicationName: `cachesync monitor ${hostname()} pid ${process.pid}`.slice(0, 63) })
-  let session: PgClient
-  try {
-    session = await pool.connect()
-  } catch (err) {
-    await pool.end().catch(() => {})
-    throw connectError(err, config)
-  }
+  const { pool, client: session } = await openPgSession(config, 'monitor')
   let scratch: string | undefined
   try {
     await dropDeadScratch(session, logger)

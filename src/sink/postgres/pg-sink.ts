@@ -19,6 +19,7 @@ import {
   type SourceLock,
   type SourceState,
 } from '../sink.js'
+import { applicationName } from './pg-connect.js'
 import { createPgPool, type PgClient, type PgPool } from './pg-driver.js'
 import { connectError, connectionRole, isConnectionLoss, translatePgError } from './pg-errors.js'
 import { checkSyncPrivileges } from './pg-privileges.js'
@@ -64,7 +65,7 @@ export class PgSink implements Sink, PgSyncTables {
   }
 
   static async open(config: PgSinkConfig, options: { dryRun: boolean; logger?: Logger }): Promise<PgSink> {
-    const pool = createPgPool({ url: config.url, max: POOL_SIZE, applicationName: `cachesync ${hostname()} pid ${process.pid}`.slice(0, 63) })
+    const pool = createPgPool({ url: config.url, max: POOL_SIZE, applicationName: applicationName('') })
     try {
       const lockClient = await pool.connect()
       const session = await PgSession.open(pool, { dryRun: options.dryRun, lockSession: lockClient })
