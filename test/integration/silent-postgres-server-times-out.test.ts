@@ -1,7 +1,8 @@
 import { createServer, type Server, type Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connectTimeoutMs } from '../../src/sink/postgres/pg-driver.js'
-import { runCli, STACK_LINE } from '../helpers/run-cli.js'
+import { type CliResult, runCli, STACK_LINE } from '../helpers/run-cli.js'
+import { requireTools } from '../helpers/system-tools.js'
 
 /**
  * A server that accepts the connection and never says a word (a proxy whose backend is gone, a host
@@ -27,19 +28,27 @@ describe('a PostgreSQL server that accepts and never answers', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()))
   })
 
-  it.each(['status --cache-dir /nonexistent', 'history', 'sync --cache-dir /nonexistent', 'backup'])(
+  const sink = (): string => `postgres://me:s3cretpw@127.0.0.1:${port}/db?connect_timeout=2`
+  const expectTimeoutLine = (result: CliResult): void => {
+    expect(result.code).toBe(1)
+    expect(result.stderr).toBe(
+      `cachesync: Cannot connect to PostgreSQL at postgres://me:***@127.0.0.1:${port}/db?connect_timeout=2: ` +
+        'no answer within 2 s (connect_timeout in the URL, or PGCONNECT_TIMEOUT, sets how long to wait)\n',
+    )
+    expect(result.stderr).not.toMatch(STACK_LINE)
+  }
+
+  it.each(['status --cache-dir /nonexistent', 'history', 'sync --cache-dir /nonexistent'])(
     '%s: exit 1 after connect_timeout, one line naming the server and the setting',
     async (command) => {
-      const sink = `postgres://me:s3cretpw@127.0.0.1:${port}/db?connect_timeout=2`
-      const result = await runCli([...command.split(' '), ...(command === 'backup' ? ['--sink', sink] : [])], { CACHESYNC_SINK: sink })
-      expect(result.code).toBe(1)
-      expect(result.stderr).toBe(
-        `cachesync: Cannot connect to PostgreSQL at postgres://me:***@127.0.0.1:${port}/db?connect_timeout=2: ` +
-          'no answer within 2 s (connect_timeout in the URL, or PGCONNECT_TIMEOUT, sets how long to wait)\n',
-      )
-      expect(result.stderr).not.toMatch(STACK_LINE)
+      expectTimeoutLine(await runCli(command.split(' '), { CACHESYNC_SINK: sink() }))
     },
   )
+
+  // A backup looks for pg_dump before it connects.
+  it('backup: exit 1 after connect_timeout, the same line', requireTools('pg_dump', 'pg_restore'), async () => {
+    expectTimeoutLine(await runCli(['backup', '--sink', sink()]))
+  })
 })
 
 describe('connect_timeout, as libpq reads it', () => {
