@@ -13,7 +13,7 @@ import { Bench } from 'tinybench'
 import { forEachLine } from '../src/cache/line-reader.js'
 import { DMR_SOURCES } from '../src/config/dmr-sources.js'
 import { resolveConfig } from '../src/config/resolve-config.js'
-import { createRecordMapper } from '../src/engine/record-mapper.js'
+import { createRecordMapper, mappingSpecOf } from '../src/engine/record-mapper.js'
 import { generateDmrCache } from '../src/generate/dmr-generator.js'
 import { HashSet64 } from '../src/util/hash-set64.js'
 import { loadRowHash, rowHash } from '../src/util/row-hash.js'
@@ -28,7 +28,7 @@ forEachLine(buffer, (bytes) => lines.push(bytes))
 const texts = lines.map((l) => l.toString('utf8'))
 const users = resolveConfig({ env: {} }).sources.find((s) => s.name === 'users')
 if (users === undefined || DMR_SOURCES.length === 0) throw new Error('no users source')
-const map = createRecordMapper(users)
+const map = createRecordMapper(mappingSpecOf(users))
 const hashes = lines.map((l) => rowHash(l))
 const typed = new HashSet64(hashes.length)
 for (const h of hashes) typed.add(h)

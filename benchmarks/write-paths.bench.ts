@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { Bench } from 'tinybench'
 import { forEachLine } from '../src/cache/line-reader.js'
 import { type ResolvedSource, resolveConfig } from '../src/config/resolve-config.js'
-import { createRecordMapper, type RowValues } from '../src/engine/record-mapper.js'
+import { createRecordMapper, mappingSpecOf, type RowValues } from '../src/engine/record-mapper.js'
 import { generateDmrCache } from '../src/generate/dmr-generator.js'
 import { openDatabase, type SqliteDatabase } from '../src/sink/sqlite/sqlite-driver.js'
 import { createTableSql } from '../src/sink/sqlite/sqlite-schema.js'
@@ -27,7 +27,7 @@ await generateDmrCache({ records: 24_000, cacheDir: dir, seed: 1 })
 const found = resolveConfig({ env: {} }).sources.find((s) => s.name === 'users')
 if (found === undefined) throw new Error('no users source')
 const users: ResolvedSource = found
-const map = createRecordMapper(users)
+const map = createRecordMapper(mappingSpecOf(users))
 const rows: RowValues[] = []
 const hashes: Buffer[] = []
 forEachLine(readFileSync(join(dir, 'users.ndjson')), (line) => {

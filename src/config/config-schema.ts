@@ -4,7 +4,7 @@ import { parseDuration } from '../util/duration.js'
 /** Table and column names: plain SQL identifiers, so they never need to be trusted raw. */
 const identifier = z
   .string()
-  .regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'must start with a letter and hold only letters, digits and _')
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must start with a letter or _ and hold only letters, digits and _')
   .max(63, 'must be at most 63 characters')
 
 const sourceName = z
@@ -14,6 +14,12 @@ const sourceName = z
 
 export const COLUMN_TYPES = ['integer', 'real', 'text', 'boolean', 'json'] as const
 export type ColumnType = (typeof COLUMN_TYPES)[number]
+
+/** What a sync does with a field its table has no column for, or a value its column's type cannot hold. */
+export const SCHEMA_POLICIES = ['evolve', 'freeze', 'discard'] as const
+export type SchemaPolicy = (typeof SCHEMA_POLICIES)[number]
+
+const schemaPolicy = z.enum(SCHEMA_POLICIES, { error: `must be one of ${SCHEMA_POLICIES.join(', ')}` })
 
 export const NORMALIZERS = ['network', 'trim', 'upper', 'lower', 'empty-null'] as const
 export type Normalizer = (typeof NORMALIZERS)[number]
@@ -43,7 +49,8 @@ export const columnObjectSchema = z.strictObject({
  * A column is a type name or an object. Chosen by the value's shape rather than as a union, so that an
  * error says what the chosen form expected instead of zod's bare "Invalid input".
  */
-const columnSpec = z.unknown().transform((value, ctx): ColumnType | z.infer<typeof columnObjectSchema> => {
+const columnSpec = z.unknown().transform((value, ctx): ColumnType | 'auto' | z.infer<typeof columnObjectSchema> => {
+  if (value === 'auto') return 'auto'
   const form = typeof value === 'object' && value !== null ? columnObjectSchema : columnType
   const result = form.safeParse(value)
   if (result.success) return result.data
@@ -198,15 +205,31 @@ export const sourceSchema = z.strictObject({
   }),
   key: z
     .union([z.string(), z.array(z.string()).min(1)])
-    .meta({ description: 'The column or columns that identify a record; each must be one of `columns`.', defaultText: 'required' }),
+    .optional()
+    .meta({
+      description: 'The column or columns that identify a record; each must be one of `columns`, or a field of the records where columns are inferred.',
+      defaultText: '`id` where columns are inferred and every record has a unique one; otherwise required',
+    }),
   delete: z
     .enum(['hard', 'soft'])
     .optional()
     .meta({ description: 'Rows that vanish upstream are deleted (`hard`) or get `_deleted_at` (`soft`).', defaultText: '`hard`' }),
-  columns: z.record(identifier, columnSpec).optional().meta({
-    typeText: 'map of column to type',
-    description: 'The mapping from record to row: see [Columns](#columns). `sync` needs it; `warm` does not.',
-    defaultText: 'none',
+  columns: z
+    .record(z.union([z.literal('*'), identifier]), columnSpec)
+    .optional()
+    .meta({
+      typeText: 'map of column to type',
+      description: "The mapping from record to row: see [Columns](#columns). `'*': auto` adds a column for every other field.",
+      defaultText: 'every field of the records, inferred',
+    }),
+  flatten: nonNegativeInt
+    .max(16, 'must be at most 16')
+    .optional()
+    .meta({ description: 'Inferred columns: nested objects become `parent__child` columns down to this depth; arrays stay JSON.', defaultText: '`0`' }),
+  schema: schemaPolicy.optional().meta({
+    description:
+      'A field without a column, or a value its inferred column cannot hold: add or widen the column (`evolve`), reject the record (`freeze`), or drop the value (`discard`).',
+    defaultText: '`sync.schema`',
   }),
   maxRejects: nonNegativeInt.optional().meta({ description: 'Past this many rejected records the source fails.', defaultText: 'the top-level `maxRejects`' }),
   chunk: positiveInt.optional().meta({ description: "Accepted, but not read yet: the run's `chunk` applies to every source.", defaultText: "the run's chunk" }),
@@ -214,6 +237,11 @@ export const sourceSchema = z.strictObject({
 
 export const MODES = ['auto', 'parallel', 'sequential', 'streaming'] as const
 export type ModeOption = (typeof MODES)[number]
+
+/** Settings of `cachesync sync` that apply to every source. */
+const syncSchema = z.strictObject({
+  schema: schemaPolicy.optional().meta({ description: "The sources' schema policy, where a source sets none.", defaultText: '`evolve`' }),
+})
 
 /** Settings of `cachesync warm`. Defaults are in `DEFAULT_WARM`. */
 const warmSchema = z.strictObject({
@@ -297,6 +325,7 @@ export const configFileSchema = z.strictObject({
   baseUrl: httpUrl
     .optional()
     .meta({ flag: '--base-url', description: 'Replaces the scheme, host and port of every source URL: a mirror, or the local demo API.', defaultText: 'none' }),
+  sync: syncSchema.optional().meta({ description: 'Settings of `sync` for every source.' }),
   warm: warmSchema.optional().meta({ description: 'How `warm` paces, retries and times its requests: see [warm](#warm).' }),
   extendBuiltin: z.boolean().optional().meta({ description: 'Add `sources` to the built-in DMR sources instead of replacing them.', defaultText: '`false`' }),
   sources: z
@@ -307,7 +336,7 @@ export const configFileSchema = z.strictObject({
 
 export type ConfigFile = z.infer<typeof configFileSchema>
 export type SourceSpec = z.infer<typeof sourceSchema>
-export type ColumnSpec = ColumnType | z.infer<typeof columnObjectSchema>
+export type ColumnSpec = ColumnType | 'auto' | z.infer<typeof columnObjectSchema>
 export type WarmSettings = z.infer<typeof warmSchema>
 export type AuthSpec = z.infer<typeof authSchema>
 export type Pagination = { [K in keyof typeof PAGINATION_FORMS]: z.infer<(typeof PAGINATION_FORMS)[K]> }[keyof typeof PAGINATION_FORMS]

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { extname, isAbsolute, relative, resolve } from 'node:path'
+import type { FieldType } from '../schema/field-type.js'
 import { deepFreeze } from '../util/deep-freeze.js'
 import { ConfigError } from '../util/errors.js'
 import {
@@ -10,6 +11,7 @@ import {
   configFileSchema,
   type ModeOption,
   type Normalizer,
+  type SchemaPolicy,
   type SourceSpec,
   validate,
   type WarmSettings,
@@ -30,6 +32,21 @@ export interface ResolvedColumn {
   readonly invalid: 'reject' | 'null'
 }
 
+/** How a source maps the fields that have no configured column: each becomes a column of its own. */
+export interface OpenSettings {
+  /** Nested objects become `parent__child` columns down to this depth. */
+  readonly flatten: number
+  readonly policy: SchemaPolicy
+}
+
+/** A column the sync made for a field, with the type of the values it has seen. */
+export interface InferredColumn {
+  readonly name: string
+  readonly path: readonly string[]
+  readonly type: FieldType
+  readonly key: boolean
+}
+
 /**
  * One source of a resolved configuration: where its records come from and the table they go to.
  *
@@ -43,10 +60,15 @@ export interface ResolvedSource {
   readonly format: 'ndjson' | 'json' | undefined
   readonly recordsPath: readonly string[]
   readonly table: string
+  /** Empty until the sync chose it, where columns are inferred and no key is configured. */
   readonly key: readonly string[]
   readonly delete: 'hard' | 'soft'
-  /** Empty when the source maps every top-level field of its records as it finds them. */
+  /** The configured columns, then (once a sync has resolved the source) the inferred ones. */
   readonly columns: readonly ResolvedColumn[]
+  /** Set when the fields without a configured column become columns too (`'*': auto`, or no `columns`). */
+  readonly open: OpenSettings | undefined
+  /** The inferred columns, the last of `columns`: empty until a sync resolves the source (`resolveOpenSources`). */
+  readonly inferred: readonly InferredColumn[]
   readonly maxRejects: number | undefined
   readonly chunk: number | undefined
   /** Where `cachesync warm` fetches it; undefined for a source without a URL. */
@@ -162,7 +184,7 @@ export function resolveConfig(input: ResolveConfigInput = {}): ResolvedConfig {
     chunk: settings.chunk,
     workers: settings.workers ?? DEFAULT_CONFIG.workers,
     maxRejects: settings.maxRejects,
-    sources: resolveSources(specs, cacheDir, settings.baseUrl),
+    sources: resolveSources(specs, cacheDir, settings.baseUrl, settings.sync?.schema ?? 'evolve'),
     baseUrl: settings.baseUrl,
     warm: resolveWarmSettings(settings.warm),
   })
@@ -202,7 +224,7 @@ function readEnv(env: NodeJS.ProcessEnv, keys: Readonly<Record<string, string>>)
   return out
 }
 
-function resolveSources(specs: readonly SourceSpec[], cacheDir: string, baseUrl: string | undefined): ResolvedSource[] {
+function resolveSources(specs: readonly SourceSpec[], cacheDir: string, baseUrl: string | undefined, policy: SchemaPolicy): ResolvedSource[] {
   const issues: string[] = []
   const names = new Set<string>()
   const tables = new Set<string>()
@@ -221,10 +243,20 @@ function resolveSources(specs: readonly SourceSpec[], cacheDir: string, baseUrl:
     }
     names.add(spec.name)
     tables.add(table)
-    const columns = Object.entries(spec.columns ?? {}).map(([name, column]) => resolveColumn(name, column))
-    const key = typeof spec.key === 'string' ? [spec.key] : spec.key
+    const entries = Object.entries(spec.columns ?? {})
+    const open = spec.columns === undefined || entries.some(([name]) => name === '*')
+    for (const [name, column] of entries) {
+      if ((name === '*') !== (column === 'auto')) issues.push(`${where}.columns.${name}: auto is for '*' (every other field), and '*' can only be auto`)
+      if (name === '_hash' || name === '_deleted_at') issues.push(`${where}.columns.${name}: a name cachesync keeps for itself`)
+    }
+    const columns = entries.flatMap(([name, column]) => (column === 'auto' || name === '*' ? [] : [resolveColumn(name, column)]))
+    const key = spec.key === undefined ? [] : typeof spec.key === 'string' ? [spec.key] : spec.key
+    if (key.length === 0 && !open) issues.push(`${where}.key: required where the columns are configured (or add '*': auto to infer the rest)`)
     for (const k of key) {
-      if (columns.length > 0 && !columns.some((c) => c.name === k)) issues.push(`${where}.key: ${k} is not one of the source's columns`)
+      if (!open && !columns.some((c) => c.name === k)) issues.push(`${where}.key: ${k} is not one of the source's columns`)
+    }
+    if (!open && (spec.flatten !== undefined || spec.schema !== undefined)) {
+      issues.push(`${where}: flatten and schema apply to inferred columns; add '*': auto to columns (or leave columns out)`)
     }
     return {
       name: spec.name,
@@ -235,6 +267,8 @@ function resolveSources(specs: readonly SourceSpec[], cacheDir: string, baseUrl:
       key,
       delete: spec.delete ?? 'hard',
       columns: columns.map((c) => (key.includes(c.name) ? { ...c, required: true } : c)),
+      open: open ? { flatten: spec.flatten ?? 0, policy: spec.schema ?? policy } : undefined,
+      inferred: [],
       maxRejects: spec.maxRejects,
       chunk: spec.chunk,
       http: resolveHttp(spec, baseUrl),
@@ -251,7 +285,7 @@ function escapesDir(dir: string, file: string): boolean {
   return path === '' || path === '..' || path.startsWith('../') || isAbsolute(path)
 }
 
-function resolveColumn(name: string, spec: ColumnSpec): ResolvedColumn {
+function resolveColumn(name: string, spec: Exclude<ColumnSpec, 'auto'>): ResolvedColumn {
   if (typeof spec === 'string') return { name, from: [name], type: spec, required: false, normalize: undefined, invalid: 'reject' }
   return {
     name,

@@ -3,7 +3,9 @@ import type { ResolvedConfig, ResolvedSource } from '../config/resolve-config.js
 import type { Checkpoint, Sink } from '../sink/sink.js'
 import type { Logger } from '../util/logger.js'
 import { ChunkCommitter, type FilePosition, START } from './chunk-committer.js'
-import { mappingFingerprint } from './record-mapper.js'
+import { mappingFingerprint, mappingSpecOf } from './record-mapper.js'
+import type { OpenSourceResolution } from './resolve-open-sources.js'
+import { SchemaTracker } from './schema-tracker.js'
 import type { SourceJob } from './source-job.js'
 import { emptyCounts, type SourceReport } from './sync-report.js'
 
@@ -25,14 +27,17 @@ export interface PlanOptions {
  */
 export async function planJobs(
   config: ResolvedConfig,
+  resolved: readonly OpenSourceResolution[],
   sink: Sink,
   { force, runId, policy }: PlanOptions,
   logger: Logger,
 ): Promise<{ jobs: PlannedJob[]; skipped: SourceReport[] }> {
   const jobs: PlannedJob[] = []
   const skipped: SourceReport[] = []
-  for (const source of config.sources) {
+  for (const resolution of resolved) {
+    const source = resolution.source
     try {
+      if ('error' in resolution) throw resolution.error
       const file = await locateCacheFile(config.cacheDir, source)
       const contentHash = await contentHashOf(file)
       const fingerprint = mappingFingerprint(source)
@@ -62,13 +67,14 @@ export async function planJobs(
           source,
           file,
           contentHash,
-          mapping: { columns: source.columns, recordsPath: source.recordsPath, fingerprint },
+          mapping: { ...mappingSpecOf(source), fingerprint },
           sourceSink,
           hadLiveRows,
           rewrite,
           maxRejects: source.maxRejects ?? config.maxRejects,
           resumable,
           resumeFrom,
+          schema: source.open === undefined ? undefined : new SchemaTracker(source),
           commits: new ChunkCommitter({
             identity: resumable ? { contentHash, fingerprint } : undefined,
             runId,

@@ -1,5 +1,6 @@
 import { normalize } from '../config/normalizers.js'
 import type { ResolvedColumn, ResolvedSource } from '../config/resolve-config.js'
+import type { OpenSpec } from '../schema/open-spec.js'
 import { ROW_HASH_ALGORITHM, textFingerprint } from '../util/row-hash.js'
 
 /** A mapped row: one SQLite value per configured column, in column order. */
@@ -9,13 +10,32 @@ export type MapResult = { ok: true; values: RowValues } | { ok: false; reason: s
 
 /** The serialisable part of a source that a mapper needs: what workers receive. */
 export interface MappingSpec {
+  /** The configured columns (where `open` is set, the inferred ones are in `open.columns`). */
   readonly columns: readonly ResolvedColumn[]
   readonly recordsPath: readonly string[]
+  readonly open?: OpenSpec | undefined
 }
 
-/** The mapping's identity: when it changes, every row is rewritten rather than trusted by its hash. */
-export function mappingFingerprint(source: Pick<ResolvedSource, 'columns' | 'key'>): string {
-  return textFingerprint(JSON.stringify([ROW_HASH_ALGORITHM, source.key, source.columns]))
+/**
+ * The mapping's identity: when it changes, every row is rewritten rather than trusted by its hash. The
+ * columns a sync inferred are not part of it: they grow with the data, and widening one converts its
+ * stored values as the mapper would have written them.
+ */
+export function mappingFingerprint(source: Pick<ResolvedSource, 'columns' | 'key' | 'open' | 'inferred'>): string {
+  if (source.open === undefined) return textFingerprint(JSON.stringify([ROW_HASH_ALGORITHM, source.key, source.columns]))
+  const configured = source.columns.slice(0, source.columns.length - source.inferred.length)
+  return textFingerprint(JSON.stringify([ROW_HASH_ALGORITHM, source.key, configured, source.open]))
+}
+
+/** What a job's mapper is given: the configured columns, and the inferred ones of an open source. */
+export function mappingSpecOf(source: ResolvedSource): MappingSpec {
+  if (source.open === undefined) return { columns: source.columns, recordsPath: source.recordsPath }
+  const configured = source.columns.length - source.inferred.length
+  return {
+    columns: source.columns.slice(0, configured),
+    recordsPath: source.recordsPath,
+    open: { flatten: source.open.flatten, policy: source.open.policy, columns: source.inferred.map(({ path, type, key }) => ({ path, type, key })) },
+  }
 }
 
 /** Compiles the column mapping of a source into one function from a parsed record to a row. */
@@ -24,7 +44,7 @@ export function createRecordMapper(spec: MappingSpec): (record: unknown) => MapR
   const count = columns.length
   return (record) => {
     if (typeof record !== 'object' || record === null || Array.isArray(record)) {
-      return { ok: false, reason: `expected a JSON object, got ${describe(record)}` }
+      return { ok: false, reason: `expected a JSON object, got ${describeValue(record)}` }
     }
     const values: RowValues = new Array(count)
     for (let i = 0; i < count; i++) {
@@ -32,7 +52,7 @@ export function createRecordMapper(spec: MappingSpec): (record: unknown) => MapR
       const raw = readField(record as Record<string, unknown>, column.from)
       let value = coerce(column.normalize === undefined ? raw : normalize(column.normalize, raw), column)
       if (value === INVALID && column.invalid === 'null') value = null
-      if (value === INVALID) return { ok: false, reason: `${column.name}: expected ${column.type}, got ${describe(raw)}` }
+      if (value === INVALID) return { ok: false, reason: `${column.name}: expected ${column.type}, got ${describeValue(raw)}` }
       if (value === null && column.required)
         return { ok: false, reason: `${column.name}: missing (it is ${raw === undefined ? 'absent' : 'null or empty'}; the column is required)` }
       values[i] = value
@@ -93,7 +113,8 @@ function toBoolean(raw: unknown): number | null | typeof INVALID {
   return INVALID
 }
 
-function describe(value: unknown): string {
+/** A value as a reject's reason quotes it: short, and never a whole object. */
+export function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing'
   if (value === null) return 'null'
   if (Array.isArray(value)) return 'an array'

@@ -1,5 +1,6 @@
 import type { LiveRowSet } from '../util/hash-set-union.js'
 import { probeRowHash, rowHash } from '../util/row-hash.js'
+import { OpenRecordMapper } from './open-record-mapper.js'
 import { createRecordMapper, type MappingSpec, type MapResult, type RowValues } from './record-mapper.js'
 
 export interface Reject {
@@ -33,6 +34,11 @@ export class RecordProcessor {
   readonly counts: ProcessorCounts = { read: 0, known: 0, mapped: 0, rejected: 0 }
   readonly rejects: Reject[] = []
   readonly #map: (record: unknown) => MapResult
+  /**
+   * Where the source's columns are inferred: the mapper that learns them. Its rows hold the records' own
+   * values until `open.finishRows` stores them under the columns' final types.
+   */
+  readonly open: OpenRecordMapper | undefined
   readonly #known: LiveRowSet | undefined
   readonly #onRow: RowConsumer
   readonly #skipKnown: boolean
@@ -42,7 +48,9 @@ export class RecordProcessor {
    * is false (the rows must be rewritten), neither parsed nor written.
    */
   constructor(spec: MappingSpec, known: LiveRowSet | undefined, onRow: RowConsumer, options: { skipKnown?: boolean } = {}) {
-    this.#map = createRecordMapper(spec)
+    const open = spec.open
+    this.open = open === undefined ? undefined : new OpenRecordMapper({ ...spec, open })
+    this.#map = this.open?.map ?? createRecordMapper(spec)
     this.#known = known
     this.#onRow = onRow
     this.#skipKnown = options.skipKnown ?? true

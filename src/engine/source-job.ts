@@ -1,14 +1,17 @@
 import type { CacheFile } from '../cache/cache-files.js'
 import type { ResolvedSource } from '../config/resolve-config.js'
-import type { ChunkRows, Sink, SourceSink, WriteCounts } from '../sink/sink.js'
+import { type FieldType, widenStored } from '../schema/field-type.js'
+import type { OpenColumn } from '../schema/open-spec.js'
+import type { ChunkColumns, ChunkRows, SchemaChange, Sink, SourceSink, WriteCounts } from '../sink/sink.js'
 import type { LiveRowSet } from '../util/hash-set-union.js'
 import type { Logger } from '../util/logger.js'
 import type { WorkerPool } from '../workers/pool.js'
 import type { ChunkCommitter, FilePosition } from './chunk-committer.js'
 import type { ChunkSizer } from './chunk-sizer.js'
 import type { MemoryGuard } from './memory-guard.js'
-import type { MappingSpec } from './record-mapper.js'
+import type { MappingSpec, RowValues } from './record-mapper.js'
 import type { ProcessorCounts, Reject } from './record-processor.js'
+import type { SchemaTracker } from './schema-tracker.js'
 
 /** One source to sync in this run, with what the coordinator found out about it beforehand. */
 export interface SourceJob {
@@ -27,6 +30,8 @@ export interface SourceJob {
   readonly resumeFrom: FilePosition
   /** True when the file's position can be checkpointed: plain NDJSON. */
   readonly resumable: boolean
+  /** The table's inferred columns as they stand, where the source has them (`source.open`). */
+  readonly schema: SchemaTracker | undefined
 }
 
 /**
@@ -51,6 +56,10 @@ export interface SourceRun {
    * the sync (`liveRowsAfter`); undefined when not gathered (see `SourceSink.keepsLiveRows`).
    */
   writtenRows: Buffer[] | undefined
+  /** Inferred columns this run added or widened, in commit order. */
+  schemaChanges: SchemaChange[]
+  /** Values dropped under `schema: discard`, by field. */
+  dropped: Map<string, number>
   error: Error | undefined
 }
 
@@ -105,6 +114,8 @@ export function emptyRun(): SourceRun {
     complete: false,
     deletion: { kind: 'none' },
     writtenRows: undefined,
+    schemaChanges: [],
+    dropped: new Map(),
     error: undefined,
   }
 }
@@ -113,13 +124,43 @@ export function emptyRun(): SourceRun {
  * Commits a chunk of the source's work with the rejects met since the last one and its checkpoint, in
  * one transaction; counts the rows written and the time the sink spent as write time.
  */
-export async function commitChunk(job: SourceJob, run: SourceRun, rows: ChunkRows, at: FilePosition, busy: BusyTimes): Promise<void> {
-  const extras = job.commits.chunk(run.rejects.slice(run.rejectsCommitted), at)
+export async function commitChunk(
+  job: SourceJob,
+  run: SourceRun,
+  rows: ChunkRows,
+  at: FilePosition,
+  busy: BusyTimes,
+  open?: readonly OpenColumn[],
+): Promise<void> {
+  const plan = job.schema !== undefined && open !== undefined ? job.schema.plan(open) : undefined
+  const extras = { ...job.commits.chunk(run.rejects.slice(run.rejectsCommitted), at), schema: plan?.change }
   const rejectsAfter = run.rejects.length
-  const result = await job.sourceSink.writeChunk(rows, extras)
+  const result = await job.sourceSink.writeChunk(plan === undefined ? rows : withColumns(rows, plan.columns), extras)
   run.rejectsCommitted = rejectsAfter
+  if (plan?.change !== undefined) {
+    job.schema?.applied(plan.change)
+    run.schemaChanges.push(plan.change)
+  }
   busy.write += result.ms
   addWritten(run, result)
+}
+
+/**
+ * The chunk with the columns its values fill. Rows in memory are converted here, where the table's
+ * column is wider than the chunk's (see `ChunkColumns.convert`); a staging file is converted by the sink.
+ */
+function withColumns(rows: ChunkRows, columns: ChunkColumns): ChunkRows {
+  if (rows.kind === 'staging') return { ...rows, columns }
+  const converts = columns.convert.flatMap((convert, i) => (convert === undefined ? [] : [{ i, ...convert }]))
+  for (const row of rows.rows as RowValues[]) {
+    for (const { i, from, to } of converts) row[i] = widenStored(row[i] ?? null, from as FieldType, to as FieldType)
+  }
+  return { ...rows, columns: { names: columns.names, convert: columns.names.map(() => undefined) } }
+}
+
+/** Adds dropped-value counts (`schema: discard`) into the run's. */
+export function addDropped(run: SourceRun, dropped: ReadonlyMap<string, number> | Iterable<[string, number]>): void {
+  for (const [field, count] of dropped) run.dropped.set(field, (run.dropped.get(field) ?? 0) + count)
 }
 
 /** Times fn into one of the busy counters. */

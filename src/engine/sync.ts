@@ -5,7 +5,6 @@ import type { BackupOptions } from '../sink/backup-files.js'
 import { sinkHasDatabase } from '../sink/backup-sink.js'
 import { openSink } from '../sink/open-sink.js'
 import type { Sink } from '../sink/sink.js'
-import { ConfigError } from '../util/errors.js'
 import { type Logger, silentLogger } from '../util/logger.js'
 import { loadRowHash } from '../util/row-hash.js'
 import { createWorkerPool, type WorkerPool } from '../workers/pool.js'
@@ -20,6 +19,7 @@ import { MemoryGuard, memoryThresholdFromEnv } from './memory-guard.js'
 import { probeMemory } from './memory-probe.js'
 import { runMode } from './modes/run-mode.js'
 import { planJobs } from './plan-jobs.js'
+import { resolveOpenSources } from './resolve-open-sources.js'
 import { runRecord } from './run-record.js'
 import type { BusyTimes, ModeContext, ProgressEvent, SourceRun } from './source-job.js'
 import { isStopped, throwIfStopped, throwIfStoppedMidway } from './stop-request.js'
@@ -73,7 +73,6 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
   const logger = options.logger ?? silentLogger
   const started = performance.now()
   const busy: BusyTimes = { read: 0, transform: 0, write: 0 }
-  refuseUnmappedSources(config)
   const memoryThresholdMb = options.memoryThresholdMb ?? memoryThresholdFromEnv(options.env ?? process.env)
   await loadRowHash()
   const backupOptions = options.backupBefore && !options.dryRun ? (options.backupBefore === true ? {} : options.backupBefore) : undefined
@@ -85,16 +84,22 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
   const memory = new MemoryGuard(memoryThresholdMb, logger).start()
   try {
     const backup = backupOptions === undefined ? undefined : await backupBefore(config, hasDatabase, backupOptions, logger)
-    await sink.ensureSchema(config.sources)
+    await sink.ensureSchema([])
     const interrupted = await sink.markInterruptedRuns()
     if (interrupted > 0) logger.warn({ runs: interrupted }, 'an earlier sync did not finish (killed?): its committed chunks are kept and resumed')
     const currentRun = await sink.startRun(new Date())
     runId = currentRun
+    // Sources with inferred columns learn them first: from their table, or from their cache file.
+    const resolved = await resolveOpenSources(config.sources, config.cacheDir, sink)
+    await sink.ensureSchema(
+      resolved.flatMap((r) => ('error' in r ? [] : [r.source])),
+      currentRun,
+    )
     const dbInit = performance.now() - started
 
     const planStarted = performance.now()
     const policy = config.sink.kind === 'postgres' ? config.sink.lock : 'wait'
-    const { jobs, skipped } = await planJobs(config, sink, { force: options.force ?? false, runId: currentRun, policy }, logger)
+    const { jobs, skipped } = await planJobs(config, resolved, sink, { force: options.force ?? false, runId: currentRun, policy }, logger)
     busy.read += performance.now() - planStarted
     const runnable = jobs.flatMap((j) => ('job' in j ? [j.job] : []))
     const choice = chooseMode({
@@ -165,16 +170,6 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
     await pool?.destroy()
     await sink.close()
   }
-}
-
-/** A source without columns can be warmed, but there is nothing to make a table of. */
-function refuseUnmappedSources(config: ResolvedConfig): void {
-  const unmapped = config.sources.filter((source) => source.columns.length === 0)
-  if (unmapped.length === 0) return
-  throw new ConfigError(
-    'Invalid configuration for sync:',
-    unmapped.map((s) => `source ${s.name}: columns: sync needs a column mapping, with at least the key ${s.key.join(', ')}`),
-  )
 }
 
 /**

@@ -1,6 +1,7 @@
-import type { ResolvedSource } from '../config/resolve-config.js'
+import type { InferredColumn, ResolvedSource } from '../config/resolve-config.js'
 import type { ResolvedSink } from '../config/resolve-sink.js'
 import type { RowValues } from '../engine/record-mapper.js'
+import type { FieldType } from '../schema/field-type.js'
 import type { HashSet64 } from '../util/hash-set64.js'
 import type { LiveRowsTask } from '../workers/transform-task.js'
 
@@ -86,8 +87,31 @@ export interface WriteResult extends WriteCounts {
   ms: number
 }
 
-/** Rows for one transaction: mapped rows in memory, or a worker's staging file (parallel mode). */
-export type ChunkRows = { kind: 'rows'; rows: readonly RowValues[]; hashes: readonly Buffer[] } | { kind: 'staging'; path: string }
+/**
+ * Rows for one transaction: mapped rows in memory, or a worker's staging file (parallel mode). `columns`
+ * names the table column of each value where the source's columns are inferred (they differ by chunk);
+ * otherwise the values are the source's columns in order.
+ */
+export type ChunkRows =
+  | { kind: 'rows'; rows: readonly RowValues[]; hashes: readonly Buffer[]; columns?: ChunkColumns | undefined }
+  | { kind: 'staging'; path: string; columns?: ChunkColumns | undefined }
+
+/** The table columns a chunk's values fill, in the order of the values. */
+export interface ChunkColumns {
+  readonly names: readonly string[]
+  /**
+   * Per value: undefined, or the type it was stored as and the wider type of its column now, which the
+   * sink converts it to (`widenStored`): another range of the file widened the column first.
+   */
+  readonly convert: readonly ({ from: FieldType; to: FieldType } | undefined)[]
+}
+
+/** Inferred columns to add and to widen, before a chunk's rows, in its transaction. */
+export interface SchemaChange {
+  readonly add: readonly InferredColumn[]
+  /** The column's type and its stored values become `to`'s (see `widenStored`). */
+  readonly widen: readonly { name: string; from: FieldType; to: FieldType }[]
+}
 
 /** What a chunk's transaction records beside its rows. */
 export interface ChunkExtras {
@@ -97,6 +121,8 @@ export interface ChunkExtras {
   rejects: readonly RejectRecord[]
   /** The position after these rows, for a resume; none when the file cannot be resumed. */
   checkpoint: Checkpoint | undefined
+  /** Columns to add or widen first, recorded in `sync_schema`. */
+  schema?: SchemaChange | undefined
 }
 
 /** A source's last transaction: deletes, the rejects left, the end of its checkpoint and its new state. */
@@ -174,8 +200,13 @@ export interface Sink {
   readonly stagingDir: string
   /** What the workers stage rows as: SQLite files to ATTACH, or COPY text to stream. */
   readonly stagingFormat: 'sqlite' | 'copy'
-  /** Creates or migrates cachesync's tables and every source's table. */
-  ensureSchema(sources: readonly ResolvedSource[]): Promise<void>
+  /**
+   * Creates or migrates cachesync's tables and every source's table, and records each source's columns
+   * in `sync_schema` (as added by `runId`, where given).
+   */
+  ensureSchema(sources: readonly ResolvedSource[], runId?: number): Promise<void>
+  /** The inferred columns recorded for a source's table, in order; undefined when none are. */
+  storedSchema(source: string): Promise<InferredColumn[] | undefined>
   /** Adapts caches to the mode: small where memory is the point. */
   tune(options: { lowMemory: boolean }): void
   /** Marks runs left `running` by a process that died; returns how many. */

@@ -1,6 +1,7 @@
 import type { ByteRange, CacheFormat } from '../cache/cache-files.js'
 import type { MappingSpec } from '../engine/record-mapper.js'
 import type { ProcessorCounts, Reject } from '../engine/record-processor.js'
+import type { OpenColumn } from '../schema/open-spec.js'
 import type { RowidRange } from '../sink/sqlite/sqlite-schema.js'
 import type { SerializedError } from '../util/errors.js'
 import type { SharedHashSet64 } from '../util/hash-set64.js'
@@ -58,5 +59,9 @@ export type TransformResult =
       timings: TaskTimings
       /** The staged rows, packed (hash, rowid), when asked (`packWritten`) and every key was an integer. */
       written: Buffer | undefined
+      /** Where columns are inferred: the inferred columns of the staged rows, as the range left them. */
+      open: OpenColumn[] | undefined
+      /** Values dropped under `schema: discard`, by field. */
+      dropped: [string, number][]
     }
   | { ok: false; error: SerializedError }

@@ -35,10 +35,14 @@ export default function transform(task: TransformTask): TransformResult {
     // The staging file keeps the last row of a key met twice in the range: so must the rows told back.
     let written = task.packWritten ? new WrittenRows() : undefined
     const keyAt = task.keyIndexes[0] as number
+    // Where columns are inferred, the rows wait for the range's end: only then are their types known.
+    const open = task.mapping.open !== undefined
     const flush = (): void => {
       const started = performance.now()
       if (batch.length > 0) {
-        staging ??= createStager(task.stagingFormat, task.stagingPath, task.mapping.columns.length, task.keyIndexes)
+        processor.open?.finishRows(batch.map((row) => row.values))
+        const width = task.mapping.columns.length + (processor.open?.columns().length ?? 0)
+        staging ??= createStager(task.stagingFormat, task.stagingPath, width, task.keyIndexes)
       }
       for (const row of batch) {
         staging?.add(row.values, row.hash)
@@ -51,7 +55,7 @@ export default function transform(task: TransformTask): TransformResult {
       task.mapping,
       known,
       (values, hash) => {
-        if (batch.push({ values, hash }) >= STAGING_BATCH) flush()
+        if (batch.push({ values, hash }) >= STAGING_BATCH && !open) flush()
       },
       { skipKnown: !task.rewrite },
     )
@@ -81,6 +85,8 @@ export default function transform(task: TransformTask): TransformResult {
       rejects: processor.rejects,
       timings,
       written: written === undefined ? undefined : lastPerRowid([written.take()]),
+      open: processor.open?.columns(),
+      dropped: processor.open === undefined ? [] : [...processor.open.dropped],
     }
   } catch (err) {
     staging?.discard()
@@ -95,7 +101,8 @@ function markSeen(task: TransformTask): TransformResult {
     const known = task.known === undefined ? undefined : HashSetUnion.fromMemory(task.known)
     const lines = known === undefined ? 0 : forEachLine(readBytes(task.file, task.range, task.gzip, reader), (bytes) => known.markSeen(probeRowHash(bytes)))
     const counts = { read: 0, known: 0, mapped: 0, rejected: 0 }
-    return { ok: true, staged: false, counts, lines, rejects: [], timings: { read: 0, transform: performance.now() - started, write: 0 }, written: undefined }
+    const timings = { read: 0, transform: performance.now() - started, write: 0 }
+    return { ok: true, staged: false, counts, lines, rejects: [], timings, written: undefined, open: undefined, dropped: [] }
   } catch (err) {
     return { ok: false, error: serializeError(err) }
   }

@@ -6,7 +6,7 @@ import { CachesyncError } from '../../util/errors.js'
 import { HashSetUnion } from '../../util/hash-set-union.js'
 import { createTaskLimiter } from '../../util/task-limiter.js'
 import type { TransformResult, TransformTask } from '../../workers/transform-task.js'
-import { commitChunk, emptyRun, type ModeContext, type SourceJob, type SourceRun } from '../source-job.js'
+import { addDropped, commitChunk, emptyRun, type ModeContext, type SourceJob, type SourceRun } from '../source-job.js'
 import { stoppedError, stopRequested, throwIfStopped } from '../stop-request.js'
 
 type TaskResult = Extract<TransformResult, { ok: true }>
@@ -194,7 +194,8 @@ async function mergeInOrder(
       const at = { byteOffset: task.range.end, records: from.records + run.counts.read, lines: linesBefore }
       // A range without a row still commits its checkpoint (and rejects): the resume point moves on.
       const rows: ChunkRows = result.staged ? { kind: 'staging', path: task.stagingPath } : { kind: 'rows', rows: [], hashes: [] }
-      await commitChunk(job, run, rows, at, ctx.busy)
+      addDropped(run, result.dropped)
+      await commitChunk(job, run, rows, at, ctx.busy, result.open)
       ctx.onProgress?.({ source: job.source.name, bytesDone: task.range.end, bytesTotal: job.file.bytes, records: at.records })
       onMerged()
     } catch (err) {

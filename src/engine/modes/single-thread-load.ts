@@ -4,7 +4,7 @@ import { WrittenRows } from '../live-rows-after.js'
 import type { RowValues } from '../record-mapper.js'
 import { RecordProcessor } from '../record-processor.js'
 import { RowBatcher } from '../row-batcher.js'
-import { commitChunk, emptyRun, type ModeContext, type SourceJob, type SourceRun } from '../source-job.js'
+import { addDropped, commitChunk, emptyRun, type ModeContext, type SourceJob, type SourceRun } from '../source-job.js'
 import { tooManyRejects } from './parallel.js'
 
 export interface SingleThreadLoadOptions {
@@ -67,7 +67,9 @@ export class SingleThreadLoad {
   async commit(at: FilePosition): Promise<void> {
     this.checkRejects()
     const { rows, hashes } = this.#batcher.take()
-    await commitChunk(this.#job, this.run, { kind: 'rows', rows, hashes }, at, this.#ctx.busy)
+    const open = this.processor.open
+    open?.finishRows(rows)
+    await commitChunk(this.#job, this.run, { kind: 'rows', rows, hashes }, at, this.#ctx.busy, open?.columns())
     this.#gatherWritten(rows, hashes)
     this.#ctx.chunks.record(this.processor.counts.read - this.#recordsAtChunk, performance.now() - this.#chunkStarted)
     this.#chunkStarted = performance.now()
@@ -88,6 +90,7 @@ export class SingleThreadLoad {
 
   /** Every record was read and written: the rows no record matched may now go. */
   complete(): void {
+    if (this.processor.open !== undefined) addDropped(this.run, this.processor.open.dropped)
     this.run.complete = true
     this.run.deletion = this.known === undefined ? { kind: 'none' } : { kind: 'unseen', known: this.known }
     this.run.writtenRows = this.#written === undefined ? undefined : [this.#written.take()]

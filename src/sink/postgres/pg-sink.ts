@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { rmSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { ResolvedSource } from '../../config/resolve-config.js'
+import type { InferredColumn, ResolvedSource } from '../../config/resolve-config.js'
 import type { ResolvedSink } from '../../config/resolve-sink.js'
 import { ConfigError } from '../../util/errors.js'
 import { type Logger, silentLogger } from '../../util/logger.js'
@@ -24,6 +24,7 @@ import { createPgPool, type PgClient, type PgPool } from './pg-driver.js'
 import { connectError, connectionRole, isConnectionLoss, translatePgError } from './pg-errors.js'
 import { checkSyncPrivileges } from './pg-privileges.js'
 import { createTablePgSql, pgIdent, pgType, syncTablesPgSql } from './pg-schema.js'
+import { pgRecordColumns, pgStoredSchema } from './pg-schema-record.js'
 import { PgSession } from './pg-session.js'
 import { PgSourceSink, type PgSyncTables } from './pg-source-sink.js'
 
@@ -78,16 +79,23 @@ export class PgSink implements Sink, PgSyncTables {
 
   tune(): void {}
 
-  async ensureSchema(sources: readonly ResolvedSource[]): Promise<void> {
-    this.#tables = sources.map((s) => `${this.#schema}.${pgIdent(s.table)}`)
+  async ensureSchema(sources: readonly ResolvedSource[], runId?: number): Promise<void> {
+    if (sources.length > 0) this.#tables = sources.map((s) => `${this.#schema}.${pgIdent(s.table)}`)
     // Two hosts creating the same tables at once would collide in the catalog: one at a time.
     await this.#session.transaction(async (query) => {
       await query('SELECT pg_advisory_xact_lock($1::bigint)', [lockKey(this.#config.schema, '')])
       const found = await checkSyncPrivileges(query, this.#config, sources)
       this.#role = found.role
       for (const sql of syncTablesPgSql(this.#config.schema, { schema: found.schemaExists, relations: found.relations })) await query(sql)
-      for (const source of sources) await this.#ensureTable(query, source)
+      for (const source of sources) {
+        await this.#ensureTable(query, source)
+        await pgRecordColumns(query, this.#config.schema, source, runId)
+      }
     })
+  }
+
+  async storedSchema(source: string): Promise<InferredColumn[] | undefined> {
+    return this.#session.transaction((query) => pgStoredSchema(query, this.#config.schema, source))
   }
 
   async #ensureTable(query: Query, source: ResolvedSource): Promise<void> {

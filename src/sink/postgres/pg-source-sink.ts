@@ -1,12 +1,14 @@
+import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import type { ResolvedSource } from '../../config/resolve-config.js'
+import type { ResolvedColumn, ResolvedSource } from '../../config/resolve-config.js'
 import type { RowValues } from '../../engine/record-mapper.js'
 import { HashSet64 } from '../../util/hash-set64.js'
-import type { ChunkExtras, ChunkRows, SourceEnd, SourceSink, WriteCounts, WriteResult } from '../sink.js'
+import type { ChunkColumns, ChunkExtras, ChunkRows, SourceEnd, SourceSink, WriteCounts, WriteResult } from '../sink.js'
 import { StagingFile } from '../sqlite/staging-file.js'
 import { copyText } from './copy-text.js'
 import type { PgClient } from './pg-driver.js'
-import { pgIdent } from './pg-schema.js'
+import { pgIdent, pgType } from './pg-schema.js'
+import { pgChangeSchema, pgFieldType, pgWiden } from './pg-schema-record.js'
 import type { HeldTransaction, PgSession } from './pg-session.js'
 
 type Query = PgClient['query']
@@ -37,7 +39,9 @@ export class PgSourceSink implements SourceSink {
   readonly #table: string
   readonly #rewrite: boolean
   readonly #keyIndexes: number[]
-  readonly #columns: string[]
+  readonly #schema: string
+  /** The table's columns as they stand: the source's, then those this run added. */
+  readonly #columns: ResolvedColumn[]
   readonly #stage: string
   #held: HeldTransaction | undefined
   /** COPY straight into the table: it was empty when this run first wrote it, and no key has collided since. */
@@ -54,7 +58,8 @@ export class PgSourceSink implements SourceSink {
     this.#table = `${pgIdent(schema)}.${pgIdent(source.table)}`
     this.#rewrite = options.rewrite
     this.#keyIndexes = source.key.map((k) => source.columns.findIndex((c) => c.name === k))
-    this.#columns = source.columns.map((c) => pgIdent(c.name))
+    this.#schema = schema
+    this.#columns = [...source.columns]
     this.#stage = stageName(source.table)
   }
 
@@ -90,6 +95,7 @@ export class PgSourceSink implements SourceSink {
   async writeChunk(rows: ChunkRows, extras: ChunkExtras): Promise<WriteResult> {
     const started = performance.now()
     const unit = async (query: Query, client: PgClient): Promise<WriteCounts> => {
+      if (extras.schema !== undefined) await pgChangeSchema(query, this.#schema, this.#source, this.#columns, extras.schema, extras.runId)
       const counts = await this.#merge(query, client, rows)
       await this.#tables.writeExtras(query, this.#source.name, extras)
       return counts
@@ -120,11 +126,14 @@ export class PgSourceSink implements SourceSink {
 
   async #merge(query: Query, client: PgClient, chunk: ChunkRows): Promise<WriteCounts> {
     if (chunk.kind === 'rows' && chunk.rows.length === 0) return { inserted: 0, updated: 0 }
-    const staged = [...this.#columns, '"_hash"']
+    const names = chunk.columns?.names ?? this.#source.columns.map((c) => c.name)
+    const convert = chunk.columns?.convert ?? []
+    const columns = names.map(pgIdent)
+    const staged = [...columns, '"_hash"']
     let extraUpdates = 0
     let text: () => Iterable<string> | AsyncIterable<Buffer>
     if (chunk.kind === 'rows') {
-      const deduped = this.#lastOfEachKey(chunk.rows, chunk.hashes)
+      const deduped = this.#lastOfEachKey(chunk.rows, chunk.hashes, names)
       extraUpdates = deduped.extraUpdates
       text = () => copyText(deduped.rows)
     } else {
@@ -132,31 +141,67 @@ export class PgSourceSink implements SourceSink {
       const path = chunk.path
       text = () => (path.endsWith('.copy') ? createReadStream(path) : copyText(StagingFile.rowsOf(path)))
     }
+    const converting = convert.some((c) => c !== undefined)
     this.#direct ??= !this.#rewrite && (await this.#isEmpty(query))
-    if (this.#direct) {
+    if (this.#direct && !converting) {
       const copied = await this.#copyDirect(query, client, staged, text)
       if (copied !== undefined) return { inserted: copied, updated: extraUpdates }
     }
-    await query(`CREATE TEMP TABLE IF NOT EXISTS ${this.#stage} ON COMMIT DELETE ROWS AS SELECT ${staged.join(', ')} FROM ${this.#table} WITH NO DATA`)
-    await client.copyFrom(`COPY ${this.#stage} (${staged.join(', ')}) FROM STDIN`, text())
+    const stage = await this.#stageFor(query, names, convert)
+    await client.copyFrom(`COPY ${stage} (${staged.join(', ')}) FROM STDIN`, text())
     const keys = this.#source.key.map(pgIdent)
     if (this.#trackDisplaced) {
       const { rows } = await query<{ h: Buffer }>(
-        `SELECT t."_hash" AS h FROM ${this.#table} AS t JOIN ${this.#stage} AS s USING (${keys.join(', ')}) WHERE t."_hash" IS DISTINCT FROM s."_hash"`,
+        `SELECT t."_hash" AS h FROM ${this.#table} AS t JOIN ${stage} AS s USING (${keys.join(', ')}) WHERE t."_hash" IS DISTINCT FROM s."_hash"`,
       )
       for (const row of rows) this.#displaced.push(row.h)
     }
-    const values = this.#columns.filter((_, i) => !this.#keyIndexes.includes(i))
+    const keyNames = new Set(this.#source.key)
+    const values = columns.filter((_, i) => !keyNames.has(names[i] as string))
+    const selected = columns.map((c, i) => {
+      const w = convert[i]
+      return w === undefined ? `s.${c}` : `${pgWiden(`s.${c}`, w.from, w.to)}`
+    })
     const set = [...values.map((c) => `${c} = EXCLUDED.${c}`), '"_hash" = EXCLUDED."_hash"', '"_deleted_at" = NULL']
     const where = this.#rewrite ? '' : ` WHERE t."_hash" IS DISTINCT FROM EXCLUDED."_hash" OR t."_deleted_at" IS NOT NULL`
     const { rows } = await query<{ inserted: string; updated: string }>(
-      `WITH w AS (INSERT INTO ${this.#table} AS t (${staged.join(', ')}) SELECT ${staged.join(', ')} FROM ${this.#stage}
+      `WITH w AS (INSERT INTO ${this.#table} AS t (${staged.join(', ')}) SELECT ${[...selected, 's."_hash"'].join(', ')} FROM ${stage} AS s
          ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${set.join(', ')}${where} RETURNING (xmax = 0) AS fresh)
        SELECT count(*) FILTER (WHERE fresh) AS inserted, count(*) FILTER (WHERE NOT fresh) AS updated FROM w`,
     )
     // Chunks of a JSON document share one transaction: the next must start from an empty stage too.
-    if (this.#held !== undefined) await query(`DELETE FROM ${this.#stage}`)
+    if (this.#held !== undefined) await query(`DELETE FROM ${stage}`)
     return { inserted: Number(rows[0]?.inserted ?? 0), updated: Number(rows[0]?.updated ?? 0) + extraUpdates }
+  }
+
+  /**
+   * The staging table for these columns, emptied at each commit. A source with configured columns has
+   * one, shaped like its table; a source with inferred columns one per shape of its chunks (their
+   * columns, and the types their values were staged as), made once per session.
+   */
+  async #stageFor(query: Query, names: readonly string[], convert: ChunkColumns['convert']): Promise<string> {
+    const columns = names.map(pgIdent)
+    if (this.#source.open === undefined) {
+      await query(
+        `CREATE TEMP TABLE IF NOT EXISTS ${this.#stage} ON COMMIT DELETE ROWS AS SELECT ${[...columns, '"_hash"'].join(', ')} FROM ${this.#table} WITH NO DATA`,
+      )
+      return this.#stage
+    }
+    const types = names.map((name, i) => {
+      const w = convert[i]
+      if (w !== undefined) return pgFieldType(w.from)
+      const column = this.#columns.find((c) => c.name === name)
+      return column === undefined ? 'text' : pgType(column)
+    })
+    const shape = createHash('sha256')
+      .update(JSON.stringify([names, types]))
+      .digest('hex')
+      .slice(0, 12)
+    const stage = pgIdent(`cachesync_stage_${shape}`)
+    await query(
+      `CREATE TEMP TABLE IF NOT EXISTS ${stage} (${[...columns.map((c, i) => `${c} ${types[i]}`), '"_hash" bytea'].join(', ')}) ON COMMIT DELETE ROWS`,
+    )
+    return stage
   }
 
   async #isEmpty(query: Query): Promise<boolean> {
@@ -193,8 +238,8 @@ export class PgSourceSink implements SourceSink {
    * One statement cannot touch a row twice, so a key repeated in a chunk keeps its last row; each
    * earlier occurrence whose bytes differ from the next counts as the update a row-by-row upsert makes.
    */
-  #lastOfEachKey(rows: readonly RowValues[], hashes: readonly Buffer[]): { rows: unknown[][]; extraUpdates: number } {
-    const keyAt = this.#keyIndexes
+  #lastOfEachKey(rows: readonly RowValues[], hashes: readonly Buffer[], names: readonly string[]): { rows: unknown[][]; extraUpdates: number } {
+    const keyAt = this.#source.key.map((k) => names.indexOf(k))
     const seen = new Map<string, number>()
     const out: (unknown[] | undefined)[] = []
     let extraUpdates = 0

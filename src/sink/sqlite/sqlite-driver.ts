@@ -8,6 +8,8 @@ export interface SqliteDatabase {
   transaction<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R
   /** `progress` returns the pages to copy in the next step. */
   backup(destination: string, options?: { progress?: (info: { totalPages: number; remainingPages: number }) => number | undefined }): Promise<unknown>
+  /** Makes a JavaScript function callable from SQL on this connection. */
+  function(name: string, options: { deterministic?: boolean }, fn: (...args: unknown[]) => unknown): void
   close(): void
   readonly inTransaction: boolean
   readonly open: boolean

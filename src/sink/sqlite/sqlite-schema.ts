@@ -188,6 +188,30 @@ CREATE TABLE IF NOT EXISTS sync_checkpoints (
   run_id INTEGER,
   saved_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS sync_schema (
+  source TEXT NOT NULL,
+  column_name TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  field TEXT NOT NULL,
+  type TEXT NOT NULL,
+  is_key INTEGER NOT NULL,
+  origin TEXT NOT NULL,
+  added_run INTEGER,
+  added_at TEXT NOT NULL,
+  changed_run INTEGER,
+  changed_at TEXT,
+  PRIMARY KEY (source, column_name)
+);
+CREATE TABLE IF NOT EXISTS sync_schema_changes (
+  id INTEGER PRIMARY KEY,
+  source TEXT NOT NULL,
+  column_name TEXT NOT NULL,
+  change TEXT NOT NULL,
+  from_type TEXT,
+  to_type TEXT NOT NULL,
+  run_id INTEGER,
+  at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS sync_live_rows (
   source TEXT PRIMARY KEY,
   table_name TEXT NOT NULL,

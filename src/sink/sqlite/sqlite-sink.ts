@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync, readdirSync, rmSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { basename, dirname, join } from 'node:path'
-import type { ResolvedSource } from '../../config/resolve-config.js'
+import type { InferredColumn, ResolvedSource } from '../../config/resolve-config.js'
 import { ConfigError } from '../../util/errors.js'
 import type { HashSet64 } from '../../util/hash-set64.js'
 import { type Logger, silentLogger } from '../../util/logger.js'
@@ -15,6 +15,7 @@ import { readLiveRowFile, writeLiveRowFile } from './live-row-file.js'
 import { openDatabase, type SqliteDatabase } from './sqlite-driver.js'
 import { isSqliteFailure, translateSqliteError } from './sqlite-errors.js'
 import { createTableSql, legacyHashIndexName, quoteIdent, SYNC_TABLES_SQL, sqlType } from './sqlite-schema.js'
+import { recordColumns, registerWiden, storedSchema } from './sqlite-schema-record.js'
 import { SqliteSourceSink, type SqliteSyncTables } from './sqlite-source-sink.js'
 
 /** Pages of WAL (4 KiB each) that trigger an automatic checkpoint; SQLite's default is 1000. */
@@ -92,6 +93,7 @@ export class SqliteSink implements Sink, SqliteSyncTables {
       // scattered updates (a re-sync) dirty a page per row. The WAL left at the end is checkpointed
       // when the database closes.
       db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`)
+      registerWiden(db)
       return new SqliteSink(path, db)
     } catch (err) {
       db.close()
@@ -140,9 +142,18 @@ export class SqliteSink implements Sink, SqliteSyncTables {
   }
 
   /** Creates the sync tables and every source's table, adding columns a newer configuration names. */
-  async ensureSchema(sources: readonly ResolvedSource[]): Promise<void> {
+  async ensureSchema(sources: readonly ResolvedSource[], runId?: number): Promise<void> {
     this.#db.exec(SYNC_TABLES_SQL)
-    for (const source of sources) this.#ensureTable(source)
+    for (const source of sources) {
+      this.#db.transaction(() => {
+        this.#ensureTable(source)
+        recordColumns(this.#db, source, runId)
+      })()
+    }
+  }
+
+  async storedSchema(source: string): Promise<InferredColumn[] | undefined> {
+    return storedSchema(this.#db, source)
   }
 
   #ensureTable(source: ResolvedSource): void {

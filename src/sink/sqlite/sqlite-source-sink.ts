@@ -1,10 +1,11 @@
-import type { ResolvedSource } from '../../config/resolve-config.js'
+import type { ResolvedColumn, ResolvedSource } from '../../config/resolve-config.js'
 import type { RowValues } from '../../engine/record-mapper.js'
 import { HashSet64 } from '../../util/hash-set64.js'
 import type { LiveRowsTask } from '../../workers/transform-task.js'
-import type { ChunkExtras, ChunkRows, RejectRecord, SourceEnd, SourceSink, WriteCounts, WriteResult } from '../sink.js'
+import type { ChunkColumns, ChunkExtras, ChunkRows, RejectRecord, SourceEnd, SourceSink, WriteCounts, WriteResult } from '../sink.js'
 import type { SqliteDatabase, SqliteStatement } from './sqlite-driver.js'
 import { isRowidKey, quoteIdent, type RowidRange, readLiveRows, splitRowids } from './sqlite-schema.js'
+import { changeSchema, WIDEN_FUNCTION } from './sqlite-schema-record.js'
 
 export interface SqliteSourceSinkOptions {
   /** Rewrite rows even when their hash is unchanged (the mapping changed since they were written). */
@@ -38,10 +39,9 @@ export class SqliteSourceSink implements SourceSink {
   readonly #table: string
   readonly #rewrite: boolean
   readonly #keyIndexes: number[]
-  readonly #valueIndexes: number[]
-  #insert: SqliteStatement | undefined
-  #update: SqliteStatement | undefined
-  #oldHash: SqliteStatement | undefined
+  /** The table's columns as they stand: the source's, then those this run added. */
+  readonly #columns: ResolvedColumn[]
+  readonly #shapes = new Map<string, WriteShape>()
   readonly #displaced: Buffer[] = []
   #trackDisplaced = false
   readonly keepsLiveRows: boolean
@@ -56,8 +56,8 @@ export class SqliteSourceSink implements SourceSink {
     this.#source = source
     this.#table = quoteIdent(source.table)
     this.#rewrite = options.rewrite
+    this.#columns = [...source.columns]
     this.#keyIndexes = source.key.map((k) => source.columns.findIndex((c) => c.name === k))
-    this.#valueIndexes = source.columns.flatMap((c, i) => (source.key.includes(c.name) ? [] : [i]))
     this.keepsLiveRows = isRowidKey(source) && keyIsRowid(db, source)
   }
 
@@ -79,14 +79,16 @@ export class SqliteSourceSink implements SourceSink {
   }
 
   /**
-   * One chunk in one transaction: its rows, then its rejects and checkpoint. It runs synchronously to
-   * the end, so chunks of sources merged side by side (parallel mode) never interleave on the connection.
+   * One chunk in one transaction: the columns it adds or widens, its rows, then its rejects and
+   * checkpoint. It runs synchronously to the end, so chunks of sources merged side by side (parallel
+   * mode) never interleave on the connection.
    */
   async writeChunk(rows: ChunkRows, extras: ChunkExtras): Promise<WriteResult> {
     const started = performance.now()
     const name = this.#source.name
     const withExtras = (write: () => WriteCounts) => (): WriteCounts => {
       this.#forgetLiveRows()
+      if (extras.schema !== undefined) changeSchema(this.#db, this.#source, this.#columns, extras.schema, extras.runId)
       if (extras.clearRejects) this.#tables.clearRejects(name)
       const counts = write()
       this.#tables.addRejects(extras.runId, name, extras.rejects)
@@ -95,11 +97,10 @@ export class SqliteSourceSink implements SourceSink {
     }
     const counts =
       rows.kind === 'rows'
-        ? this.#db.transaction(withExtras(() => this.upsert(rows.rows, rows.hashes)))()
-        : this.mergeStaging(rows.path, (merge) => this.#db.transaction(withExtras(merge))())
+        ? this.#db.transaction(withExtras(() => this.upsert(rows.rows, rows.hashes, rows.columns?.names)))()
+        : this.mergeStaging(rows.path, (merge) => this.#db.transaction(withExtras(merge))(), rows.columns)
     return { ...counts, ms: performance.now() - started }
   }
-
   async finish(end: SourceEnd): Promise<{ deleted: number; ms: number }> {
     const started = performance.now()
     const name = this.#source.name
@@ -134,12 +135,16 @@ export class SqliteSourceSink implements SourceSink {
     if (this.#db.inTransaction) this.#db.exec(commit ? 'COMMIT' : 'ROLLBACK')
   }
 
-  /** Writes rows (values, then hash, per row) one by one, in the caller's transaction. */
-  upsert(rows: readonly RowValues[], hashes: readonly Buffer[]): WriteCounts {
-    this.#insert ??= this.#db.prepare(`${this.#insertHead()} VALUES (${new Array(this.#source.columns.length + 1).fill('?').join(', ')})`)
-    this.#update ??= this.#db.prepare(this.#updateByKeySql())
-    const insert = this.#insert
-    const update = this.#update
+  /**
+   * Writes rows (values, then hash, per row) one by one, in the caller's transaction. `names`: the
+   * columns of the values, where they are not the source's in order (inferred columns).
+   */
+  upsert(rows: readonly RowValues[], hashes: readonly Buffer[], names?: readonly string[]): WriteCounts {
+    const shape = this.#shape(names)
+    shape.insert ??= this.#db.prepare(`${this.#insertHead(shape)} VALUES (${new Array(shape.names.length + 1).fill('?').join(', ')})`)
+    shape.update ??= this.#db.prepare(this.#updateByKeySql(shape))
+    const insert = shape.insert
+    const update = shape.update
     const counts: WriteCounts = { inserted: 0, updated: 0 }
     for (let i = 0; i < rows.length; i++) {
       const values = rows[i] as RowValues
@@ -148,12 +153,12 @@ export class SqliteSourceSink implements SourceSink {
         counts.inserted++
         continue
       }
-      const keys = this.#keyIndexes.map((at) => values[at])
-      const params: unknown[] = this.#valueIndexes.map((at) => values[at])
+      const keys = shape.keyIndexes.map((at) => values[at])
+      const params: unknown[] = shape.valueIndexes.map((at) => values[at])
       params.push(hash, ...keys)
       if (!this.#rewrite) params.push(hash)
-      this.#oldHash ??= this.#db.prepare(`SELECT "_hash" FROM ${this.#table} WHERE ${this.#keyWhere()}`).pluck()
-      const old = this.#trackDisplaced ? this.#oldHash.get(...keys) : undefined
+      shape.oldHash ??= this.#db.prepare(`SELECT "_hash" FROM ${this.#table} WHERE ${this.#keyWhere(shape)}`).pluck()
+      const old = this.#trackDisplaced ? shape.oldHash.get(...keys) : undefined
       if (update.run(...params).changes > 0) {
         counts.updated++
         if (Buffer.isBuffer(old)) this.#displaced.push(old)
@@ -165,23 +170,27 @@ export class SqliteSourceSink implements SourceSink {
   /**
    * Writes every row of a worker's staging file: one `UPDATE … FROM` for the keys that exist, one
    * `INSERT … SELECT` for the new ones, in one transaction of their own (SQLite cannot ATTACH inside one),
-   * which `transact` opens: the caller adds its own writes (rejects, a checkpoint) to it.
+   * which `transact` opens: the caller adds its own writes (rejects, a checkpoint, columns to add) to it.
+   * The statements are made inside it, after any column they name was added.
    */
-  mergeStaging(path: string, transact: (merge: () => WriteCounts) => WriteCounts): WriteCounts {
+  mergeStaging(path: string, transact: (merge: () => WriteCounts) => WriteCounts, columns?: ChunkColumns): WriteCounts {
     this.#db.prepare('ATTACH DATABASE ? AS staging').run(path)
     try {
-      const columns = this.#source.columns
-      const staged = columns.map((_, i) => `c${i}`)
-      const update = this.#db.prepare(
-        `UPDATE ${this.#table} AS t SET ${this.#valueIndexes.map((i) => `${quoteIdent((columns[i] as { name: string }).name)} = s.c${i}`).join(', ')}` +
-          `${this.#valueIndexes.length > 0 ? ', ' : ''}"_hash" = s."_hash", "_deleted_at" = NULL FROM staging.rows AS s ` +
-          `WHERE ${this.#keyIndexes.map((i) => `t.${quoteIdent((columns[i] as { name: string }).name)} = s.c${i}`).join(' AND ')}` +
-          (this.#rewrite ? '' : ' AND (t."_hash" IS NOT s."_hash" OR t."_deleted_at" IS NOT NULL)'),
-      )
-      const insert = this.#db.prepare(`${this.#insertHead()} SELECT ${[...staged, '"_hash"'].join(', ')} FROM staging.rows ORDER BY rowid`)
-      const join = this.#keyIndexes.map((i) => `t.${quoteIdent((columns[i] as { name: string }).name)} = s.c${i}`).join(' AND ')
-      const old = this.#db.prepare(`SELECT t."_hash" FROM ${this.#table} AS t JOIN staging.rows AS s ON ${join} WHERE t."_hash" IS NOT s."_hash"`).pluck()
       return transact(() => {
+        const shape = this.#shape(columns?.names)
+        const names = shape.names.map(quoteIdent)
+        const staged = shape.names.map((_, i) => {
+          const convert = columns?.convert[i]
+          return convert === undefined ? `s.c${i}` : `${WIDEN_FUNCTION}(s.c${i}, '${convert.from}', '${convert.to}')`
+        })
+        const join = shape.keyIndexes.map((i) => `t.${names[i]} = ${staged[i]}`).join(' AND ')
+        const update = this.#db.prepare(
+          `UPDATE ${this.#table} AS t SET ${shape.valueIndexes.map((i) => `${names[i]} = ${staged[i]}`).join(', ')}` +
+            `${shape.valueIndexes.length > 0 ? ', ' : ''}"_hash" = s."_hash", "_deleted_at" = NULL FROM staging.rows AS s WHERE ${join}` +
+            (this.#rewrite ? '' : ' AND (t."_hash" IS NOT s."_hash" OR t."_deleted_at" IS NOT NULL)'),
+        )
+        const insert = this.#db.prepare(`${this.#insertHead(shape)} SELECT ${[...staged, 's."_hash"'].join(', ')} FROM staging.rows AS s ORDER BY s.rowid`)
+        const old = this.#db.prepare(`SELECT t."_hash" FROM ${this.#table} AS t JOIN staging.rows AS s ON ${join} WHERE t."_hash" IS NOT s."_hash"`).pluck()
         if (this.#trackDisplaced) for (const hash of old.iterate()) if (Buffer.isBuffer(hash)) this.#displaced.push(hash)
         const updated = update.run().changes
         return { updated, inserted: insert.run().changes }
@@ -240,21 +249,44 @@ export class SqliteSourceSink implements SourceSink {
     this.#written = true
   }
 
-  #keyWhere(): string {
-    return this.#keyIndexes.map((i) => `${quoteIdent((this.#source.columns[i] as { name: string }).name)} = ?`).join(' AND ')
+  /** The statements' shape for values of these columns (the source's, in order, when not named). */
+  #shape(names: readonly string[] | undefined): WriteShape {
+    const columns = names ?? this.#source.columns.map((c) => c.name)
+    const id = columns.join(',')
+    let shape = this.#shapes.get(id)
+    if (shape === undefined) {
+      const keyIndexes = this.#source.key.map((k) => columns.indexOf(k))
+      const valueIndexes = columns.flatMap((name, i) => (this.#source.key.includes(name) ? [] : [i]))
+      shape = { names: columns, keyIndexes, valueIndexes, insert: undefined, update: undefined, oldHash: undefined }
+      this.#shapes.set(id, shape)
+    }
+    return shape
   }
 
-  #insertHead(): string {
-    return `INSERT OR IGNORE INTO ${this.#table} (${[...this.#source.columns.map((c) => quoteIdent(c.name)), '"_hash"'].join(', ')})`
+  #keyWhere(shape: WriteShape): string {
+    return shape.keyIndexes.map((i) => `${quoteIdent(shape.names[i] as string)} = ?`).join(' AND ')
   }
 
-  #updateByKeySql(): string {
-    const columns = this.#source.columns
-    const set = [...this.#valueIndexes.map((i) => `${quoteIdent((columns[i] as { name: string }).name)} = ?`), '"_hash" = ?', '"_deleted_at" = NULL']
-    const where = this.#keyIndexes.map((i) => `${quoteIdent((columns[i] as { name: string }).name)} = ?`)
+  #insertHead(shape: WriteShape): string {
+    return `INSERT OR IGNORE INTO ${this.#table} (${[...shape.names.map(quoteIdent), '"_hash"'].join(', ')})`
+  }
+
+  #updateByKeySql(shape: WriteShape): string {
+    const set = [...shape.valueIndexes.map((i) => `${quoteIdent(shape.names[i] as string)} = ?`), '"_hash" = ?', '"_deleted_at" = NULL']
+    const where = shape.keyIndexes.map((i) => `${quoteIdent(shape.names[i] as string)} = ?`)
     if (!this.#rewrite) where.push('("_hash" IS NOT ? OR "_deleted_at" IS NOT NULL)')
     return `UPDATE ${this.#table} SET ${set.join(', ')} WHERE ${where.join(' AND ')}`
   }
+}
+
+/** The statements that write values of one list of columns, made on first use. */
+interface WriteShape {
+  readonly names: readonly string[]
+  readonly keyIndexes: readonly number[]
+  readonly valueIndexes: readonly number[]
+  insert: SqliteStatement | undefined
+  update: SqliteStatement | undefined
+  oldHash: SqliteStatement | undefined
 }
 
 /**

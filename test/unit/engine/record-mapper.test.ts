@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { type ResolvedColumn, resolveConfig } from '../../../src/config/resolve-config.js'
-import { createRecordMapper, type MapResult } from '../../../src/engine/record-mapper.js'
+import { createRecordMapper, type MapResult, mappingSpecOf } from '../../../src/engine/record-mapper.js'
 
 type Spec = Partial<ResolvedColumn> & Pick<ResolvedColumn, 'name' | 'type'>
 
@@ -189,7 +189,7 @@ describe('record mapper: records', () => {
   it('the built-in users mapping turns the upstream shapes into its column types', () => {
     const users = resolveConfig({ env: {} }).sources.find((s) => s.name === 'users')
     if (users === undefined) throw new Error('no users source')
-    const result = createRecordMapper(users)({
+    const result = createRecordMapper(mappingSpecOf(users))({
       id: '40001',
       radio_id: '3100001',
       callsign: ' DL1ABC ',

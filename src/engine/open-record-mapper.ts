@@ -1,0 +1,125 @@
+import type { SchemaPolicy } from '../config/config-schema.js'
+import { type FieldType, holds, joinTypes, toStored, typeOfValue } from '../schema/field-type.js'
+import { forEachField, pathKey } from '../schema/flatten-record.js'
+import type { OpenColumn, OpenSpec } from '../schema/open-spec.js'
+import { createRecordMapper, describeValue, type MappingSpec, type MapResult, type RowValues } from './record-mapper.js'
+
+interface LiveColumn {
+  readonly path: readonly string[]
+  readonly dotted: string
+  type: FieldType
+  readonly key: boolean
+}
+
+/**
+ * Maps records to rows of the configured columns followed by one column per other field, learning as it
+ * goes: a field never seen before becomes a column at the end, a value that does not fit its column's
+ * type widens it (`evolve`); `freeze` rejects such a record instead, and `discard` drops the value.
+ *
+ * Until `finishRows`, the inferred part of a row holds the record's own values: only when the chunk's
+ * records are all mapped is each column's type known, and the values are stored under it then.
+ */
+export class OpenRecordMapper {
+  readonly #configured: (record: unknown) => MapResult
+  readonly #fixed: number
+  readonly #columns: LiveColumn[] = []
+  readonly #keys: LiveColumn[] = []
+  readonly #index = new Map<string, number>()
+  readonly #configuredPaths: ReadonlySet<string>
+  readonly #flatten: number
+  readonly #policy: SchemaPolicy
+  /** Values dropped under `discard`, by field (dotted). */
+  readonly dropped = new Map<string, number>()
+
+  constructor(spec: MappingSpec & { open: OpenSpec }) {
+    this.#configured = createRecordMapper({ columns: spec.columns, recordsPath: spec.recordsPath })
+    this.#fixed = spec.columns.length
+    this.#configuredPaths = new Set(spec.columns.map((c) => pathKey(c.from)))
+    this.#flatten = spec.open.flatten
+    this.#policy = spec.open.policy
+    for (const column of spec.open.columns) this.#add(column.path, column.type, column.key)
+  }
+
+  map = (record: unknown): MapResult => {
+    const head = this.#configured(record)
+    if (!head.ok) return head
+    // The key first: a record rejected for it must teach the schema nothing.
+    for (const column of this.#keys) {
+      const value = readPath(record as Record<string, unknown>, column.path)
+      if (value === undefined || value === null || value === '') return { ok: false, reason: `${column.dotted}: missing (it is the key)` }
+      if (!holds(column.type, typeOfValue(value))) {
+        return { ok: false, reason: `${column.dotted}: expected ${column.type} (the key's type), got ${describeValue(value)}` }
+      }
+    }
+    const values = head.values
+    values.length = this.#fixed + this.#columns.length
+    let problem: string | undefined
+    forEachField(record as Record<string, unknown>, this.#flatten, (path, value) => {
+      if (problem !== undefined) return
+      const key = pathKey(path)
+      if (this.#configuredPaths.has(key)) return
+      const type = typeOfValue(value)
+      let at = this.#index.get(key)
+      if (at === undefined) {
+        if (this.#policy === 'freeze') problem = `${path.join('.')}: a field the schema does not have (schema: freeze)`
+        else if (this.#policy === 'discard') this.#drop(path.join('.'))
+        else at = this.#add(path, type, false)
+      } else {
+        const column = this.#columns[at] as LiveColumn
+        if (!holds(column.type, type)) {
+          if (this.#policy === 'evolve') column.type = joinTypes(column.type, type)
+          else {
+            if (this.#policy === 'freeze') problem = `${column.dotted}: expected ${column.type} (schema: freeze), got ${describeValue(value)}`
+            else this.#drop(column.dotted)
+            at = undefined
+          }
+        }
+      }
+      if (at !== undefined) values[this.#fixed + at] = value as RowValues[number]
+    })
+    if (problem !== undefined) return { ok: false, reason: problem }
+    return { ok: true, values }
+  }
+
+  /** Stores the inferred values of rows mapped so far under their columns' types, in place. */
+  finishRows(rows: readonly RowValues[]): void {
+    const fixed = this.#fixed
+    const columns = this.#columns
+    const width = fixed + columns.length
+    for (const row of rows) {
+      const had = row.length
+      row.length = width
+      for (let at = 0; at < columns.length; at++) {
+        const i = fixed + at
+        row[i] = i < had ? toStored(row[i], (columns[at] as LiveColumn).type) : null
+      }
+    }
+  }
+
+  /** The inferred columns as they stand: those the mapper started with, in order, then those it added. */
+  columns(): OpenColumn[] {
+    return this.#columns.map(({ path, type, key }) => ({ path, type, key }))
+  }
+
+  #add(path: readonly string[], type: FieldType, key: boolean): number {
+    const at = this.#columns.length
+    const column = { path, dotted: path.join('.'), type, key }
+    this.#columns.push(column)
+    if (key) this.#keys.push(column)
+    this.#index.set(pathKey(path), at)
+    return at
+  }
+
+  #drop(field: string): void {
+    this.dropped.set(field, (this.dropped.get(field) ?? 0) + 1)
+  }
+}
+
+function readPath(record: Record<string, unknown>, path: readonly string[]): unknown {
+  let current: unknown = record
+  for (const part of path) {
+    if (typeof current !== 'object' || current === null) return undefined
+    current = (current as Record<string, unknown>)[part]
+  }
+  return current
+}

@@ -1,0 +1,97 @@
+import { locateCacheFile } from '../cache/cache-files.js'
+import { sampleRecords } from '../cache/sample-records.js'
+import type { InferredColumn, ResolvedColumn, ResolvedSource } from '../config/resolve-config.js'
+import { ColumnNamer } from '../schema/column-names.js'
+import { storageType } from '../schema/field-type.js'
+import { pathKey } from '../schema/flatten-record.js'
+import { chooseKey, sampleFields } from '../schema/infer-schema.js'
+import { ConfigError } from '../util/errors.js'
+
+/** Records read to infer a new table's columns; the sync learns the rest as it goes. */
+export const SAMPLE_RECORDS = 1000
+
+/** Where a source's inferred columns are kept between syncs. */
+export interface StoredSchemaSource {
+  storedSchema(source: string): Promise<InferredColumn[] | undefined>
+}
+
+/** A source ready to sync, or why it cannot be (its cache file missing, or holding no record to infer from). */
+export type OpenSourceResolution = { source: ResolvedSource } | { source: ResolvedSource; error: Error }
+
+/**
+ * Gives every source with inferred columns its columns and key: those a sync recorded for its table, or
+ * for a table still to be made, those of the first records of its cache file (see `inferColumns`).
+ */
+export async function resolveOpenSources(sources: readonly ResolvedSource[], cacheDir: string, stored: StoredSchemaSource): Promise<OpenSourceResolution[]> {
+  const resolved: OpenSourceResolution[] = []
+  for (const source of sources) {
+    if (source.open === undefined) {
+      resolved.push({ source })
+      continue
+    }
+    const columns = await stored.storedSchema(source.name)
+    if (columns !== undefined && columns.length > 0) {
+      resolved.push({ source: withInferred(source, columns) })
+      continue
+    }
+    try {
+      const file = await locateCacheFile(cacheDir, source)
+      const records = await sampleRecords(file, source.recordsPath, SAMPLE_RECORDS)
+      if (records.length === 0)
+        throw new ConfigError(`${file.path}: no record to infer source ${source.name}'s columns from; configure its columns, or warm it first`)
+      resolved.push({ source: withInferred(source, inferColumns(source, records)) })
+    } catch (err) {
+      if (err instanceof ConfigError && err.message.includes('key')) throw err
+      resolved.push({ source, error: err as Error })
+    }
+  }
+  return resolved
+}
+
+/**
+ * The inferred columns of a source from a sample of its records: one per field the configured columns
+ * do not read, typed by the values seen, named by `ColumnNamer`; the key is the configured one, else `id`
+ * where every record holds a unique one, else a configuration error naming the candidates.
+ */
+export function inferColumns(source: ResolvedSource, records: readonly unknown[]): InferredColumn[] {
+  const open = source.open ?? { flatten: 0, policy: 'evolve' }
+  const fields = sampleFields(records, open.flatten, new Set(source.columns.map((c) => pathKey(c.from))))
+  let key = source.key
+  if (key.length === 0) {
+    const choice = chooseKey(fields)
+    if ('candidates' in choice) {
+      const found =
+        choice.candidates.length === 0 ? 'none of their fields is' : `${choice.candidates.join(', ')} ${choice.candidates.length === 1 ? 'is' : 'are'}`
+      throw new ConfigError(
+        `source ${source.name}: no key. Not every one of the first ${records.length} records has a unique "id"; ${found} present and unique in all of them. ` +
+          `Set key: <field> (or a list) in the source's configuration.`,
+      )
+    }
+    key = [choice.key]
+  }
+  const namer = new ColumnNamer(source.columns.map((c) => c.name))
+  const columns = fields.map((field) => {
+    const isKey = field.path.length === 1 && key.includes(field.path[0] as string)
+    return { name: namer.name(field.path), path: field.path, type: field.type, key: isKey }
+  })
+  for (const k of key) {
+    if (source.columns.some((c) => c.name === k)) continue
+    const column = columns.find((c) => c.key && c.path[0] === k)
+    if (column === undefined) throw new ConfigError(`source ${source.name}: key ${k} is not a field of its first ${records.length} records`)
+    if (column.type !== 'integer' && column.type !== 'text') {
+      throw new ConfigError(`source ${source.name}: key ${k} holds ${column.type} values in the first ${records.length} records; a key is integers or text`)
+    }
+  }
+  return columns
+}
+
+/** The source with these inferred columns after its configured ones, and its key as their names. */
+export function withInferred(source: ResolvedSource, inferred: readonly InferredColumn[]): ResolvedSource {
+  const configured = source.columns.slice(0, source.columns.length - source.inferred.length)
+  const key = source.key.length > 0 ? source.key : inferred.filter((c) => c.key).map((c) => c.name)
+  const columns: ResolvedColumn[] = [
+    ...configured,
+    ...inferred.map((c) => ({ name: c.name, from: c.path, type: storageType(c.type), required: c.key, normalize: undefined, invalid: 'reject' as const })),
+  ]
+  return { ...source, key, columns, inferred }
+}
