@@ -1,4 +1,4 @@
-import type { SyncReport } from '../src/engine/sync-report.js'
+import type { SourceReport, SyncReport } from '../src/engine/sync-report.js'
 import { formatDuration, formatInt, formatMiB } from '../src/util/format.js'
 import { formatTable } from './format-table.js'
 
@@ -30,6 +30,7 @@ export function formatSyncReport(report: SyncReport): string {
   lines.push(...formatTable(header, rows, 'llrrrrrr'))
   for (const s of report.sources) if (s.state === 'failed') lines.push(`  ✗ ${s.name}: ${s.error}`)
   for (const s of report.sources) if (s.state === 'skipped') lines.push(`  – ${s.name}: skipped, being synced by ${s.holder}`)
+  for (const s of report.sources) lines.push(...formatSchemaChanges(s))
   lines.push('')
   const phases = PHASES.map(([key, label]) => [label, formatDuration(report.phases[key]), pct(report.phases[key], report.phases.total)])
   lines.push(...formatTable(['phase', 'time', '%'], [...phases, ['total', formatDuration(report.phases.total), '']], 'lrr'))
@@ -39,6 +40,16 @@ export function formatSyncReport(report: SyncReport): string {
   }
   lines.push(`${formatInt(report.recordsPerSec)} records/s · peak RSS ${formatMiB(report.peakRssMb)}`)
   return lines.join('\n')
+}
+
+/** The columns a sync added or widened for a source, and the values it dropped (`schema: discard`). */
+function formatSchemaChanges(source: SourceReport): string[] {
+  const schema = source.schema
+  if (schema === undefined) return []
+  const lines = schema.added.map((c) => `  + ${source.name}: new column ${c.column} (${c.type})${c.field === c.column ? '' : ` for field ${c.field}`}`)
+  lines.push(...schema.widened.map((w) => `  ~ ${source.name}: column ${w.column} widened from ${w.from} to ${w.to}`))
+  lines.push(...Object.entries(schema.dropped).map(([field, count]) => `  – ${source.name}: ${formatInt(count)} values of ${field} dropped (schema: discard)`))
+  return lines
 }
 
 function pct(part: number, total: number): string {

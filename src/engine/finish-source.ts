@@ -3,7 +3,7 @@ import type { Logger } from '../util/logger.js'
 import { liveSetAfter } from './live-rows-after.js'
 import type { PlannedJob } from './plan-jobs.js'
 import type { BusyTimes, SourceJob, SourceRun } from './source-job.js'
-import type { RecordCounts, SourceReport } from './sync-report.js'
+import type { RecordCounts, SchemaReport, SourceReport } from './sync-report.js'
 
 /**
  * Closes every planned source in planning order: `runs[i]` is the run of the i-th job that ran; a source
@@ -48,7 +48,15 @@ export async function finishSource(job: SourceJob, run: SourceRun, runId: number
     deleted: done.deleted,
     rejected: run.counts.rejected,
   }
-  const base = { name: job.source.name, table: job.source.table, file: job.file.path, records, resumedRecords: job.resumeFrom.records, ms: 0 }
+  const base = {
+    name: job.source.name,
+    table: job.source.table,
+    file: job.file.path,
+    records,
+    resumedRecords: job.resumeFrom.records,
+    ms: 0,
+    ...(job.source.open === undefined ? {} : { schema: schemaReport(run) }),
+  }
   if (run.error === undefined && run.counts.read > 0 && run.counts.rejected === run.counts.read) {
     const first = run.rejects[0]
     const error = `${job.file.path}: no valid record in ${run.counts.read} (line ${first?.line}: ${first?.reason})`
@@ -72,4 +80,12 @@ export async function finishSource(job: SourceJob, run: SourceRun, runId: number
 function nextLiveSet(run: SourceRun, written: readonly Buffer[]): HashSet64 {
   const known = run.deletion.kind === 'unseen' ? run.deletion.known : undefined
   return liveSetAfter(known, written, { repeatedRowids: known !== undefined || run.written.updated > 0 })
+}
+
+function schemaReport(run: SourceRun): SchemaReport {
+  return {
+    added: run.schemaChanges.flatMap((change) => change.add.map((c) => ({ column: c.name, field: c.path.join('.'), type: c.type }))),
+    widened: run.schemaChanges.flatMap((change) => change.widen.map((w) => ({ column: w.name, from: w.from, to: w.to }))),
+    dropped: Object.fromEntries(run.dropped),
+  }
 }

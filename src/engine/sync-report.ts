@@ -41,6 +41,21 @@ export interface PhaseTimes {
 export type SyncMode = 'parallel' | 'sequential' | 'streaming'
 
 /**
+ * What a sync did to the inferred columns of a source (`'*': auto`, or no `columns`).
+ *
+ * @example
+ * for (const c of source.schema?.added ?? []) console.log('new column', c.column, c.type)
+ */
+export interface SchemaReport {
+  /** Columns added for fields met for the first time. */
+  added: { column: string; field: string; type: string }[]
+  /** Columns whose type widened to hold a value (their stored values converted). */
+  widened: { column: string; from: string; to: string }[]
+  /** Values dropped under `schema: discard`, by field. */
+  dropped: Record<string, number>
+}
+
+/**
  * One source of a sync. Its outcome is a result, not an exception: a failed source does not stop the others.
  *
  * @example
@@ -54,6 +69,8 @@ export type SourceReport = {
   resumedRecords: number
   records: RecordCounts
   ms: number
+  /** Only for a source whose columns are inferred. */
+  schema?: SchemaReport
 } & (
   | { state: 'synced' }
   | { state: 'unchanged' }
