@@ -1,6 +1,7 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs'
 import { gunzipSync } from 'node:zlib'
 import { CachesyncError } from '../util/errors.js'
+import { utf8BomLength } from '../util/utf8-bom.js'
 import type { ByteRange } from './cache-files.js'
 
 /**
@@ -11,6 +12,14 @@ export function readBytes(path: string, range: ByteRange, gzip: boolean, into?: 
   if (gzip) return gunzipSync(readFileSync(path))
   const length = range.end - range.start
   return readRange(path, range, into === undefined ? Buffer.allocUnsafe(length) : into.take(length))
+}
+
+/**
+ * The bytes of a range read from `start` (its file offset), without the UTF-8 byte-order mark a file
+ * may begin with: only byte 0 can hold one, so a range starting later is returned whole.
+ */
+export function withoutBom(bytes: Buffer, start: number): Buffer {
+  return start === 0 ? bytes.subarray(utf8BomLength(bytes)) : bytes
 }
 
 /** One buffer lent out again and again, grown when a request needs more. */
@@ -72,7 +81,8 @@ function readRange(path: string, range: ByteRange, buffer: Buffer): Buffer {
 /** Reads a whole JSON file and returns the array of records at `recordsPath` (or the top-level array). */
 export function readJsonRecords(path: string, gzip: boolean, recordsPath: readonly string[]): unknown[] {
   const raw = readFileSync(path)
-  const text = (gzip ? gunzipSync(raw) : raw).toString('utf8')
+  const bytes = gzip ? gunzipSync(raw) : raw
+  const text = bytes.toString('utf8', utf8BomLength(bytes))
   let parsed: unknown
   try {
     parsed = JSON.parse(text)

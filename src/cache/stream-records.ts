@@ -6,7 +6,9 @@ import Pick from 'stream-json/filters/Pick.js'
 import Parser from 'stream-json/Parser.js'
 import StreamArray from 'stream-json/streamers/StreamArray.js'
 import { CachesyncError } from '../util/errors.js'
+import { utf8BomLength } from '../util/utf8-bom.js'
 import type { CacheFile } from './cache-files.js'
+import { JsonAssembler } from './json-assembler.js'
 
 /**
  * A batch of records as read: NDJSON lines as bytes, JSON array elements parsed. `endOffset` is the
@@ -60,6 +62,8 @@ export async function* streamLines(file: CacheFile, size: number | (() => number
   /** File offset of the current piece's first byte. */
   let pieceOffset = file.gzip ? 0 : (range?.start ?? 0)
   let endOffset = pieceOffset
+  // Only the file's first line may start with a byte-order mark.
+  let atFileStart = pieceOffset === 0
   for await (const piece of openBytes(file, range)) {
     const chunk = piece as Buffer
     bytes += chunk.length
@@ -68,7 +72,8 @@ export async function* streamLines(file: CacheFile, size: number | (() => number
       // Only the line cut by the previous piece is copied, never the whole piece.
       const bytesOfLine = carry === undefined ? chunk.subarray(start, end) : Buffer.concat([carry, chunk.subarray(start, end)])
       carry = undefined
-      items.push(withoutCarriageReturn(bytesOfLine))
+      items.push(withoutCarriageReturn(atFileStart ? bytesOfLine.subarray(utf8BomLength(bytesOfLine)) : bytesOfLine))
+      atFileStart = false
       start = end + 1
       endOffset = pieceOffset + start
       line++
@@ -82,7 +87,7 @@ export async function* streamLines(file: CacheFile, size: number | (() => number
     pieceOffset += chunk.length
   }
   if (carry !== undefined) {
-    items.push(withoutCarriageReturn(carry))
+    items.push(withoutCarriageReturn(atFileStart ? carry.subarray(utf8BomLength(carry)) : carry))
     endOffset = pieceOffset
   }
   if (items.length > 0) yield { kind: 'lines', items, firstLine, bytes, endOffset }
@@ -104,7 +109,9 @@ export async function* streamJsonRecords(file: CacheFile, recordsPath: readonly 
   const position = new PositionCounter()
   const stages: (Readable | Transform)[] = [openBytes(file), position, new Parser()]
   if (topLevel === '{') stages.push(new Pick({ filter: recordsPath.join('.') }))
-  stages.push(new StreamArray())
+  const array = new StreamArray()
+  array._assembler = new JsonAssembler()
+  stages.push(array)
   // pipeline, unlike pipe, hands an error of any stage to the last one, where the loop below meets it.
   const elements = (pipeline as (...streams: unknown[]) => Readable)(...stages, () => {})
   let items: unknown[] = []

@@ -2,7 +2,8 @@ import type { SchemaPolicy } from '../config/config-schema.js'
 import { type FieldType, holds, joinTypes, toStored, typeOfValue } from '../schema/field-type.js'
 import { forEachField, pathKey } from '../schema/flatten-record.js'
 import type { OpenColumn, OpenSpec } from '../schema/open-spec.js'
-import { createRecordMapper, describeValue, type MappingSpec, type MapResult, type RowValues } from './record-mapper.js'
+import { holdsNonFinite } from '../util/json-limits.js'
+import { createRecordMapper, describeValue, isStorableText, type MappingSpec, type MapResult, type RowValues } from './record-mapper.js'
 
 interface LiveColumn {
   readonly path: readonly string[]
@@ -58,6 +59,11 @@ export class OpenRecordMapper {
       if (problem !== undefined) return
       const key = pathKey(path)
       if (this.#configuredPaths.has(key)) return
+      const unstorable = whyUnstorable(value)
+      if (unstorable !== undefined) {
+        problem = `${path.join('.')}: ${unstorable}`
+        return
+      }
       const type = typeOfValue(value)
       let at = this.#index.get(key)
       if (at === undefined) {
@@ -122,4 +128,15 @@ function readPath(record: Record<string, unknown>, path: readonly string[]): unk
     current = (current as Record<string, unknown>)[part]
   }
   return current
+}
+
+/** Why neither sink can keep a value as it is (see `isStorableText`); undefined when it can. */
+function whyUnstorable(value: unknown): string | undefined {
+  if (typeof value === 'string') {
+    if (isStorableText(value)) return undefined
+    return value.includes('\u0000') ? 'a text that holds a NUL character' : 'a text that holds a lone surrogate'
+  }
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : 'a number out of range'
+  if (typeof value === 'object' && value !== null && holdsNonFinite(value)) return 'holds a number out of range'
+  return undefined
 }

@@ -1,6 +1,7 @@
 import { normalize } from '../config/normalizers.js'
 import type { ResolvedColumn, ResolvedSource } from '../config/resolve-config.js'
 import type { OpenSpec } from '../schema/open-spec.js'
+import { holdsNonFinite } from '../util/json-limits.js'
 import { ROW_HASH_ALGORITHM, textFingerprint } from '../util/row-hash.js'
 
 /** A mapped row: one SQLite value per configured column, in column order. */
@@ -52,7 +53,7 @@ export function createRecordMapper(spec: MappingSpec): (record: unknown) => MapR
       const raw = readField(record as Record<string, unknown>, column.from)
       let value = coerce(column.normalize === undefined ? raw : normalize(column.normalize, raw), column)
       if (value === INVALID && column.invalid === 'null') value = null
-      if (value === INVALID) return { ok: false, reason: `${column.name}: expected ${column.type}, got ${describeValue(raw)}` }
+      if (value === INVALID) return { ok: false, reason: `${column.name}: expected ${column.type}, got ${describeValue(raw)}${whyInvalid(raw, column)}` }
       if (value === null && column.required)
         return { ok: false, reason: `${column.name}: missing (it is ${raw === undefined ? 'absent' : 'null or empty'}; the column is required)` }
       values[i] = value
@@ -77,9 +78,10 @@ function coerce(raw: unknown, column: ResolvedColumn): string | number | null | 
   if (raw === undefined || raw === null) return null
   switch (column.type) {
     case 'text':
-      if (typeof raw === 'string') return raw
-      if (typeof raw === 'number' || typeof raw === 'boolean') return String(raw)
-      return JSON.stringify(raw)
+      if (typeof raw === 'string') return isStorableText(raw) ? raw : INVALID
+      if (typeof raw === 'number') return Number.isFinite(raw) ? String(raw) : INVALID
+      if (typeof raw === 'boolean') return String(raw)
+      return toJson(raw)
     case 'integer': {
       const n = toNumber(raw)
       if (n === null) return null
@@ -90,8 +92,35 @@ function coerce(raw: unknown, column: ResolvedColumn): string | number | null | 
     case 'boolean':
       return toBoolean(raw)
     case 'json':
-      return JSON.stringify(raw)
+      return toJson(raw)
   }
+}
+
+/** JSON text, but not for a value holding a number out of range, which JSON.stringify would write as null. */
+function toJson(raw: unknown): string | typeof INVALID {
+  // Cannot overflow the stack: RecordProcessor rejects records nested deeper than MAX_JSON_DEPTH.
+  const text = JSON.stringify(raw)
+  return text.includes('null') && holdsNonFinite(raw) ? INVALID : text
+}
+
+/**
+ * False for a string that neither sink can keep as it is: PostgreSQL text cannot hold NUL, and a lone
+ * surrogate (`"\ud800"`) has no UTF-8 form, so it would be written as U+FFFD.
+ */
+export function isStorableText(text: string): boolean {
+  return !text.includes('\u0000') && (text as string & { isWellFormed(): boolean }).isWellFormed()
+}
+
+/** What a reject's reason adds to "expected <type>, got <value>" where the value alone does not say what is wrong. */
+function whyInvalid(raw: unknown, column: ResolvedColumn): string {
+  if (column.type === 'text' || column.type === 'json') {
+    if (typeof raw === 'string') return raw.includes('\u0000') ? ', which holds a NUL character' : ', which holds a lone surrogate'
+    return typeof raw === 'object' && raw !== null ? ', which holds a number out of range' : ''
+  }
+  const n = typeof raw === 'string' ? Number(raw.trim()) : raw
+  if (typeof raw === 'string' && Math.abs(n as number) === Number.POSITIVE_INFINITY && /\d/.test(raw)) return ', a number out of range'
+  if (column.type === 'integer' && Number.isInteger(n) && !Number.isSafeInteger(n)) return `, out of the exact integer range (±${Number.MAX_SAFE_INTEGER})`
+  return ''
 }
 
 function toNumber(raw: unknown): number | null | typeof INVALID {
@@ -116,6 +145,8 @@ function toBoolean(raw: unknown): number | null | typeof INVALID {
 /** A value as a reject's reason quotes it: short, and never a whole object. */
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing'
+  // JSON.parse reads 1e400 as Infinity, which JSON.stringify would show as null.
+  if (typeof value === 'number' && !Number.isFinite(value)) return 'a number out of range'
   if (value === null) return 'null'
   if (Array.isArray(value)) return 'an array'
   if (typeof value === 'object') return 'an object'

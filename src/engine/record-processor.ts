@@ -1,4 +1,6 @@
+import { isUtf8 } from 'node:buffer'
 import type { LiveRowSet } from '../util/hash-set-union.js'
+import { isNestedDeeper, MAX_JSON_DEPTH, stringifyJson } from '../util/json-limits.js'
 import { probeRowHash, rowHash } from '../util/row-hash.js'
 import { OpenRecordMapper } from './open-record-mapper.js'
 import { createRecordMapper, type MappingSpec, type MapResult, type RowValues } from './record-mapper.js'
@@ -66,6 +68,12 @@ export class RecordProcessor {
     if (this.#isKnown(probe)) return
     const hash = Buffer.from(probe)
     const text = bytes.toString('utf8')
+    // Decoding turns bytes that are no UTF-8 into U+FFFD: a record would land altered. Only a line holding
+    // U+FFFD can be one, so the others are not checked.
+    if (text.includes('\ufffd') && !isUtf8(bytes)) {
+      this.#reject(line, 'not valid UTF-8: the line holds bytes that are no UTF-8 character (a file in another encoding?)', text)
+      return
+    }
     let record: unknown
     try {
       record = JSON.parse(text)
@@ -79,7 +87,7 @@ export class RecordProcessor {
   /** One element of a JSON array; its text is its canonical JSON. */
   processRecord(record: unknown, line: number): void {
     this.counts.read++
-    const text = JSON.stringify(record) ?? 'null'
+    const text = stringifyJson(record)
     const hash = rowHash(text)
     if (this.#isKnown(hash)) return
     this.#emit(record, hash, line, text)
@@ -93,6 +101,12 @@ export class RecordProcessor {
   }
 
   #emit(record: unknown, hash: Buffer, line: number, text: string): void {
+    // The mapper stringifies json columns, which a deep value would overflow. A record of n levels is at
+    // least 2n characters long, so a short one needs no walk.
+    if (text.length > 2 * MAX_JSON_DEPTH && isNestedDeeper(record, MAX_JSON_DEPTH)) {
+      this.#reject(line, `nested deeper than ${MAX_JSON_DEPTH} levels of arrays and objects`, text)
+      return
+    }
     const mapped = this.#map(record)
     if (!mapped.ok) {
       this.#reject(line, mapped.reason, text)

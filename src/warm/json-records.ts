@@ -1,7 +1,8 @@
 import { pipeline, type Readable } from 'node:stream'
-import Assembler from 'stream-json/Assembler.js'
 import Parser from 'stream-json/Parser.js'
+import { JsonAssembler } from '../cache/json-assembler.js'
 import { CachesyncError } from '../util/errors.js'
+import { stringifyJson } from '../util/json-limits.js'
 
 /** Where records go: the cache file writer, or anything with its three members. */
 export interface RecordSink {
@@ -46,7 +47,7 @@ export function extractRecords(body: Readable, options: ExtractOptions): Promise
   const capture = options.capturePath
   const sink = options.sink
   const stack: Frame[] = []
-  const assembler = new Assembler()
+  const assembler = new JsonAssembler()
   let inRecord = false
   let recordsDepth = -1
   let found = false
@@ -115,7 +116,8 @@ export function extractRecords(body: Readable, options: ExtractOptions): Promise
       valueDone()
     }
     const emit = (record: unknown): void => {
-      sink.writeLine(JSON.stringify(record))
+      // A record too deep for JSON.stringify is still written: the sync rejects it, and only it.
+      sink.writeLine(stringifyJson(record))
       records++
       // The array element is complete: the records frame moves to the next index.
       valueDone()

@@ -1,4 +1,4 @@
-import { forEachLine, ReusableBuffer, readBytes, readJsonRecords } from '../cache/line-reader.js'
+import { forEachLine, ReusableBuffer, readBytes, readJsonRecords, withoutBom } from '../cache/line-reader.js'
 import { lastPerRowid, WrittenRows } from '../engine/live-rows-after.js'
 import type { RowValues } from '../engine/record-mapper.js'
 import { RecordProcessor } from '../engine/record-processor.js'
@@ -67,7 +67,7 @@ export default function transform(task: TransformTask): TransformResult {
       records.forEach((record, i) => processor.processRecord(record, i + 1))
       lines = records.length
     } else {
-      const bytes = readBytes(task.file, task.range, task.gzip, reader)
+      const bytes = withoutBom(readBytes(task.file, task.range, task.gzip, reader), task.range.start)
       timings.read += performance.now() - started
       started = performance.now()
       lines = forEachLine(bytes, (text, index) => processor.processLine(text, index + 1))
@@ -99,7 +99,10 @@ function markSeen(task: TransformTask): TransformResult {
   try {
     const started = performance.now()
     const known = task.known === undefined ? undefined : HashSetUnion.fromMemory(task.known)
-    const lines = known === undefined ? 0 : forEachLine(readBytes(task.file, task.range, task.gzip, reader), (bytes) => known.markSeen(probeRowHash(bytes)))
+    const lines =
+      known === undefined
+        ? 0
+        : forEachLine(withoutBom(readBytes(task.file, task.range, task.gzip, reader), task.range.start), (bytes) => known.markSeen(probeRowHash(bytes)))
     const counts = { read: 0, known: 0, mapped: 0, rejected: 0 }
     const timings = { read: 0, transform: performance.now() - started, write: 0 }
     return { ok: true, staged: false, counts, lines, rejects: [], timings, written: undefined, open: undefined, dropped: [] }

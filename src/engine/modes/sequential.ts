@@ -1,6 +1,7 @@
 import { setImmediate as yieldToSignals } from 'node:timers/promises'
 import { forEachLine, nextLine, readBytes, readJsonRecords } from '../../cache/line-reader.js'
 import { probeRowHash } from '../../util/row-hash.js'
+import { utf8BomLength } from '../../util/utf8-bom.js'
 import { emptyRun, type ModeContext, type SourceJob, type SourceRun } from '../source-job.js'
 import { stoppedError, stopRequested } from '../stop-request.js'
 import { SingleThreadLoad } from './single-thread-load.js'
@@ -58,11 +59,13 @@ async function readAndWrite(job: SourceJob, ctx: ModeContext, load: SingleThread
     const bytes = readBytes(file.path, { start: 0, end: file.bytes }, file.gzip)
     ctx.busy.read += performance.now() - started
     started = performance.now()
+    // The records start after the byte-order mark, if any; offsets stay those of the file.
+    const first = utf8BomLength(bytes)
     // On a resume, the committed part is only hashed, so that its rows count as seen.
-    if (known !== undefined) forEachLine(bytes.subarray(0, from.byteOffset), (line) => known.markSeen(probeRowHash(line)))
+    if (known !== undefined) forEachLine(bytes.subarray(first, Math.max(first, from.byteOffset)), (line) => known.markSeen(probeRowHash(line)))
     // A plain loop rather than forEachLine's callback: a commit is awaited where a chunk fills.
     let lines = 0
-    for (let start = from.byteOffset; start < bytes.length; ) {
+    for (let start = Math.max(first, from.byteOffset); start < bytes.length; ) {
       const { line, after } = nextLine(bytes, start)
       lines++
       processor.processLine(line, from.lines + lines)

@@ -50,6 +50,13 @@ describe('record mapper: integer columns', () => {
     expect(reason(int, {})).toBe('n: expected integer, got an object')
     expect(reason(int, [1])).toBe('n: expected integer, got an array')
   })
+  it('says when a number is out of range', () => {
+    expect(reason(int, 1e20)).toBe('n: expected integer, got 100000000000000000000, out of the exact integer range (±9007199254740991)')
+    expect(reason(int, '99999999999999999999')).toBe('n: expected integer, got "99999999999999999999", out of the exact integer range (±9007199254740991)')
+    expect(reason(int, Number.POSITIVE_INFINITY)).toBe('n: expected integer, got a number out of range')
+    expect(reason(int, '1e400')).toBe('n: expected integer, got "1e400", a number out of range')
+    expect(value(int, Number.MAX_SAFE_INTEGER)).toBe(Number.MAX_SAFE_INTEGER)
+  })
 })
 
 describe('record mapper: real columns', () => {
@@ -89,6 +96,13 @@ describe('record mapper: text columns', () => {
   it('null stays null', () => {
     expect(value(text, null)).toBeNull()
   })
+  it('rejects what no sink can keep as it is: NUL, a lone surrogate, a number out of range', () => {
+    expect(reason(text, 'a\u0000b')).toBe('trustee: expected text, got "a\\u0000b", which holds a NUL character')
+    expect(reason(text, 'x\ud800')).toBe('trustee: expected text, got "x\\ud800", which holds a lone surrogate')
+    expect(reason(text, Number.POSITIVE_INFINITY)).toBe('trustee: expected text, got a number out of range')
+    expect(reason(text, [1, Number.NEGATIVE_INFINITY])).toBe('trustee: expected text, got an array, which holds a number out of range')
+    expect(value(text, '\ud83d\ude00')).toBe('😀')
+  })
 })
 
 describe('record mapper: json columns', () => {
@@ -99,6 +113,12 @@ describe('record mapper: json columns', () => {
     expect(value(json, 'x')).toBe('"x"')
     expect(value(json, 3)).toBe('3')
     expect(value(json, null)).toBeNull()
+  })
+  it('reject a value holding a number out of range, which JSON.stringify would write as null', () => {
+    const json: Spec = { name: 'tags', type: 'json' }
+    expect(reason(json, { a: [1, Number.POSITIVE_INFINITY] })).toBe('tags: expected json, got an object, which holds a number out of range')
+    expect(reason(json, Number.NEGATIVE_INFINITY)).toBe('tags: expected json, got a number out of range')
+    expect(value(json, { a: null, b: 'null' })).toBe('{"a":null,"b":"null"}')
   })
 })
 
