@@ -26,6 +26,7 @@ export function syncToJson(report: SyncReport): object {
       file: s.file ?? null,
       state: s.state,
       resumedRecords: s.resumedRecords,
+      knownRecords: s.knownRecords,
       records: s.records,
       ...(s.state === 'failed' ? { error: s.error, code: s.code } : {}),
       ...(s.state === 'skipped' ? { holder: s.holder } : {}),

@@ -13,7 +13,7 @@ export interface MappingSpec {
   readonly recordsPath: readonly string[]
 }
 
-/** The mapping's identity: when it changes, every row is rewritten rather than trusted by its hash. */
+/** The mapping's identity: when it changes, every record is mapped again rather than trusted by its hash. */
 export function mappingFingerprint(source: Pick<ResolvedSource, 'columns' | 'key'>): string {
   return textFingerprint(JSON.stringify([ROW_HASH_ALGORITHM, source.key, source.columns]))
 }

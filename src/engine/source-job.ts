@@ -19,7 +19,7 @@ export interface SourceJob {
   readonly sourceSink: SourceSink
   /** False when the table had no live row: nothing can then be unchanged or deleted. */
   readonly hadLiveRows: boolean
-  /** Parse and rewrite every record, known or not (the mapping changed). */
+  /** Parse and write every record, known or not (the mapping changed): rows whose values differ change. */
   readonly rewrite: boolean
   readonly maxRejects: number | undefined
   readonly commits: ChunkCommitter
@@ -51,6 +51,11 @@ export interface SourceRun {
    * the sync (`liveRowsAfter`); undefined when not gathered (see `SourceSink.keepsLiveRows`).
    */
   writtenRows: Buffer[] | undefined
+  /**
+   * The old hashes (8 bytes each, packed) of live rows the writes left alone, their values equal to a
+   * record's whose bytes differ: marked seen in `deletion.known` before deletions are decided.
+   */
+  kept: Buffer[]
   error: Error | undefined
 }
 
@@ -105,6 +110,7 @@ export function emptyRun(): SourceRun {
     complete: false,
     deletion: { kind: 'none' },
     writtenRows: undefined,
+    kept: [],
     error: undefined,
   }
 }
@@ -120,6 +126,7 @@ export async function commitChunk(job: SourceJob, run: SourceRun, rows: ChunkRow
   run.rejectsCommitted = rejectsAfter
   busy.write += result.ms
   addWritten(run, result)
+  if (result.kept.length > 0) run.kept.push(result.kept)
 }
 
 /** Times fn into one of the busy counters. */

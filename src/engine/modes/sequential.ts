@@ -1,6 +1,6 @@
 import { setImmediate as yieldToSignals } from 'node:timers/promises'
-import { forEachLine, nextLine, readBytes, readJsonRecords } from '../../cache/line-reader.js'
-import { probeRowHash } from '../../util/row-hash.js'
+import { nextLine, readBytes, readJsonRecords } from '../../cache/line-reader.js'
+import { CommittedPart } from '../committed-part.js'
 import { emptyRun, type ModeContext, type SourceJob, type SourceRun } from '../source-job.js'
 import { stoppedError, stopRequested } from '../stop-request.js'
 import { SingleThreadLoad } from './single-thread-load.js'
@@ -58,8 +58,16 @@ async function readAndWrite(job: SourceJob, ctx: ModeContext, load: SingleThread
     const bytes = readBytes(file.path, { start: 0, end: file.bytes }, file.gzip)
     ctx.busy.read += performance.now() - started
     started = performance.now()
-    // On a resume, the committed part is only hashed, so that its rows count as seen.
-    if (known !== undefined) forEachLine(bytes.subarray(0, from.byteOffset), (line) => known.markSeen(probeRowHash(line)))
+    // On a resume, the committed part is only checked, so that its rows count as seen.
+    if (known !== undefined && from.byteOffset > 0) {
+      const committed = new CommittedPart(job, load.run, known)
+      for (let start = 0; start < from.byteOffset; ) {
+        const { line, after } = nextLine(bytes, start)
+        if (committed.add(line)) await committed.check()
+        start = after
+      }
+      await committed.check()
+    }
     // A plain loop rather than forEachLine's callback: a commit is awaited where a chunk fills.
     let lines = 0
     for (let start = from.byteOffset; start < bytes.length; ) {

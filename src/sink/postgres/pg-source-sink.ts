@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs'
 import type { ResolvedSource } from '../../config/resolve-config.js'
 import type { RowValues } from '../../engine/record-mapper.js'
 import { HashSet64 } from '../../util/hash-set64.js'
-import type { ChunkExtras, ChunkRows, SourceEnd, SourceSink, WriteCounts, WriteResult } from '../sink.js'
+import type { ChunkExtras, ChunkRows, SourceEnd, SourceSink, WriteResult } from '../sink.js'
 import { StagingFile } from '../sqlite/staging-file.js'
 import { copyText } from './copy-text.js'
 import type { PgClient } from './pg-driver.js'
@@ -10,6 +10,9 @@ import { pgIdent } from './pg-schema.js'
 import type { HeldTransaction, PgSession } from './pg-session.js'
 
 type Query = PgClient['query']
+
+/** What a write counted, and the old hashes of the rows it left alone (see `WriteResult.kept`). */
+type KeptCounts = Omit<WriteResult, 'ms'>
 
 /** PostgreSQL's SQLSTATE for a duplicate key. */
 const UNIQUE_VIOLATION = '23505'
@@ -27,8 +30,9 @@ function stageName(table: string): string {
 
 /**
  * One source's table in PostgreSQL. A chunk is COPYed into a temporary staging table, then merged with
- * one `INSERT … SELECT … ON CONFLICT (key) DO UPDATE … WHERE` the hash differs, whose `RETURNING (xmax = 0)`
- * tells inserts from updates; its rejects and checkpoint go in the same transaction.
+ * one `INSERT … SELECT … ON CONFLICT (key) DO UPDATE … WHERE` a stored value differs (or the row was
+ * soft-deleted), whose `RETURNING (xmax = 0)` tells inserts from updates; a row whose values are equal
+ * is not touched, its `_hash` neither. Its rejects and checkpoint go in the same transaction.
  */
 export class PgSourceSink implements SourceSink {
   readonly #session: PgSession
@@ -38,6 +42,8 @@ export class PgSourceSink implements SourceSink {
   readonly #rewrite: boolean
   readonly #keyIndexes: number[]
   readonly #columns: string[]
+  /** The value columns (not the key), as `changed` compares them: `json` has no equality, its text has. */
+  readonly #compared: string[]
   readonly #stage: string
   #held: HeldTransaction | undefined
   /** COPY straight into the table: it was empty when this run first wrote it, and no key has collided since. */
@@ -55,6 +61,7 @@ export class PgSourceSink implements SourceSink {
     this.#rewrite = options.rewrite
     this.#keyIndexes = source.key.map((k) => source.columns.findIndex((c) => c.name === k))
     this.#columns = source.columns.map((c) => pgIdent(c.name))
+    this.#compared = source.columns.flatMap((c, i) => (this.#keyIndexes.includes(i) ? [] : [c.type === 'json' ? `${pgIdent(c.name)}::text` : pgIdent(c.name)]))
     this.#stage = stageName(source.table)
   }
 
@@ -89,7 +96,7 @@ export class PgSourceSink implements SourceSink {
 
   async writeChunk(rows: ChunkRows, extras: ChunkExtras): Promise<WriteResult> {
     const started = performance.now()
-    const unit = async (query: Query, client: PgClient): Promise<WriteCounts> => {
+    const unit = async (query: Query, client: PgClient): Promise<KeptCounts> => {
       const counts = await this.#merge(query, client, rows)
       await this.#tables.writeExtras(query, this.#source.name, extras)
       return counts
@@ -118,45 +125,85 @@ export class PgSourceSink implements SourceSink {
     await held?.end(commit)
   }
 
-  async #merge(query: Query, client: PgClient, chunk: ChunkRows): Promise<WriteCounts> {
-    if (chunk.kind === 'rows' && chunk.rows.length === 0) return { inserted: 0, updated: 0 }
-    const staged = [...this.#columns, '"_hash"']
-    let extraUpdates = 0
-    let text: () => Iterable<string> | AsyncIterable<Buffer>
-    if (chunk.kind === 'rows') {
-      const deduped = this.#lastOfEachKey(chunk.rows, chunk.hashes)
-      extraUpdates = deduped.extraUpdates
-      text = () => copyText(deduped.rows)
-    } else {
-      // A worker's COPY text goes to the server as it is; a SQLite staging file is read row by row.
-      const path = chunk.path
-      text = () => (path.endsWith('.copy') ? createReadStream(path) : copyText(StagingFile.rowsOf(path)))
+  async keptHashes(rows: ChunkRows): Promise<Buffer> {
+    if (rows.kind === 'rows' && rows.rows.length === 0) return Buffer.alloc(0)
+    const unit = async (query: Query, client: PgClient): Promise<Buffer> => {
+      await this.#copyToStage(query, client, this.#copyText(rows).text)
+      const { rows: found } = await query<{ kept: Buffer | null }>(
+        `SELECT string_agg(t."_hash", ''::bytea) AS kept ${this.#stagedJoin()} WHERE t."_hash" IS DISTINCT FROM s."_hash" AND NOT (${this.#changedSql('s')})`,
+      )
+      if (this.#held !== undefined) await query(`DELETE FROM ${this.#stage}`)
+      return found[0]?.kept ?? Buffer.alloc(0)
     }
+    return this.#held === undefined ? this.#session.transaction(unit) : this.#held.run(unit)
+  }
+
+  async #merge(query: Query, client: PgClient, chunk: ChunkRows): Promise<KeptCounts> {
+    if (chunk.kind === 'rows' && chunk.rows.length === 0) return { inserted: 0, updated: 0, kept: Buffer.alloc(0) }
+    const staged = [...this.#columns, '"_hash"']
+    const { text, extraUpdates } = this.#copyText(chunk)
     this.#direct ??= !this.#rewrite && (await this.#isEmpty(query))
     if (this.#direct) {
       const copied = await this.#copyDirect(query, client, staged, text)
-      if (copied !== undefined) return { inserted: copied, updated: extraUpdates }
+      if (copied !== undefined) return { inserted: copied, updated: extraUpdates, kept: Buffer.alloc(0) }
     }
-    await query(`CREATE TEMP TABLE IF NOT EXISTS ${this.#stage} ON COMMIT DELETE ROWS AS SELECT ${staged.join(', ')} FROM ${this.#table} WITH NO DATA`)
-    await client.copyFrom(`COPY ${this.#stage} (${staged.join(', ')}) FROM STDIN`, text())
+    await this.#copyToStage(query, client, text)
     const keys = this.#source.key.map(pgIdent)
+    let kept: Buffer = Buffer.alloc(0)
     if (this.#trackDisplaced) {
-      const { rows } = await query<{ h: Buffer }>(
-        `SELECT t."_hash" AS h FROM ${this.#table} AS t JOIN ${this.#stage} AS s USING (${keys.join(', ')}) WHERE t."_hash" IS DISTINCT FROM s."_hash"`,
+      // One pass over the matched rows tells both: those the upsert rewrites and those it leaves alone.
+      const changed = this.#changedSql('s')
+      const { rows } = await query<{ displaced: Buffer | null; kept: Buffer | null }>(
+        `SELECT string_agg(t."_hash", ''::bytea) FILTER (WHERE ${changed}) AS displaced,
+           string_agg(t."_hash", ''::bytea) FILTER (WHERE NOT (${changed})) AS kept
+         ${this.#stagedJoin()} WHERE t."_hash" IS DISTINCT FROM s."_hash"`,
       )
-      for (const row of rows) this.#displaced.push(row.h)
+      const displaced = rows[0]?.displaced ?? Buffer.alloc(0)
+      for (let at = 0; at < displaced.length; at += 8) this.#displaced.push(displaced.subarray(at, at + 8))
+      kept = rows[0]?.kept ?? kept
     }
     const values = this.#columns.filter((_, i) => !this.#keyIndexes.includes(i))
     const set = [...values.map((c) => `${c} = EXCLUDED.${c}`), '"_hash" = EXCLUDED."_hash"', '"_deleted_at" = NULL']
-    const where = this.#rewrite ? '' : ` WHERE t."_hash" IS DISTINCT FROM EXCLUDED."_hash" OR t."_deleted_at" IS NOT NULL`
     const { rows } = await query<{ inserted: string; updated: string }>(
       `WITH w AS (INSERT INTO ${this.#table} AS t (${staged.join(', ')}) SELECT ${staged.join(', ')} FROM ${this.#stage}
-         ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${set.join(', ')}${where} RETURNING (xmax = 0) AS fresh)
+         ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${set.join(', ')} WHERE ${this.#changedSql('EXCLUDED')} RETURNING (xmax = 0) AS fresh)
        SELECT count(*) FILTER (WHERE fresh) AS inserted, count(*) FILTER (WHERE NOT fresh) AS updated FROM w`,
     )
     // Chunks of a JSON document share one transaction: the next must start from an empty stage too.
     if (this.#held !== undefined) await query(`DELETE FROM ${this.#stage}`)
-    return { inserted: Number(rows[0]?.inserted ?? 0), updated: Number(rows[0]?.updated ?? 0) + extraUpdates }
+    return { inserted: Number(rows[0]?.inserted ?? 0), updated: Number(rows[0]?.updated ?? 0) + extraUpdates, kept }
+  }
+
+  /** A chunk as COPY text, one row a key (see `#lastOfEachKey`). */
+  #copyText(chunk: ChunkRows): { text: () => Iterable<string> | AsyncIterable<Buffer>; extraUpdates: number } {
+    if (chunk.kind === 'rows') {
+      const deduped = this.#lastOfEachKey(chunk.rows, chunk.hashes)
+      return { text: () => copyText(deduped.rows), extraUpdates: deduped.extraUpdates }
+    }
+    // A worker's COPY text goes to the server as it is; a SQLite staging file is read row by row.
+    const path = chunk.path
+    return { text: () => (path.endsWith('.copy') ? createReadStream(path) : copyText(StagingFile.rowsOf(path))), extraUpdates: 0 }
+  }
+
+  async #copyToStage(query: Query, client: PgClient, text: () => Iterable<string> | AsyncIterable<Buffer>): Promise<void> {
+    const staged = [...this.#columns, '"_hash"']
+    await query(`CREATE TEMP TABLE IF NOT EXISTS ${this.#stage} ON COMMIT DELETE ROWS AS SELECT ${staged.join(', ')} FROM ${this.#table} WITH NO DATA`)
+    await client.copyFrom(`COPY ${this.#stage} (${staged.join(', ')}) FROM STDIN`, text())
+  }
+
+  /** `FROM` the table (`t`) joined to the staged rows (`s`) on the key. */
+  #stagedJoin(): string {
+    return `FROM ${this.#table} AS t JOIN ${this.#stage} AS s USING (${this.#source.key.map(pgIdent).join(', ')})`
+  }
+
+  /**
+   * True for a row (`t`) a write of `mapped`'s values must touch: soft-deleted (it comes back), or a
+   * stored value other than the mapped one.
+   */
+  #changedSql(mapped: string): string {
+    if (this.#compared.length === 0) return 't."_deleted_at" IS NOT NULL'
+    const row = (alias: string): string => `(${this.#compared.map((c) => `${alias}.${c}`).join(', ')})`
+    return `t."_deleted_at" IS NOT NULL OR ${row('t')} IS DISTINCT FROM ${row(mapped)}`
   }
 
   async #isEmpty(query: Query): Promise<boolean> {
@@ -191,7 +238,7 @@ export class PgSourceSink implements SourceSink {
 
   /**
    * One statement cannot touch a row twice, so a key repeated in a chunk keeps its last row; each
-   * earlier occurrence whose bytes differ from the next counts as the update a row-by-row upsert makes.
+   * earlier occurrence whose values differ from the next counts as the update a row-by-row upsert makes.
    */
   #lastOfEachKey(rows: readonly RowValues[], hashes: readonly Buffer[]): { rows: unknown[][]; extraUpdates: number } {
     const keyAt = this.#keyIndexes
@@ -205,7 +252,7 @@ export class PgSourceSink implements SourceSink {
       const before = seen.get(key)
       if (before !== undefined) {
         const earlier = out[before] as unknown[]
-        if (this.#rewrite || !hash.equals(earlier[earlier.length - 1] as Buffer)) extraUpdates++
+        if (values.some((value, at) => value !== earlier[at])) extraUpdates++
         out[before] = undefined
       }
       seen.set(key, out.length)

@@ -6,10 +6,8 @@ import type { ChunkExtras, ChunkRows, RejectRecord, SourceEnd, SourceSink, Write
 import type { SqliteDatabase, SqliteStatement } from './sqlite-driver.js'
 import { isRowidKey, quoteIdent, type RowidRange, readLiveRows, splitRowids } from './sqlite-schema.js'
 
-export interface SqliteSourceSinkOptions {
-  /** Rewrite rows even when their hash is unchanged (the mapping changed since they were written). */
-  rewrite: boolean
-}
+/** What a write counted, and the old hashes of the rows it left alone (see `WriteResult.kept`). */
+type KeptCounts = Omit<WriteResult, 'ms'>
 
 /** The sink's own tables, written in a source's transactions. */
 export interface SqliteSyncTables {
@@ -26,8 +24,9 @@ export interface SqliteSyncTables {
 }
 
 /**
- * Writes one source's rows into its table. A row is inserted if its key is new, updated if its hash
- * differs (or it was soft-deleted), and left alone otherwise; the counts come from SQLite's own
+ * Writes one source's rows into its table. A row is inserted if its key is new, updated if a stored
+ * value differs from the mapped one (or it was soft-deleted), and left alone otherwise, its `_hash`
+ * too: a record that upstream only re-serialised writes nothing. The counts come from SQLite's own
  * `changes`, never from counting the table. Every method runs in the caller's transaction.
  */
 export class SqliteSourceSink implements SourceSink {
@@ -36,7 +35,6 @@ export class SqliteSourceSink implements SourceSink {
   readonly #tables: SqliteSyncTables
   readonly #source: ResolvedSource
   readonly #table: string
-  readonly #rewrite: boolean
   readonly #keyIndexes: number[]
   readonly #valueIndexes: number[]
   #insert: SqliteStatement | undefined
@@ -49,13 +47,12 @@ export class SqliteSourceSink implements SourceSink {
   #written = false
   #saved: { set: HashSet64 | undefined } | undefined
 
-  constructor(db: SqliteDatabase, dbPath: string, tables: SqliteSyncTables, source: ResolvedSource, options: SqliteSourceSinkOptions = { rewrite: false }) {
+  constructor(db: SqliteDatabase, dbPath: string, tables: SqliteSyncTables, source: ResolvedSource) {
     this.#db = db
     this.#dbPath = dbPath
     this.#tables = tables
     this.#source = source
     this.#table = quoteIdent(source.table)
-    this.#rewrite = options.rewrite
     this.#keyIndexes = source.key.map((k) => source.columns.findIndex((c) => c.name === k))
     this.#valueIndexes = source.columns.flatMap((c, i) => (source.key.includes(c.name) ? [] : [i]))
     this.keepsLiveRows = isRowidKey(source) && keyIsRowid(db, source)
@@ -85,7 +82,7 @@ export class SqliteSourceSink implements SourceSink {
   async writeChunk(rows: ChunkRows, extras: ChunkExtras): Promise<WriteResult> {
     const started = performance.now()
     const name = this.#source.name
-    const withExtras = (write: () => WriteCounts) => (): WriteCounts => {
+    const withExtras = (write: () => KeptCounts) => (): KeptCounts => {
       this.#forgetLiveRows()
       if (extras.clearRejects) this.#tables.clearRejects(name)
       const counts = write()
@@ -110,7 +107,7 @@ export class SqliteSourceSink implements SourceSink {
     try {
       const deleted = this.#db.transaction((): number => {
         this.#forgetLiveRows()
-        const removed = end.remove === undefined ? 0 : this.removeRows(end.remove.rows, end.remove.deletedAt)
+        const removed = end.remove === undefined ? 0 : this.removeRows(end.remove.rows, end.remove.deletedAt, end.remove.byRowid)
         if (end.clearRejects) this.#tables.clearRejects(name)
         this.#tables.addRejects(end.runId, name, end.rejects)
         if (end.synced !== undefined) {
@@ -135,12 +132,13 @@ export class SqliteSourceSink implements SourceSink {
   }
 
   /** Writes rows (values, then hash, per row) one by one, in the caller's transaction. */
-  upsert(rows: readonly RowValues[], hashes: readonly Buffer[]): WriteCounts {
+  upsert(rows: readonly RowValues[], hashes: readonly Buffer[]): KeptCounts {
     this.#insert ??= this.#db.prepare(`${this.#insertHead()} VALUES (${new Array(this.#source.columns.length + 1).fill('?').join(', ')})`)
     this.#update ??= this.#db.prepare(this.#updateByKeySql())
     const insert = this.#insert
     const update = this.#update
     const counts: WriteCounts = { inserted: 0, updated: 0 }
+    const kept: Buffer[] = []
     for (let i = 0; i < rows.length; i++) {
       const values = rows[i] as RowValues
       const hash = hashes[i] as Buffer
@@ -149,17 +147,16 @@ export class SqliteSourceSink implements SourceSink {
         continue
       }
       const keys = this.#keyIndexes.map((at) => values[at])
-      const params: unknown[] = this.#valueIndexes.map((at) => values[at])
-      params.push(hash, ...keys)
-      if (!this.#rewrite) params.push(hash)
+      const mapped = this.#valueIndexes.map((at) => values[at])
       this.#oldHash ??= this.#db.prepare(`SELECT "_hash" FROM ${this.#table} WHERE ${this.#keyWhere()}`).pluck()
       const old = this.#trackDisplaced ? this.#oldHash.get(...keys) : undefined
-      if (update.run(...params).changes > 0) {
+      const moved = Buffer.isBuffer(old) && !old.equals(hash)
+      if (update.run(...mapped, hash, ...keys, ...mapped).changes > 0) {
         counts.updated++
-        if (Buffer.isBuffer(old)) this.#displaced.push(old)
-      }
+        if (moved) this.#displaced.push(old)
+      } else if (moved) kept.push(old)
     }
-    return counts
+    return { ...counts, kept: Buffer.concat(kept) }
   }
 
   /**
@@ -167,25 +164,62 @@ export class SqliteSourceSink implements SourceSink {
    * `INSERT … SELECT` for the new ones, in one transaction of their own (SQLite cannot ATTACH inside one),
    * which `transact` opens: the caller adds its own writes (rejects, a checkpoint) to it.
    */
-  mergeStaging(path: string, transact: (merge: () => WriteCounts) => WriteCounts): WriteCounts {
+  mergeStaging(path: string, transact: (merge: () => KeptCounts) => KeptCounts): KeptCounts {
     this.#db.prepare('ATTACH DATABASE ? AS staging').run(path)
     try {
       const columns = this.#source.columns
       const staged = columns.map((_, i) => `c${i}`)
+      const join = this.#stagedJoin()
+      const changed = this.#changedSql('t.', (i) => `s.c${i}`)
       const update = this.#db.prepare(
         `UPDATE ${this.#table} AS t SET ${this.#valueIndexes.map((i) => `${quoteIdent((columns[i] as { name: string }).name)} = s.c${i}`).join(', ')}` +
           `${this.#valueIndexes.length > 0 ? ', ' : ''}"_hash" = s."_hash", "_deleted_at" = NULL FROM staging.rows AS s ` +
-          `WHERE ${this.#keyIndexes.map((i) => `t.${quoteIdent((columns[i] as { name: string }).name)} = s.c${i}`).join(' AND ')}` +
-          (this.#rewrite ? '' : ' AND (t."_hash" IS NOT s."_hash" OR t."_deleted_at" IS NOT NULL)'),
+          `WHERE ${join} AND (${changed})`,
       )
       const insert = this.#db.prepare(`${this.#insertHead()} SELECT ${[...staged, '"_hash"'].join(', ')} FROM staging.rows ORDER BY rowid`)
-      const join = this.#keyIndexes.map((i) => `t.${quoteIdent((columns[i] as { name: string }).name)} = s.c${i}`).join(' AND ')
-      const old = this.#db.prepare(`SELECT t."_hash" FROM ${this.#table} AS t JOIN staging.rows AS s ON ${join} WHERE t."_hash" IS NOT s."_hash"`).pluck()
+      // One pass over the matched rows tells both: those the update rewrites and those it leaves alone.
+      const old = this.#trackDisplaced
+        ? this.#db.prepare(
+            `SELECT CAST(group_concat(CASE WHEN ${changed} THEN t."_hash" END, '') AS BLOB) AS displaced, ` +
+              `CAST(group_concat(CASE WHEN ${changed} THEN NULL ELSE t."_hash" END, '') AS BLOB) AS kept ` +
+              `FROM ${this.#table} AS t JOIN staging.rows AS s ON ${join} WHERE t."_hash" IS NOT s."_hash"`,
+          )
+        : undefined
       return transact(() => {
-        if (this.#trackDisplaced) for (const hash of old.iterate()) if (Buffer.isBuffer(hash)) this.#displaced.push(hash)
+        const before = old?.get() as { displaced: unknown; kept: unknown } | undefined
+        if (Buffer.isBuffer(before?.displaced))
+          for (let at = 0; at < before.displaced.length; at += 8) this.#displaced.push(before.displaced.subarray(at, at + 8))
         const updated = update.run().changes
-        return { updated, inserted: insert.run().changes }
+        return { updated, inserted: insert.run().changes, kept: Buffer.isBuffer(before?.kept) ? before.kept : Buffer.alloc(0) }
       })
+    } finally {
+      this.#db.exec('DETACH DATABASE staging')
+    }
+  }
+
+  async keptHashes(rows: ChunkRows): Promise<Buffer> {
+    if (rows.kind === 'rows') {
+      const keep = this.#db
+        .prepare(`SELECT "_hash" FROM ${this.#table} WHERE ${this.#keyWhere()} AND "_hash" IS NOT ? AND NOT (${this.#changedSql('', () => '?')})`)
+        .pluck()
+      const kept: Buffer[] = []
+      for (let i = 0; i < rows.rows.length; i++) {
+        const values = rows.rows[i] as RowValues
+        const old = keep.get(...this.#keyIndexes.map((at) => values[at]), rows.hashes[i], ...this.#valueIndexes.map((at) => values[at]))
+        if (Buffer.isBuffer(old)) kept.push(old)
+      }
+      return Buffer.concat(kept)
+    }
+    this.#db.prepare('ATTACH DATABASE ? AS staging').run(rows.path)
+    try {
+      const kept = this.#db
+        .prepare(
+          `SELECT CAST(group_concat(t."_hash", '') AS BLOB) FROM ${this.#table} AS t JOIN staging.rows AS s ON ${this.#stagedJoin()} ` +
+            `WHERE t."_hash" IS NOT s."_hash" AND NOT (${this.#changedSql('t.', (i) => `s.c${i}`)})`,
+        )
+        .pluck()
+        .get()
+      return Buffer.isBuffer(kept) ? kept : Buffer.alloc(0)
     } finally {
       this.#db.exec('DETACH DATABASE staging')
     }
@@ -210,17 +244,21 @@ export class SqliteSourceSink implements SourceSink {
   }
 
   /**
-   * Removes these live rows, hard or soft as configured, by rowid. A row this run rewrote has a new hash
-   * and is not touched.
+   * Removes these live rows, hard or soft as configured, by rowid. Unless `byRowid`, a row whose hash is
+   * not the one given (this run rewrote it) is not touched.
    */
-  removeRows(rows: readonly { hash: Buffer; rowid: bigint }[], deletedAt: string): number {
-    const live = `rowid = ? AND "_hash" = ? AND "_deleted_at" IS NULL`
+  removeRows(rows: readonly { hash: Buffer; rowid: bigint }[], deletedAt: string, byRowid = false): number {
+    const live = `rowid = ?${byRowid ? '' : ' AND "_hash" = ?'} AND "_deleted_at" IS NULL`
     const soft = this.#source.delete === 'soft'
     const statement = soft
       ? this.#db.prepare(`UPDATE ${this.#table} SET "_deleted_at" = ? WHERE ${live}`)
       : this.#db.prepare(`DELETE FROM ${this.#table} WHERE ${live}`)
     let removed = 0
-    for (const { hash, rowid } of rows) removed += (soft ? statement.run(deletedAt, rowid, hash) : statement.run(rowid, hash)).changes
+    for (const { hash, rowid } of rows) {
+      const params: unknown[] = soft ? [deletedAt, rowid] : [rowid]
+      if (!byRowid) params.push(hash)
+      removed += statement.run(...params).changes
+    }
     return removed
   }
 
@@ -244,6 +282,22 @@ export class SqliteSourceSink implements SourceSink {
     return this.#keyIndexes.map((i) => `${quoteIdent((this.#source.columns[i] as { name: string }).name)} = ?`).join(' AND ')
   }
 
+  /** The join of a staging file's rows (`s`) to the table's (`t`) on the key. */
+  #stagedJoin(): string {
+    return this.#keyIndexes.map((i) => `t.${quoteIdent((this.#source.columns[i] as { name: string }).name)} = s.c${i}`).join(' AND ')
+  }
+
+  /**
+   * True for a row a write must touch: soft-deleted (it comes back), or a stored value other than the
+   * mapped one. Mapped values already have their column's type (a staged one gets no affinity when
+   * compared), and `IS NOT` takes two NULLs as equal.
+   */
+  #changedSql(prefix: string, mapped: (at: number) => string): string {
+    const columns = this.#source.columns
+    const differs = this.#valueIndexes.map((i) => `${prefix}${quoteIdent((columns[i] as { name: string }).name)} IS NOT ${mapped(i)}`)
+    return [`${prefix}"_deleted_at" IS NOT NULL`, ...differs].join(' OR ')
+  }
+
   #insertHead(): string {
     return `INSERT OR IGNORE INTO ${this.#table} (${[...this.#source.columns.map((c) => quoteIdent(c.name)), '"_hash"'].join(', ')})`
   }
@@ -252,7 +306,7 @@ export class SqliteSourceSink implements SourceSink {
     const columns = this.#source.columns
     const set = [...this.#valueIndexes.map((i) => `${quoteIdent((columns[i] as { name: string }).name)} = ?`), '"_hash" = ?', '"_deleted_at" = NULL']
     const where = this.#keyIndexes.map((i) => `${quoteIdent((columns[i] as { name: string }).name)} = ?`)
-    if (!this.#rewrite) where.push('("_hash" IS NOT ? OR "_deleted_at" IS NOT NULL)')
+    where.push(`(${this.#changedSql('', () => '?')})`)
     return `UPDATE ${this.#table} SET ${set.join(', ')} WHERE ${where.join(' AND ')}`
   }
 }
