@@ -150,28 +150,40 @@ export class PgSourceSink implements SourceSink {
     await this.#copyToStage(query, client, text)
     const keys = this.#source.key.map(pgIdent)
     let kept: Buffer = Buffer.alloc(0)
+    let idle = false
     if (this.#trackDisplaced) {
-      // One pass over the matched rows tells both: those the upsert rewrites and those it leaves alone.
+      // One pass over the matched rows tells the rows the upsert rewrites, those it leaves alone, and
+      // whether it has anything to do.
       const changed = this.#changedSql('s')
-      const { rows } = await query<{ displaced: Buffer | null; kept: Buffer | null }>(
-        `SELECT string_agg(t."_hash", ''::bytea) FILTER (WHERE ${changed}) AS displaced,
-           string_agg(t."_hash", ''::bytea) FILTER (WHERE NOT (${changed})) AS kept
-         ${this.#stagedJoin()} WHERE t."_hash" IS DISTINCT FROM s."_hash"`,
+      const { rows } = await query<{ matched: string; changing: string; staged: string; displaced: Buffer | null; kept: Buffer | null }>(
+        `SELECT count(*) AS matched, count(*) FILTER (WHERE ${changed}) AS changing, (SELECT count(*) FROM ${this.#stage}) AS staged,
+           string_agg(t."_hash", ''::bytea) FILTER (WHERE (${changed}) AND t."_hash" IS DISTINCT FROM s."_hash") AS displaced,
+           string_agg(t."_hash", ''::bytea) FILTER (WHERE NOT (${changed}) AND t."_hash" IS DISTINCT FROM s."_hash") AS kept
+         ${this.#stagedJoin()}`,
       )
-      const displaced = rows[0]?.displaced ?? Buffer.alloc(0)
+      const found = rows[0]
+      const displaced = found?.displaced ?? Buffer.alloc(0)
       for (let at = 0; at < displaced.length; at += 8) this.#displaced.push(displaced.subarray(at, at + 8))
-      kept = rows[0]?.kept ?? kept
+      kept = found?.kept ?? kept
+      idle = found !== undefined && Number(found.changing) === 0 && Number(found.matched) === Number(found.staged)
     }
-    const values = this.#columns.filter((_, i) => !this.#keyIndexes.includes(i))
-    const set = [...values.map((c) => `${c} = EXCLUDED.${c}`), '"_hash" = EXCLUDED."_hash"', '"_deleted_at" = NULL']
-    const { rows } = await query<{ inserted: string; updated: string }>(
-      `WITH w AS (INSERT INTO ${this.#table} AS t (${staged.join(', ')}) SELECT ${staged.join(', ')} FROM ${this.#stage}
-         ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${set.join(', ')} WHERE ${this.#changedSql('EXCLUDED')} RETURNING (xmax = 0) AS fresh)
-       SELECT count(*) FILTER (WHERE fresh) AS inserted, count(*) FILTER (WHERE NOT fresh) AS updated FROM w`,
-    )
+    let counts = { inserted: 0, updated: 0 }
+    if (!idle) {
+      const values = this.#columns.filter((_, i) => !this.#keyIndexes.includes(i))
+      const set = [...values.map((c) => `${c} = EXCLUDED.${c}`), '"_hash" = EXCLUDED."_hash"', '"_deleted_at" = NULL']
+      // Rows whose values are equal are left out before the upsert: DO UPDATE … WHERE false would still
+      // lock each of them, a write to its page and to the WAL.
+      const equal = `SELECT 1 FROM ${this.#table} AS t WHERE ${keys.map((k) => `t.${k} = s.${k}`).join(' AND ')} AND NOT (${this.#changedSql('s')})`
+      const { rows } = await query<{ inserted: string; updated: string }>(
+        `WITH w AS (INSERT INTO ${this.#table} AS t (${staged.join(', ')}) SELECT ${staged.join(', ')} FROM ${this.#stage} AS s WHERE NOT EXISTS (${equal})
+           ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${set.join(', ')} WHERE ${this.#changedSql('EXCLUDED')} RETURNING (xmax = 0) AS fresh)
+         SELECT count(*) FILTER (WHERE fresh) AS inserted, count(*) FILTER (WHERE NOT fresh) AS updated FROM w`,
+      )
+      counts = { inserted: Number(rows[0]?.inserted ?? 0), updated: Number(rows[0]?.updated ?? 0) }
+    }
     // Chunks of a JSON document share one transaction: the next must start from an empty stage too.
     if (this.#held !== undefined) await query(`DELETE FROM ${this.#stage}`)
-    return { inserted: Number(rows[0]?.inserted ?? 0), updated: Number(rows[0]?.updated ?? 0) + extraUpdates, kept }
+    return { inserted: counts.inserted, updated: counts.updated + extraUpdates, kept }
   }
 
   /** A chunk as COPY text, one row a key (see `#lastOfEachKey`). */

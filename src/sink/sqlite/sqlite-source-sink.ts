@@ -177,20 +177,24 @@ export class SqliteSourceSink implements SourceSink {
           `WHERE ${join} AND (${changed})`,
       )
       const insert = this.#db.prepare(`${this.#insertHead()} SELECT ${[...staged, '"_hash"'].join(', ')} FROM staging.rows ORDER BY rowid`)
-      // One pass over the matched rows tells both: those the update rewrites and those it leaves alone.
+      // One pass over the matched rows tells the rows the update rewrites, those it leaves alone, and
+      // whether the update and the insert have anything to do: a re-sync of re-serialised records then
+      // costs one join, not three.
       const old = this.#trackDisplaced
         ? this.#db.prepare(
-            `SELECT CAST(group_concat(CASE WHEN ${changed} THEN t."_hash" END, '') AS BLOB) AS displaced, ` +
-              `CAST(group_concat(CASE WHEN ${changed} THEN NULL ELSE t."_hash" END, '') AS BLOB) AS kept ` +
-              `FROM ${this.#table} AS t JOIN staging.rows AS s ON ${join} WHERE t."_hash" IS NOT s."_hash"`,
+            `SELECT count(*) AS matched, count(CASE WHEN ${changed} THEN 1 END) AS changing, (SELECT count(*) FROM staging.rows) AS staged, ` +
+              `CAST(group_concat(CASE WHEN (${changed}) AND t."_hash" IS NOT s."_hash" THEN t."_hash" END, '') AS BLOB) AS displaced, ` +
+              `CAST(group_concat(CASE WHEN ${changed} THEN NULL WHEN t."_hash" IS NOT s."_hash" THEN t."_hash" END, '') AS BLOB) AS kept ` +
+              `FROM ${this.#table} AS t JOIN staging.rows AS s ON ${join}`,
           )
         : undefined
       return transact(() => {
-        const before = old?.get() as { displaced: unknown; kept: unknown } | undefined
+        const before = old?.get() as { matched: number; changing: number; staged: number; displaced: unknown; kept: unknown } | undefined
         if (Buffer.isBuffer(before?.displaced))
           for (let at = 0; at < before.displaced.length; at += 8) this.#displaced.push(before.displaced.subarray(at, at + 8))
-        const updated = update.run().changes
-        return { updated, inserted: insert.run().changes, kept: Buffer.isBuffer(before?.kept) ? before.kept : Buffer.alloc(0) }
+        const updated = before === undefined || before.changing > 0 ? update.run().changes : 0
+        const inserted = before === undefined || before.matched < before.staged ? insert.run().changes : 0
+        return { updated, inserted, kept: Buffer.isBuffer(before?.kept) ? before.kept : Buffer.alloc(0) }
       })
     } finally {
       this.#db.exec('DETACH DATABASE staging')
