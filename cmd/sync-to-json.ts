@@ -26,6 +26,8 @@ export function syncToJson(report: SyncReport): object {
       file: s.file ?? null,
       state: s.state,
       resumedRecords: s.resumedRecords,
+      knownRecords: s.knownRecords,
+      schema: s.schema ?? null,
       records: s.records,
       ...(s.state === 'failed' ? { error: s.error, code: s.code } : {}),
       ...(s.state === 'skipped' ? { holder: s.holder } : {}),

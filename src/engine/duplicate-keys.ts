@@ -24,10 +24,12 @@ export async function rewriteWhereDuplicateKeys(mode: SyncMode, jobs: SourceJob[
       resumeFrom: START,
       commits: new ChunkCommitter({ identity: undefined, runId: undefined, resumed: true, recordRejects: false }),
     }
+    // Its rows left alone (values equal) must count as seen in its own snapshot of the live rows.
+    again.sourceSink.trackDisplaced()
     const [redo] = await runMode(mode, [again], ctx)
     if (redo === undefined) continue
     // The counts stay those of the first pass (what changed); deletions are decided by the second.
     // Which row of a twice-met key the table holds is known only to the table now: the next sync reads it.
-    runs[i] = { ...run, error: redo.error, complete: redo.complete, deletion: redo.deletion, writtenRows: undefined }
+    runs[i] = { ...run, error: redo.error, complete: redo.complete, deletion: redo.deletion, writtenRows: undefined, kept: redo.kept }
   }
 }

@@ -1,6 +1,7 @@
+import type { LiveRowSet } from '../util/hash-set-union.js'
 import type { HashSet64 } from '../util/hash-set64.js'
 import type { Logger } from '../util/logger.js'
-import { liveSetAfter } from './live-rows-after.js'
+import { liveSetAfter, vanishedRows } from './live-rows-after.js'
 import type { PlannedJob } from './plan-jobs.js'
 import type { BusyTimes, SourceJob, SourceRun } from './source-job.js'
 import type { RecordCounts, SchemaReport, SourceReport } from './sync-report.js'
@@ -32,7 +33,10 @@ export async function finishSources(
  */
 export async function finishSource(job: SourceJob, run: SourceRun, runId: number, busy: BusyTimes, logger: Logger): Promise<SourceReport> {
   const whole = run.complete && run.error === undefined
-  const remove = whole && run.deletion.kind === 'unseen' ? { rows: run.deletion.known.unseen(), deletedAt: new Date().toISOString() } : undefined
+  // A row left alone because a record holds its values under other bytes did not vanish.
+  if (run.deletion.kind === 'unseen') markSeen(run.deletion.known, run.kept)
+  const written = job.sourceSink.keepsLiveRows ? run.writtenRows : undefined
+  const remove = whole && run.deletion.kind === 'unseen' ? { ...vanishedRows(run.deletion.known, written), deletedAt: new Date().toISOString() } : undefined
   const synced = whole ? { contentHash: job.contentHash, fingerprint: job.mapping.fingerprint } : undefined
   // After `remove` took the unseen rows: bringing the snapshot up to date forgets which they were.
   const live = whole && run.writtenRows !== undefined ? nextLiveSet(run, run.writtenRows) : undefined
@@ -54,6 +58,7 @@ export async function finishSource(job: SourceJob, run: SourceRun, runId: number
     file: job.file.path,
     records,
     resumedRecords: job.resumeFrom.records,
+    knownRecords: run.counts.known,
     ms: 0,
     ...(job.source.open === undefined ? {} : { schema: schemaReport(run) }),
   }
@@ -75,11 +80,16 @@ export async function finishSource(job: SourceJob, run: SourceRun, runId: number
 /**
  * The table's live rows after this run. A rowid was written twice only where a key came twice: within
  * one worker's range the worker already kept the last row; across chunks or ranges, on a table that had
- * no live row, it shows as an update (the write of a new key is an insert).
+ * no live row, it shows as a row mapped but not inserted (updated, or left alone: its values equal).
  */
 function nextLiveSet(run: SourceRun, written: readonly Buffer[]): HashSet64 {
   const known = run.deletion.kind === 'unseen' ? run.deletion.known : undefined
-  return liveSetAfter(known, written, { repeatedRowids: known !== undefined || run.written.updated > 0 })
+  return liveSetAfter(known, written, { repeatedRowids: known !== undefined || run.counts.mapped > run.written.inserted })
+}
+
+/** Marks the packed 8-byte hashes seen. */
+function markSeen(known: LiveRowSet, packed: readonly Buffer[]): void {
+  for (const part of packed) for (let at = 0; at + 8 <= part.length; at += 8) known.markSeen(part, at)
 }
 
 function schemaReport(run: SourceRun): SchemaReport {

@@ -45,15 +45,19 @@ const MAX_LOAD = 0.6
  * (the rows not seen removed): a 1 % change costs 1 % of the work. `repeatedRowids`: whether a rowid may
  * have been written twice (a key twice in the file); only then are the written rows sorted out.
  *
- * The rows seen and the rows written never share a rowid here: that is a key met twice with one record
- * unchanged, which the engine re-applies in file order and keeps no snapshot for.
+ * A rowid both seen and written is a row the write left alone, its values equal to those of a record
+ * with other bytes (its old hash was marked seen): the written row replaces the seen one, so that the
+ * next sync knows the new bytes without parsing them, and the set keeps one row per rowid. The table's
+ * `_hash` keeps the old bytes' hash: hence deletions by rowid (`vanishedRows`).
  */
 export function liveSetAfter(known: LiveRowSet | undefined, written: readonly Buffer[], options: { repeatedRowids: boolean }): HashSet64 {
   const rows = options.repeatedRowids ? [lastPerRowid(written)] : written
   const single = known instanceof HashSetUnion ? known.single : known instanceof HashSet64 ? known : undefined
+  const adding = rows.reduce((sum, part) => sum + part.length / PACKED_ROW_BYTES, 0)
+  const writtenRowids = known === undefined || adding === 0 ? undefined : rowidsOf(rows, adding)
+  const overwritten = writtenRowids === undefined ? undefined : (hi: number, lo: number) => writtenRowids.get(hi, lo) >= 0
   if (single !== undefined) {
-    single.settle()
-    const adding = rows.reduce((sum, part) => sum + part.length / PACKED_ROW_BYTES, 0)
+    single.settle(overwritten)
     // Room checked before adding: a set with no empty slot left would make a probe go round for ever.
     if (single.used + adding <= MAX_LOAD * single.capacity) {
       for (const part of rows) single.addPacked(part)
@@ -61,7 +65,52 @@ export function liveSetAfter(known: LiveRowSet | undefined, written: readonly Bu
     }
     return HashSet64.fromPacked(Buffer.concat([single.packMembers(), ...rows]))
   }
-  return HashSet64.fromPacked(Buffer.concat([known?.packSeen() ?? Buffer.alloc(0), ...rows]))
+  const seen = known === undefined ? Buffer.alloc(0) : writtenRowids === undefined ? known.packSeen() : withoutRowids(known.packSeen(), writtenRowids)
+  return HashSet64.fromPacked(Buffer.concat([seen, ...rows]))
+}
+
+/**
+ * The live rows no record matched, to remove. With `written` (the rows this run wrote, where the rowid
+ * is the key), a row is named by its rowid: an unseen row whose rowid was written this run, or that a
+ * seen row also names, did not vanish. Its hash may then be newer than the table's `_hash` (see
+ * `liveSetAfter`), so the sink removes these by rowid alone (`byRowid`); without `written`, by rowid
+ * and hash, which leaves a row rewritten this run alone.
+ */
+export function vanishedRows(known: LiveRowSet, written: readonly Buffer[] | undefined): { rows: { hash: Buffer; rowid: bigint }[]; byRowid: boolean } {
+  const unseen = known.unseen()
+  if (written === undefined || unseen.length === 0) return { rows: unseen, byRowid: written !== undefined }
+  const index = new RowidIndex(unseen.length)
+  for (const [i, row] of unseen.entries()) {
+    const rowid = BigInt.asUintN(64, row.rowid)
+    index.put(Number(rowid >> 32n), Number(rowid & 0xffffffffn), i)
+  }
+  const spared = new Uint8Array(unseen.length)
+  for (const part of [...written, known.packSeen()]) {
+    for (let at = 0; at < part.length; at += PACKED_ROW_BYTES) {
+      const i = index.get(part.readUInt32BE(at + 8), part.readUInt32BE(at + 12))
+      if (i >= 0) spared[i] = 1
+    }
+  }
+  return { rows: unseen.filter((_, i) => spared[i] === 0), byRowid: true }
+}
+
+/** The rowids of `count` packed rows, as an index. */
+function rowidsOf(rows: readonly Buffer[], count: number): RowidIndex {
+  const index = new RowidIndex(count)
+  for (const part of rows) for (let at = 0; at < part.length; at += PACKED_ROW_BYTES) index.put(part.readUInt32BE(at + 8), part.readUInt32BE(at + 12), 0)
+  return index
+}
+
+/** Packed rows but those whose rowid `index` holds. */
+function withoutRowids(packed: Buffer, index: RowidIndex): Buffer {
+  const out = Buffer.allocUnsafe(packed.length)
+  let length = 0
+  for (let at = 0; at < packed.length; at += PACKED_ROW_BYTES) {
+    if (index.get(packed.readUInt32BE(at + 8), packed.readUInt32BE(at + 12)) >= 0) continue
+    packed.copy(out, length, at, at + PACKED_ROW_BYTES)
+    length += PACKED_ROW_BYTES
+  }
+  return out.subarray(0, length)
 }
 
 /** Written rows with one row per rowid, the last written, in the order written. */
@@ -98,6 +147,17 @@ class RowidIndex {
     this.#keys = new Uint32Array(capacity * 2)
     this.#values = new Int32Array(capacity).fill(-1)
     this.#mask = capacity - 1
+  }
+
+  /** The value the rowid maps to, or -1. */
+  get(hi: number, lo: number): number {
+    let slot = (Math.imul(lo ^ hi, 0x9e3779b1) >>> 0) & this.#mask
+    for (;;) {
+      const had = this.#values[slot] as number
+      if (had < 0) return -1
+      if (this.#keys[slot * 2] === hi && this.#keys[slot * 2 + 1] === lo) return had
+      slot = (slot + 1) & this.#mask
+    }
   }
 
   /** Maps the rowid to `value`; returns the value it had, or -1. */

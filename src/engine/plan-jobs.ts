@@ -57,7 +57,7 @@ export async function planJobs(
       }
       if (resumeFrom !== START)
         logger.info({ source: source.name, records: resumeFrom.records, byteOffset: resumeFrom.byteOffset }, 'resuming after the committed part')
-      // Rows written under another mapping cannot be trusted by their hash: rewrite them all once.
+      // Rows written under another mapping cannot be trusted by their hash: map every record once.
       const rewrite = state !== undefined && state.fingerprint !== fingerprint
       const sourceSink = sink.createSourceSink(source, { rewrite })
       const hadLiveRows = await sourceSink.hasLiveRows()
@@ -103,7 +103,7 @@ function resumePoint(saved: Checkpoint | undefined, file: { contentHash: string;
 }
 
 function emptySourceReport(source: ResolvedSource, file: string): Omit<SourceReport, 'state'> {
-  return { name: source.name, table: source.table, file, resumedRecords: 0, records: emptyCounts(), ms: 0 }
+  return { name: source.name, table: source.table, file, resumedRecords: 0, knownRecords: 0, records: emptyCounts(), ms: 0 }
 }
 
 function failedReport(source: ResolvedSource, err: unknown, file?: string): SourceReport {
@@ -113,6 +113,7 @@ function failedReport(source: ResolvedSource, err: unknown, file?: string): Sour
     table: source.table,
     file,
     resumedRecords: 0,
+    knownRecords: 0,
     records: emptyCounts(),
     ms: 0,
     state: 'failed',

@@ -22,7 +22,7 @@ export interface SourceJob {
   readonly sourceSink: SourceSink
   /** False when the table had no live row: nothing can then be unchanged or deleted. */
   readonly hadLiveRows: boolean
-  /** Parse and rewrite every record, known or not (the mapping changed). */
+  /** Parse and write every record, known or not (the mapping changed): rows whose values differ change. */
   readonly rewrite: boolean
   readonly maxRejects: number | undefined
   readonly commits: ChunkCommitter
@@ -60,6 +60,11 @@ export interface SourceRun {
   schemaChanges: SchemaChange[]
   /** Values dropped under `schema: discard`, by field. */
   dropped: Map<string, number>
+  /**
+   * The old hashes (8 bytes each, packed) of live rows the writes left alone, their values equal to a
+   * record's whose bytes differ: marked seen in `deletion.known` before deletions are decided.
+   */
+  kept: Buffer[]
   error: Error | undefined
 }
 
@@ -116,6 +121,7 @@ export function emptyRun(): SourceRun {
     writtenRows: undefined,
     schemaChanges: [],
     dropped: new Map(),
+    kept: [],
     error: undefined,
   }
 }
@@ -143,6 +149,16 @@ export async function commitChunk(
   }
   busy.write += result.ms
   addWritten(run, result)
+  if (result.kept.length > 0) run.kept.push(result.kept)
+}
+
+/**
+ * Rows of a part an earlier run committed, as the table takes them: the columns they were written
+ * with are all in the table already (the commit added them), so nothing changes for them.
+ */
+export function committedRows(job: SourceJob, rows: ChunkRows, open: readonly OpenColumn[] | undefined): ChunkRows {
+  if (job.schema === undefined || open === undefined) return rows
+  return withColumns(rows, job.schema.plan(open).columns)
 }
 
 /**

@@ -67,6 +67,8 @@ export type SourceReport = {
   file: string | undefined
   /** Records an earlier, killed run of this very file committed: not read again (0 on a fresh start). */
   resumedRecords: number
+  /** Records whose bytes a live row already had: counted `unchanged` without being parsed. */
+  knownRecords: number
   records: RecordCounts
   ms: number
   /** Only for a source whose columns are inferred. */

@@ -84,6 +84,12 @@ export interface WriteCounts {
 
 /** Counts of a write, and the milliseconds the sink spent on it (busy time of the write phase). */
 export interface WriteResult extends WriteCounts {
+  /**
+   * The old hashes (8 bytes each, packed) of the live rows this write left alone because they already
+   * held the mapped values under other bytes: no record matched their hash, yet they did not vanish.
+   * Empty unless `trackDisplaced` was called.
+   */
+  kept: Buffer
   ms: number
 }
 
@@ -130,8 +136,12 @@ export interface SourceEnd {
   runId: number
   clearRejects: boolean
   rejects: readonly RejectRecord[]
-  /** Live rows no record matched, to remove hard or soft; only after a complete read. */
-  remove: { rows: readonly { hash: Buffer; rowid: bigint }[]; deletedAt: string } | undefined
+  /**
+   * Live rows no record matched, to remove hard or soft; only after a complete read. `byRowid`: remove
+   * each by its rowid alone, whatever its `_hash` now (the rows came from saved live rows, which may
+   * name a row by newer bytes than its `_hash`); otherwise a row whose hash differs is not touched.
+   */
+  remove: { rows: readonly { hash: Buffer; rowid: bigint }[]; deletedAt: string; byRowid: boolean } | undefined
   /** The whole file was read: its checkpoint goes and the source's state is recorded. */
   synced: { contentHash: string; fingerprint: string } | undefined
   /**
@@ -155,7 +165,8 @@ export interface SourceSink {
   readonly keyIndexes: readonly number[]
   /**
    * From now on, remember the hash each rewritten row had, so that a key met twice in one file can be
-   * told (see `displacedHashes`). Worth its lookups only when the table had live rows.
+   * told (see `displacedHashes`), and report the rows left alone (`WriteResult.kept`). Worth its
+   * lookups only when the table had live rows: without them, no row is kept or displaced.
    */
   trackDisplaced(): void
   /** The hashes that rows had before this run rewrote them, since `trackDisplaced`. */
@@ -175,10 +186,17 @@ export interface SourceSink {
   /** The live rows' hashes (with a row id where the sink has one) as a set, in shared memory if asked. */
   loadLiveHashes(options?: { shared?: boolean }): Promise<HashSet64>
   /**
-   * Inserts new keys, updates rows whose hash differs (or were soft-deleted, or all when rewriting),
-   * and records `extras`, in one transaction; counts come from the database.
+   * Inserts new keys, updates rows where a stored value differs from the mapped one (or that were
+   * soft-deleted), leaves the others alone, and records `extras`, in one transaction; counts come from
+   * the database.
    */
   writeChunk(rows: ChunkRows, extras: ChunkExtras): Promise<WriteResult>
+  /**
+   * The old hashes, packed, of the live rows that already hold these rows' values under other bytes:
+   * what `writeChunk` would leave alone and report as `kept`. Writes nothing (a resume checks the part
+   * of the file an earlier run committed with it).
+   */
+  keptHashes(rows: ChunkRows): Promise<Buffer>
   /** The source's last transaction; returns the rows removed. */
   finish(end: SourceEnd): Promise<{ deleted: number; ms: number }>
   /**

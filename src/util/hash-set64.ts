@@ -93,12 +93,14 @@ export class HashSet64 {
 
   /**
    * Ends a sync, in place: the members never seen are removed (their rows were deleted or rewritten),
-   * the seen ones are plain members again. Removed slots stay as markers that probes pass over.
+   * the seen ones are plain members again, but for those whose rowid `drop` names (given the rowid's
+   * high and low unsigned halves). Removed slots stay as markers that probes pass over.
    */
-  settle(): void {
+  settle(drop?: (rowHi: number, rowLo: number) => boolean): void {
     const state = this.#state
+    const slots = this.#slots
     for (let slot = 0; slot < state.length; slot++) {
-      if (state[slot] === 1) {
+      if (state[slot] === 1 || (state[slot] === 2 && drop?.(slots[slot * SLOT_WORDS + 2] as number, slots[slot * SLOT_WORDS + 3] as number))) {
         state[slot] = REMOVED
         this.#size--
       } else if (state[slot] === 2) state[slot] = 1

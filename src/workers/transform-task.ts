@@ -26,8 +26,6 @@ export interface TransformTask {
   readonly known: readonly SharedHashSet64[] | undefined
   /** Parse and write known records too (the mapping changed). */
   readonly rewrite: boolean
-  /** Only hash the lines and mark them seen in `known`: the range was committed by an earlier run. */
-  readonly markOnly: boolean
   /** Return the staged rows as (hash, rowid) pairs: the key is the rowid (`SourceSink.keepsLiveRows`). */
   readonly packWritten: boolean
 }

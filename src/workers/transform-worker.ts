@@ -5,7 +5,7 @@ import { RecordProcessor } from '../engine/record-processor.js'
 import { createStager, type RowStager, readLiveRowsPart, translateStagingError } from '../sink/worker-side.js'
 import { serializeError } from '../util/errors.js'
 import { HashSetUnion } from '../util/hash-set-union.js'
-import { loadRowHash, probeRowHash } from '../util/row-hash.js'
+import { loadRowHash } from '../util/row-hash.js'
 import type { LiveRowsResult, LiveRowsTask, TransformResult, TransformTask } from './transform-task.js'
 
 /** Rows buffered before a staging insert: timing each batch, not each row, keeps the clock cheap. */
@@ -23,7 +23,6 @@ await loadRowHash()
 
 /** Piscina's entry: parse, map and hash one range of a cache file into a staging file. */
 export default function transform(task: TransformTask): TransformResult {
-  if (task.markOnly) return markSeen(task)
   // Made with the first row: most ranges of a re-sync have none, and an empty file would cost its
   // creation here and an ATTACH and a merge on the coordinator's thread.
   let staging: RowStager | undefined
@@ -91,23 +90,6 @@ export default function transform(task: TransformTask): TransformResult {
   } catch (err) {
     staging?.discard()
     return { ok: false, error: serializeError(translateStagingError(task.stagingFormat, err, task.stagingPath)) }
-  }
-}
-
-/** Hashes the lines of a range an earlier run committed and marks them seen in the shared set. */
-function markSeen(task: TransformTask): TransformResult {
-  try {
-    const started = performance.now()
-    const known = task.known === undefined ? undefined : HashSetUnion.fromMemory(task.known)
-    const lines =
-      known === undefined
-        ? 0
-        : forEachLine(withoutBom(readBytes(task.file, task.range, task.gzip, reader), task.range.start), (bytes) => known.markSeen(probeRowHash(bytes)))
-    const counts = { read: 0, known: 0, mapped: 0, rejected: 0 }
-    const timings = { read: 0, transform: performance.now() - started, write: 0 }
-    return { ok: true, staged: false, counts, lines, rejects: [], timings, written: undefined, open: undefined, dropped: [] }
-  } catch (err) {
-    return { ok: false, error: serializeError(err) }
   }
 }
 

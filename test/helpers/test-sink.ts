@@ -6,7 +6,7 @@ import pg from 'pg'
 import { beforeAll, type TestOptions } from 'vitest'
 import { fileSha256, query } from './database.js'
 import { requirePostgres, usePostgres } from './postgres-cluster.js'
-import { pgChecksums } from './sink-checksum.js'
+import { type Checksums, pgChecksums, sqliteChecksums } from './sink-checksum.js'
 
 /** The sinks every verb is tested on. */
 export const SINK_KINDS = ['sqlite', 'postgres'] as const
@@ -41,6 +41,8 @@ export interface TestDatabase {
   newestRun(): { id: number; outcome: string } | undefined
   /** A digest of everything in it: equal before and after means nothing was written. */
   fingerprint(): string
+  /** The checksums of these tables, comparable across sinks (see `sink-checksum.ts`). */
+  checksum(tables: readonly string[]): Checksums
   /** True when there is anything at all: the SQLite file, or the schema. */
   exists(): boolean
   /**
@@ -88,6 +90,7 @@ function sqliteDatabase(path: string): TestDatabase {
       return query<{ id: number; outcome: string }>(path, 'SELECT id, outcome FROM sync_runs ORDER BY id DESC LIMIT 1')[0]
     },
     fingerprint: () => fileSha256(path),
+    checksum: (tables) => sqliteChecksums(path, tables),
     exists: () => existsSync(path),
     fakeRunningSync: async (pid) => {
       writeFileSync(`${path}.lock`, JSON.stringify({ pid, host: hostname(), startedAt: '2026-01-01T00:00:00Z' }))
@@ -122,6 +125,7 @@ function postgresDatabase(cluster: ReturnType<ReturnType<typeof usePostgres>['cl
       const own = tables.filter((t) => t.startsWith('sync_')).map((t) => [t, run(`SELECT * FROM ${t} ORDER BY 1`)])
       return JSON.stringify([pgChecksums(cluster, PG_DATABASE, schema, synced), own])
     },
+    checksum: (tables) => pgChecksums(cluster, PG_DATABASE, schema, tables),
     exists: () => cluster.psql(`SELECT count(*) FROM pg_namespace WHERE nspname = '${schema}'`, PG_DATABASE) === '1',
     fakeRunningSync: async (pid, alive) => {
       // A live run's session is a connection held open by this test; a dead one's names no session.

@@ -6,7 +6,7 @@ import { CachesyncError } from '../../util/errors.js'
 import { HashSetUnion } from '../../util/hash-set-union.js'
 import { createTaskLimiter } from '../../util/task-limiter.js'
 import type { TransformResult, TransformTask } from '../../workers/transform-task.js'
-import { addDropped, commitChunk, emptyRun, type ModeContext, type SourceJob, type SourceRun } from '../source-job.js'
+import { addDropped, commitChunk, committedRows, emptyRun, type ModeContext, type SourceJob, type SourceRun } from '../source-job.js'
 import { stoppedError, stopRequested, throwIfStopped } from '../stop-request.js'
 
 type TaskResult = Extract<TransformResult, { ok: true }>
@@ -57,7 +57,7 @@ export async function runParallel(jobs: readonly SourceJob[], ctx: ModeContext):
   }
   const plans: TransformTask[][] = []
   const pending: Promise<TaskResult>[][] = []
-  const marking: Promise<unknown>[] = []
+  const marking: Promise<CommittedRange[]>[] = []
   // Tasks in flight: one running and one waiting per worker, or one in all under memory pressure. Once a
   // stop is requested, the tasks not started yet fail at once (those in flight are cancelled by the pool).
   const limiter = createTaskLimiter(() => (ctx.memory.overThreshold ? 1 : pool.threads * 2))
@@ -82,12 +82,20 @@ export async function runParallel(jobs: readonly SourceJob[], ctx: ModeContext):
       // Queued at once (the limiter and piscina order them), so the workers never wait for a merge. A
       // failure is handled when its turn to merge comes; until then it must not count as unhandled.
       pending[i] = plans[i].map((task) => quiet(snapshot.then((known) => dispatch(() => pool.run({ ...task, known: known?.memory }, ctx.signal)))))
-      // On a resume, the part an earlier run committed is only hashed, so that its rows count as seen.
+      // On a resume, the part an earlier run committed is only checked, so that its rows count as seen:
+      // records a live row has are marked in the snapshot, the others staged for `mergeInOrder` to ask about.
       if (job.hadLiveRows && job.resumeFrom.byteOffset > 0) {
         const ranges = splitOnLines(job.file.path, { start: 0, end: job.resumeFrom.byteOffset }, pool.threads)
         marking[i] = quiet(
           snapshot.then((known) =>
-            known === undefined ? [] : Promise.all(ranges.map((range) => dispatch(() => pool.run(markOnlyTask(job, range, known), ctx.signal)))),
+            known === undefined
+              ? []
+              : Promise.all(
+                  ranges.map((range, r) => {
+                    const task = committedTask(job, range, r, known, ctx)
+                    return dispatch(() => pool.run(task, ctx.signal)).then((result) => ({ task, result }))
+                  }),
+                ),
           ),
         )
       }
@@ -123,32 +131,44 @@ function planTasks(job: SourceJob, threads: number, { stagingDir, stagingFormat 
   const ranges: ByteRange[] =
     !job.resumable || rest.end <= rest.start ? [rest] : splitOnLines(job.file.path, rest, Math.max(threads, Math.ceil((rest.end - rest.start) / TASK_BYTES)))
   return ranges.map((range, i) =>
-    taskFor(job, range, undefined, { stagingPath: join(stagingDir, `${job.source.name}.${i}.${stagingFormat}`), stagingFormat, markOnly: false }),
+    taskFor(job, range, undefined, { stagingPath: join(stagingDir, `${job.source.name}.${i}.${stagingFormat}`), stagingFormat, committed: false }),
   )
 }
 
-/** A task that only hashes a committed range and marks its lines seen: no staging file. */
-function markOnlyTask(job: SourceJob, range: ByteRange, known: HashSetUnion): TransformTask {
-  return taskFor(job, range, known, { stagingPath: '', stagingFormat: 'sqlite', markOnly: true })
+/** A range an earlier run committed, and its task's result: its staged rows are checked, not merged. */
+interface CommittedRange {
+  task: TransformTask
+  result: TaskResult
+}
+
+/** A task over a committed range: records a live row has are marked seen, the others staged to be checked. */
+function committedTask(
+  job: SourceJob,
+  range: ByteRange,
+  index: number,
+  known: HashSetUnion,
+  { stagingDir, stagingFormat }: Pick<ModeContext, 'stagingDir' | 'stagingFormat'>,
+): TransformTask {
+  return taskFor(job, range, known, { stagingPath: join(stagingDir, `${job.source.name}.committed.${index}.${stagingFormat}`), stagingFormat, committed: true })
 }
 
 function taskFor(
   job: SourceJob,
   range: ByteRange,
   known: HashSetUnion | undefined,
-  how: Pick<TransformTask, 'stagingPath' | 'stagingFormat' | 'markOnly'>,
+  { committed, ...how }: Pick<TransformTask, 'stagingPath' | 'stagingFormat'> & { committed: boolean },
 ): TransformTask {
   return {
     source: job.source.name,
     mapping: job.mapping,
     keyIndexes: job.sourceSink.keyIndexes,
-    rewrite: job.rewrite,
+    rewrite: job.rewrite && !committed,
     file: job.file.path,
     format: job.file.format,
     gzip: job.file.gzip,
     range,
     known: known?.memory,
-    packWritten: job.sourceSink.keepsLiveRows && !how.markOnly,
+    packWritten: job.sourceSink.keepsLiveRows && !committed,
     ...how,
   }
 }
@@ -157,7 +177,7 @@ async function mergeInOrder(
   job: SourceJob,
   tasks: readonly TransformTask[],
   pending: readonly Promise<TaskResult>[],
-  marking: Promise<unknown> | undefined,
+  marking: Promise<CommittedRange[]> | undefined,
   snapshot: Promise<HashSetUnion | undefined>,
   ctx: ModeContext,
   onMerged: () => void,
@@ -208,8 +228,18 @@ async function mergeInOrder(
   }
   let known: HashSetUnion | undefined
   try {
-    await marking
+    const committed = (await marking) ?? []
     known = await snapshot
+    for (const { task, result } of committed) {
+      try {
+        if (run.error === undefined && result.staged) {
+          const kept = await job.sourceSink.keptHashes(committedRows(job, { kind: 'staging', path: task.stagingPath }, result.open))
+          if (kept.length > 0) run.kept.push(kept)
+        }
+      } finally {
+        rmSync(task.stagingPath, { force: true })
+      }
+    }
   } catch (err) {
     run.error ??= stopRequested(ctx.signal) ? stoppedError(ctx.signal) : (err as Error)
   }

@@ -1,7 +1,7 @@
 import { setImmediate as yieldToSignals } from 'node:timers/promises'
-import { forEachLine, nextLine, readBytes, readJsonRecords } from '../../cache/line-reader.js'
-import { probeRowHash } from '../../util/row-hash.js'
+import { nextLine, readBytes, readJsonRecords } from '../../cache/line-reader.js'
 import { utf8BomLength } from '../../util/utf8-bom.js'
+import { CommittedPart } from '../committed-part.js'
 import { emptyRun, type ModeContext, type SourceJob, type SourceRun } from '../source-job.js'
 import { stoppedError, stopRequested } from '../stop-request.js'
 import { SingleThreadLoad } from './single-thread-load.js'
@@ -61,8 +61,16 @@ async function readAndWrite(job: SourceJob, ctx: ModeContext, load: SingleThread
     started = performance.now()
     // The records start after the byte-order mark, if any; offsets stay those of the file.
     const first = utf8BomLength(bytes)
-    // On a resume, the committed part is only hashed, so that its rows count as seen.
-    if (known !== undefined) forEachLine(bytes.subarray(first, Math.max(first, from.byteOffset)), (line) => known.markSeen(probeRowHash(line)))
+    // On a resume, the committed part is only checked, so that its rows count as seen.
+    if (known !== undefined && from.byteOffset > 0) {
+      const committed = new CommittedPart(job, load.run, known)
+      for (let start = first; start < from.byteOffset; ) {
+        const { line, after } = nextLine(bytes, start)
+        if (committed.add(line)) await committed.check()
+        start = after
+      }
+      await committed.check()
+    }
     // A plain loop rather than forEachLine's callback: a commit is awaited where a chunk fills.
     let lines = 0
     for (let start = Math.max(first, from.byteOffset); start < bytes.length; ) {

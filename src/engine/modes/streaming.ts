@@ -1,7 +1,7 @@
 import { type RecordBatch, streamJsonRecords, streamLines } from '../../cache/stream-records.js'
 import type { LiveRowSet } from '../../util/hash-set-union.js'
-import { probeRowHash } from '../../util/row-hash.js'
 import type { FilePosition } from '../chunk-committer.js'
+import { CommittedPart } from '../committed-part.js'
 import { HeapCollector } from '../heap-collector.js'
 import type { RecordProcessor } from '../record-processor.js'
 import { emptyRun, type ModeContext, type SourceJob, type SourceRun, timed } from '../source-job.js'
@@ -47,7 +47,7 @@ async function streamSource(job: SourceJob, ctx: ModeContext): Promise<SourceRun
 async function streamAndWrite(job: SourceJob, ctx: ModeContext, load: SingleThreadLoad): Promise<void> {
   const { processor, known } = load
   const from = job.resumeFrom
-  if (known !== undefined && from.byteOffset > 0) await timed(ctx.busy, 'read', () => markCommittedSeen(job, from, known, ctx.signal))
+  if (known !== undefined && from.byteOffset > 0) await timed(ctx.busy, 'read', () => markCommittedSeen(job, load.run, from, known, ctx.signal))
   const batches =
     job.file.format === 'json'
       ? streamJsonRecords(job.file, job.mapping.recordsPath, ctx.chunks.size)
@@ -88,12 +88,14 @@ function processBatch(processor: RecordProcessor, batch: RecordBatch): void {
 }
 
 /**
- * On a resume the records an earlier run committed are not read again, but the rows they match must
- * count as seen, or they would look vanished: their lines are hashed (not parsed) and marked.
+ * On a resume the records an earlier run committed are not written again, but the rows they match must
+ * count as seen, or they would look vanished (see `CommittedPart`).
  */
-async function markCommittedSeen(job: SourceJob, upTo: FilePosition, known: LiveRowSet, signal: AbortSignal | undefined): Promise<void> {
+async function markCommittedSeen(job: SourceJob, run: SourceRun, upTo: FilePosition, known: LiveRowSet, signal: AbortSignal | undefined): Promise<void> {
+  const committed = new CommittedPart(job, run, known)
   for await (const batch of streamLines(job.file, 10_000, { start: 0, end: upTo.byteOffset, firstLine: 1 })) {
     throwIfStopped(signal)
-    for (const bytes of batch.items as Buffer[]) known.markSeen(probeRowHash(bytes))
+    for (const bytes of batch.items as Buffer[]) if (committed.add(bytes)) await committed.check()
   }
+  await committed.check()
 }

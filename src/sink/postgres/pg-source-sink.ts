@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs'
 import type { ResolvedColumn, ResolvedSource } from '../../config/resolve-config.js'
 import type { RowValues } from '../../engine/record-mapper.js'
 import { HashSet64 } from '../../util/hash-set64.js'
-import type { ChunkColumns, ChunkExtras, ChunkRows, SourceEnd, SourceSink, WriteCounts, WriteResult } from '../sink.js'
+import type { ChunkColumns, ChunkExtras, ChunkRows, SourceEnd, SourceSink, WriteResult } from '../sink.js'
 import { StagingFile } from '../sqlite/staging-file.js'
 import { copyText } from './copy-text.js'
 import type { PgClient } from './pg-driver.js'
@@ -12,6 +12,9 @@ import { pgChangeSchema, pgFieldType, pgWiden } from './pg-schema-record.js'
 import type { HeldTransaction, PgSession } from './pg-session.js'
 
 type Query = PgClient['query']
+
+/** What a write counted, and the old hashes of the rows it left alone (see `WriteResult.kept`). */
+type KeptCounts = Omit<WriteResult, 'ms'>
 
 /** PostgreSQL's SQLSTATE for a duplicate key. */
 const UNIQUE_VIOLATION = '23505'
@@ -29,8 +32,9 @@ function stageName(table: string): string {
 
 /**
  * One source's table in PostgreSQL. A chunk is COPYed into a temporary staging table, then merged with
- * one `INSERT … SELECT … ON CONFLICT (key) DO UPDATE … WHERE` the hash differs, whose `RETURNING (xmax = 0)`
- * tells inserts from updates; its rejects and checkpoint go in the same transaction.
+ * one `INSERT … SELECT … ON CONFLICT (key) DO UPDATE … WHERE` a stored value differs (or the row was
+ * soft-deleted), whose `RETURNING (xmax = 0)` tells inserts from updates; a row whose values are equal
+ * is not touched, its `_hash` neither. Its rejects and checkpoint go in the same transaction.
  */
 export class PgSourceSink implements SourceSink {
   readonly #session: PgSession
@@ -94,7 +98,7 @@ export class PgSourceSink implements SourceSink {
 
   async writeChunk(rows: ChunkRows, extras: ChunkExtras): Promise<WriteResult> {
     const started = performance.now()
-    const unit = async (query: Query, client: PgClient): Promise<WriteCounts> => {
+    const unit = async (query: Query, client: PgClient): Promise<KeptCounts> => {
       if (extras.schema !== undefined) await pgChangeSchema(query, this.#schema, this.#source, this.#columns, extras.schema, extras.runId)
       const counts = await this.#merge(query, client, rows)
       await this.#tables.writeExtras(query, this.#source.name, extras)
@@ -124,84 +128,149 @@ export class PgSourceSink implements SourceSink {
     await held?.end(commit)
   }
 
-  async #merge(query: Query, client: PgClient, chunk: ChunkRows): Promise<WriteCounts> {
-    if (chunk.kind === 'rows' && chunk.rows.length === 0) return { inserted: 0, updated: 0 }
-    const names = chunk.columns?.names ?? this.#source.columns.map((c) => c.name)
-    const convert = chunk.columns?.convert ?? []
-    const columns = names.map(pgIdent)
-    const staged = [...columns, '"_hash"']
-    let extraUpdates = 0
-    let text: () => Iterable<string> | AsyncIterable<Buffer>
-    if (chunk.kind === 'rows') {
-      const deduped = this.#lastOfEachKey(chunk.rows, chunk.hashes, names)
-      extraUpdates = deduped.extraUpdates
-      text = () => copyText(deduped.rows)
-    } else {
-      // A worker's COPY text goes to the server as it is; a SQLite staging file is read row by row.
-      const path = chunk.path
-      text = () => (path.endsWith('.copy') ? createReadStream(path) : copyText(StagingFile.rowsOf(path)))
-    }
-    const converting = convert.some((c) => c !== undefined)
-    this.#direct ??= !this.#rewrite && (await this.#isEmpty(query))
-    if (this.#direct && !converting) {
-      const copied = await this.#copyDirect(query, client, staged, text)
-      if (copied !== undefined) return { inserted: copied, updated: extraUpdates }
-    }
-    const stage = await this.#stageFor(query, names, convert)
-    await client.copyFrom(`COPY ${stage} (${staged.join(', ')}) FROM STDIN`, text())
-    const keys = this.#source.key.map(pgIdent)
-    if (this.#trackDisplaced) {
-      const { rows } = await query<{ h: Buffer }>(
-        `SELECT t."_hash" AS h FROM ${this.#table} AS t JOIN ${stage} AS s USING (${keys.join(', ')}) WHERE t."_hash" IS DISTINCT FROM s."_hash"`,
+  async keptHashes(rows: ChunkRows): Promise<Buffer> {
+    if (rows.kind === 'rows' && rows.rows.length === 0) return Buffer.alloc(0)
+    const unit = async (query: Query, client: PgClient): Promise<Buffer> => {
+      const shape = this.#shape(rows.columns)
+      const stage = await this.#copyToStage(query, client, shape, this.#copyText(rows, shape).text)
+      const { rows: found } = await query<{ kept: Buffer | null }>(
+        `SELECT string_agg(t."_hash", ''::bytea) AS kept ${this.#stagedJoin(stage)} WHERE t."_hash" IS DISTINCT FROM s."_hash" AND NOT (${this.#changedSql(shape, (i) => shape.selected[i] as string)})`,
       )
-      for (const row of rows) this.#displaced.push(row.h)
+      if (this.#held !== undefined) await query(`DELETE FROM ${stage}`)
+      return found[0]?.kept ?? Buffer.alloc(0)
     }
-    const keyNames = new Set(this.#source.key)
-    const values = columns.filter((_, i) => !keyNames.has(names[i] as string))
-    const selected = columns.map((c, i) => {
-      const w = convert[i]
-      return w === undefined ? `s.${c}` : `${pgWiden(`s.${c}`, w.from, w.to)}`
-    })
-    const set = [...values.map((c) => `${c} = EXCLUDED.${c}`), '"_hash" = EXCLUDED."_hash"', '"_deleted_at" = NULL']
-    const where = this.#rewrite ? '' : ` WHERE t."_hash" IS DISTINCT FROM EXCLUDED."_hash" OR t."_deleted_at" IS NOT NULL`
-    const { rows } = await query<{ inserted: string; updated: string }>(
-      `WITH w AS (INSERT INTO ${this.#table} AS t (${staged.join(', ')}) SELECT ${[...selected, 's."_hash"'].join(', ')} FROM ${stage} AS s
-         ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${set.join(', ')}${where} RETURNING (xmax = 0) AS fresh)
-       SELECT count(*) FILTER (WHERE fresh) AS inserted, count(*) FILTER (WHERE NOT fresh) AS updated FROM w`,
-    )
+    return this.#held === undefined ? this.#session.transaction(unit) : this.#held.run(unit)
+  }
+
+  async #merge(query: Query, client: PgClient, chunk: ChunkRows): Promise<KeptCounts> {
+    if (chunk.kind === 'rows' && chunk.rows.length === 0) return { inserted: 0, updated: 0, kept: Buffer.alloc(0) }
+    const shape = this.#shape(chunk.columns)
+    const staged = [...shape.columns, '"_hash"']
+    const { text, extraUpdates } = this.#copyText(chunk, shape)
+    this.#direct ??= !this.#rewrite && (await this.#isEmpty(query))
+    if (this.#direct && !shape.converting) {
+      const copied = await this.#copyDirect(query, client, staged, text)
+      if (copied !== undefined) return { inserted: copied, updated: extraUpdates, kept: Buffer.alloc(0) }
+    }
+    const stage = await this.#copyToStage(query, client, shape, text)
+    const keys = this.#source.key.map(pgIdent)
+    const fromStage = (i: number): string => shape.selected[i] as string
+    let kept: Buffer = Buffer.alloc(0)
+    let idle = false
+    if (this.#trackDisplaced) {
+      // One pass over the matched rows tells the rows the upsert rewrites, those it leaves alone, and
+      // whether it has anything to do.
+      const changed = this.#changedSql(shape, fromStage)
+      const { rows } = await query<{ matched: string; changing: string; staged: string; displaced: Buffer | null; kept: Buffer | null }>(
+        `SELECT count(*) AS matched, count(*) FILTER (WHERE ${changed}) AS changing, (SELECT count(*) FROM ${stage}) AS staged,
+           string_agg(t."_hash", ''::bytea) FILTER (WHERE (${changed}) AND t."_hash" IS DISTINCT FROM s."_hash") AS displaced,
+           string_agg(t."_hash", ''::bytea) FILTER (WHERE NOT (${changed}) AND t."_hash" IS DISTINCT FROM s."_hash") AS kept
+         ${this.#stagedJoin(stage)}`,
+      )
+      const found = rows[0]
+      const displaced = found?.displaced ?? Buffer.alloc(0)
+      for (let at = 0; at < displaced.length; at += 8) this.#displaced.push(displaced.subarray(at, at + 8))
+      kept = found?.kept ?? kept
+      idle = found !== undefined && Number(found.changing) === 0 && Number(found.matched) === Number(found.staged)
+    }
+    let counts = { inserted: 0, updated: 0 }
+    if (!idle) {
+      const values = shape.valueIndexes.map((i) => shape.columns[i] as string)
+      const set = [...values.map((c) => `${c} = EXCLUDED.${c}`), '"_hash" = EXCLUDED."_hash"', '"_deleted_at" = NULL']
+      // Rows whose values are equal are left out before the upsert: DO UPDATE … WHERE false would still
+      // lock each of them, a write to its page and to the WAL.
+      const equal = `SELECT 1 FROM ${this.#table} AS t WHERE ${keys.map((k) => `t.${k} = s.${k}`).join(' AND ')} AND NOT (${this.#changedSql(shape, fromStage)})`
+      const { rows } = await query<{ inserted: string; updated: string }>(
+        `WITH w AS (INSERT INTO ${this.#table} AS t (${staged.join(', ')}) SELECT ${[...shape.selected, 's."_hash"'].join(', ')} FROM ${stage} AS s WHERE NOT EXISTS (${equal})
+           ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${set.join(', ')} WHERE ${this.#changedSql(shape, (i) => `EXCLUDED.${shape.columns[i]}`)} RETURNING (xmax = 0) AS fresh)
+         SELECT count(*) FILTER (WHERE fresh) AS inserted, count(*) FILTER (WHERE NOT fresh) AS updated FROM w`,
+      )
+      counts = { inserted: Number(rows[0]?.inserted ?? 0), updated: Number(rows[0]?.updated ?? 0) }
+    }
     // Chunks of a JSON document share one transaction: the next must start from an empty stage too.
     if (this.#held !== undefined) await query(`DELETE FROM ${stage}`)
-    return { inserted: Number(rows[0]?.inserted ?? 0), updated: Number(rows[0]?.updated ?? 0) + extraUpdates }
+    return { inserted: counts.inserted, updated: counts.updated + extraUpdates, kept }
+  }
+
+  /** A chunk as COPY text, one row a key (see `#lastOfEachKey`). */
+  #copyText(chunk: ChunkRows, shape: PgShape): { text: () => Iterable<string> | AsyncIterable<Buffer>; extraUpdates: number } {
+    if (chunk.kind === 'rows') {
+      const deduped = this.#lastOfEachKey(chunk.rows, chunk.hashes, shape)
+      return { text: () => copyText(deduped.rows), extraUpdates: deduped.extraUpdates }
+    }
+    // A worker's COPY text goes to the server as it is; a SQLite staging file is read row by row.
+    const path = chunk.path
+    return { text: () => (path.endsWith('.copy') ? createReadStream(path) : copyText(StagingFile.rowsOf(path))), extraUpdates: 0 }
+  }
+
+  async #copyToStage(query: Query, client: PgClient, shape: PgShape, text: () => Iterable<string> | AsyncIterable<Buffer>): Promise<string> {
+    const staged = [...shape.columns, '"_hash"']
+    const stage = await this.#stageFor(query, shape)
+    await client.copyFrom(`COPY ${stage} (${staged.join(', ')}) FROM STDIN`, text())
+    return stage
   }
 
   /**
-   * The staging table for these columns, emptied at each commit. A source with configured columns has
+   * The staging table for a chunk's shape, emptied at each commit. A source with configured columns has
    * one, shaped like its table; a source with inferred columns one per shape of its chunks (their
    * columns, and the types their values were staged as), made once per session.
    */
-  async #stageFor(query: Query, names: readonly string[], convert: ChunkColumns['convert']): Promise<string> {
-    const columns = names.map(pgIdent)
+  async #stageFor(query: Query, shape: PgShape): Promise<string> {
     if (this.#source.open === undefined) {
-      await query(
-        `CREATE TEMP TABLE IF NOT EXISTS ${this.#stage} ON COMMIT DELETE ROWS AS SELECT ${[...columns, '"_hash"'].join(', ')} FROM ${this.#table} WITH NO DATA`,
-      )
+      const staged = [...shape.columns, '"_hash"']
+      await query(`CREATE TEMP TABLE IF NOT EXISTS ${this.#stage} ON COMMIT DELETE ROWS AS SELECT ${staged.join(', ')} FROM ${this.#table} WITH NO DATA`)
       return this.#stage
     }
-    const types = names.map((name, i) => {
-      const w = convert[i]
-      if (w !== undefined) return pgFieldType(w.from)
-      const column = this.#columns.find((c) => c.name === name)
-      return column === undefined ? 'text' : pgType(column)
-    })
-    const shape = createHash('sha256')
-      .update(JSON.stringify([names, types]))
+    const id = createHash('sha256')
+      .update(JSON.stringify([shape.names, shape.stagedTypes]))
       .digest('hex')
       .slice(0, 12)
-    const stage = pgIdent(`cachesync_stage_${shape}`)
-    await query(
-      `CREATE TEMP TABLE IF NOT EXISTS ${stage} (${[...columns.map((c, i) => `${c} ${types[i]}`), '"_hash" bytea'].join(', ')}) ON COMMIT DELETE ROWS`,
-    )
+    const stage = pgIdent(`cachesync_stage_${id}`)
+    const columns = [...shape.columns.map((c, i) => `${c} ${shape.stagedTypes[i]}`), '"_hash" bytea']
+    await query(`CREATE TEMP TABLE IF NOT EXISTS ${stage} (${columns.join(', ')}) ON COMMIT DELETE ROWS`)
     return stage
+  }
+
+  /** `FROM` the table (`t`) joined to the staged rows (`s`) on the key. */
+  #stagedJoin(stage: string): string {
+    return `FROM ${this.#table} AS t JOIN ${stage} AS s USING (${this.#source.key.map(pgIdent).join(', ')})`
+  }
+
+  /**
+   * True for a row (`t`) a write of the mapped values must touch: soft-deleted (it comes back), or a
+   * stored value other than the mapped one. `json` has no equality: its text is compared.
+   */
+  #changedSql(shape: PgShape, mapped: (at: number) => string): string {
+    if (shape.valueIndexes.length === 0) return 't."_deleted_at" IS NOT NULL'
+    const text = (expr: string, i: number): string => (shape.json[i] ? `(${expr})::text` : expr)
+    const stored = shape.valueIndexes.map((i) => text(`t.${shape.columns[i]}`, i))
+    const given = shape.valueIndexes.map((i) => text(mapped(i), i))
+    return `t."_deleted_at" IS NOT NULL OR (${stored.join(', ')}) IS DISTINCT FROM (${given.join(', ')})`
+  }
+
+  /** How a chunk's values meet the table: their columns, the key among them, and how each is read from the stage. */
+  #shape(chunk: ChunkColumns | undefined): PgShape {
+    const names = chunk?.names ?? this.#source.columns.map((c) => c.name)
+    const convert = chunk?.convert ?? []
+    const columns = names.map(pgIdent)
+    const types = names.map((name) => this.#columns.find((c) => c.name === name))
+    return {
+      names,
+      columns,
+      valueIndexes: names.flatMap((name, i) => (this.#source.key.includes(name) ? [] : [i])),
+      keyIndexes: this.#source.key.map((k) => names.indexOf(k)),
+      selected: columns.map((c, i) => {
+        const w = convert[i]
+        return w === undefined ? `s.${c}` : pgWiden(`s.${c}`, w.from, w.to)
+      }),
+      stagedTypes: names.map((_, i) => {
+        const w = convert[i]
+        const column = types[i]
+        return w !== undefined ? pgFieldType(w.from) : column === undefined ? 'text' : pgType(column)
+      }),
+      json: types.map((c) => c?.type === 'json'),
+      converting: convert.some((c) => c !== undefined),
+    }
   }
 
   async #isEmpty(query: Query): Promise<boolean> {
@@ -236,10 +305,10 @@ export class PgSourceSink implements SourceSink {
 
   /**
    * One statement cannot touch a row twice, so a key repeated in a chunk keeps its last row; each
-   * earlier occurrence whose bytes differ from the next counts as the update a row-by-row upsert makes.
+   * earlier occurrence whose values differ from the next counts as the update a row-by-row upsert makes.
    */
-  #lastOfEachKey(rows: readonly RowValues[], hashes: readonly Buffer[], names: readonly string[]): { rows: unknown[][]; extraUpdates: number } {
-    const keyAt = this.#source.key.map((k) => names.indexOf(k))
+  #lastOfEachKey(rows: readonly RowValues[], hashes: readonly Buffer[], shape: PgShape): { rows: unknown[][]; extraUpdates: number } {
+    const keyAt = shape.keyIndexes
     const seen = new Map<string, number>()
     const out: (unknown[] | undefined)[] = []
     let extraUpdates = 0
@@ -250,7 +319,7 @@ export class PgSourceSink implements SourceSink {
       const before = seen.get(key)
       if (before !== undefined) {
         const earlier = out[before] as unknown[]
-        if (this.#rewrite || !hash.equals(earlier[earlier.length - 1] as Buffer)) extraUpdates++
+        if (values.some((value, at) => value !== earlier[at])) extraUpdates++
         out[before] = undefined
       }
       seen.set(key, out.length)
@@ -269,4 +338,20 @@ export class PgSourceSink implements SourceSink {
         : await query(`DELETE FROM ${this.#table} AS t USING ${gone}`, [hashes])
     return result.rowCount
   }
+}
+
+/** A chunk's values as they meet the table (see `PgSourceSink.#shape`). */
+interface PgShape {
+  readonly names: readonly string[]
+  /** The names quoted. */
+  readonly columns: readonly string[]
+  readonly keyIndexes: readonly number[]
+  readonly valueIndexes: readonly number[]
+  /** Each value as read from the stage (`s`), converted where its column is wider now. */
+  readonly selected: readonly string[]
+  /** The type each value is staged as. */
+  readonly stagedTypes: readonly string[]
+  /** Whether each column is `json`, compared as text. */
+  readonly json: readonly boolean[]
+  readonly converting: boolean
 }

@@ -319,8 +319,8 @@ export class SqliteSink implements Sink, SqliteSyncTables {
       .run(new Date().toISOString(), ...runRecordValues(run), runId)
   }
 
-  createSourceSink(source: ResolvedSource, options: { rewrite: boolean }): SqliteSourceSink {
-    return new SqliteSourceSink(this.#db, this.path, this, source, options)
+  createSourceSink(source: ResolvedSource): SqliteSourceSink {
+    return new SqliteSourceSink(this.#db, this.path, this, source)
   }
 
   isDatabaseFailure(err: unknown): boolean {

@@ -7,10 +7,8 @@ import type { SqliteDatabase, SqliteStatement } from './sqlite-driver.js'
 import { isRowidKey, quoteIdent, type RowidRange, readLiveRows, splitRowids } from './sqlite-schema.js'
 import { changeSchema, WIDEN_FUNCTION } from './sqlite-schema-record.js'
 
-export interface SqliteSourceSinkOptions {
-  /** Rewrite rows even when their hash is unchanged (the mapping changed since they were written). */
-  rewrite: boolean
-}
+/** What a write counted, and the old hashes of the rows it left alone (see `WriteResult.kept`). */
+type KeptCounts = Omit<WriteResult, 'ms'>
 
 /** The sink's own tables, written in a source's transactions. */
 export interface SqliteSyncTables {
@@ -27,8 +25,9 @@ export interface SqliteSyncTables {
 }
 
 /**
- * Writes one source's rows into its table. A row is inserted if its key is new, updated if its hash
- * differs (or it was soft-deleted), and left alone otherwise; the counts come from SQLite's own
+ * Writes one source's rows into its table. A row is inserted if its key is new, updated if a stored
+ * value differs from the mapped one (or it was soft-deleted), and left alone otherwise, its `_hash`
+ * too: a record that upstream only re-serialised writes nothing. The counts come from SQLite's own
  * `changes`, never from counting the table. Every method runs in the caller's transaction.
  */
 export class SqliteSourceSink implements SourceSink {
@@ -37,7 +36,6 @@ export class SqliteSourceSink implements SourceSink {
   readonly #tables: SqliteSyncTables
   readonly #source: ResolvedSource
   readonly #table: string
-  readonly #rewrite: boolean
   readonly #keyIndexes: number[]
   /** The table's columns as they stand: the source's, then those this run added. */
   readonly #columns: ResolvedColumn[]
@@ -49,15 +47,14 @@ export class SqliteSourceSink implements SourceSink {
   #written = false
   #saved: { set: HashSet64 | undefined } | undefined
 
-  constructor(db: SqliteDatabase, dbPath: string, tables: SqliteSyncTables, source: ResolvedSource, options: SqliteSourceSinkOptions = { rewrite: false }) {
+  constructor(db: SqliteDatabase, dbPath: string, tables: SqliteSyncTables, source: ResolvedSource) {
     this.#db = db
     this.#dbPath = dbPath
     this.#tables = tables
     this.#source = source
     this.#table = quoteIdent(source.table)
-    this.#rewrite = options.rewrite
-    this.#columns = [...source.columns]
     this.#keyIndexes = source.key.map((k) => source.columns.findIndex((c) => c.name === k))
+    this.#columns = [...source.columns]
     this.keepsLiveRows = isRowidKey(source) && keyIsRowid(db, source)
   }
 
@@ -86,7 +83,7 @@ export class SqliteSourceSink implements SourceSink {
   async writeChunk(rows: ChunkRows, extras: ChunkExtras): Promise<WriteResult> {
     const started = performance.now()
     const name = this.#source.name
-    const withExtras = (write: () => WriteCounts) => (): WriteCounts => {
+    const withExtras = (write: () => KeptCounts) => (): KeptCounts => {
       this.#forgetLiveRows()
       if (extras.schema !== undefined) changeSchema(this.#db, this.#source, this.#columns, extras.schema, extras.runId)
       if (extras.clearRejects) this.#tables.clearRejects(name)
@@ -101,6 +98,7 @@ export class SqliteSourceSink implements SourceSink {
         : this.mergeStaging(rows.path, (merge) => this.#db.transaction(withExtras(merge))(), rows.columns)
     return { ...counts, ms: performance.now() - started }
   }
+
   async finish(end: SourceEnd): Promise<{ deleted: number; ms: number }> {
     const started = performance.now()
     const name = this.#source.name
@@ -111,7 +109,7 @@ export class SqliteSourceSink implements SourceSink {
     try {
       const deleted = this.#db.transaction((): number => {
         this.#forgetLiveRows()
-        const removed = end.remove === undefined ? 0 : this.removeRows(end.remove.rows, end.remove.deletedAt)
+        const removed = end.remove === undefined ? 0 : this.removeRows(end.remove.rows, end.remove.deletedAt, end.remove.byRowid)
         if (end.clearRejects) this.#tables.clearRejects(name)
         this.#tables.addRejects(end.runId, name, end.rejects)
         if (end.synced !== undefined) {
@@ -139,13 +137,14 @@ export class SqliteSourceSink implements SourceSink {
    * Writes rows (values, then hash, per row) one by one, in the caller's transaction. `names`: the
    * columns of the values, where they are not the source's in order (inferred columns).
    */
-  upsert(rows: readonly RowValues[], hashes: readonly Buffer[], names?: readonly string[]): WriteCounts {
+  upsert(rows: readonly RowValues[], hashes: readonly Buffer[], names?: readonly string[]): KeptCounts {
     const shape = this.#shape(names)
     shape.insert ??= this.#db.prepare(`${this.#insertHead(shape)} VALUES (${new Array(shape.names.length + 1).fill('?').join(', ')})`)
     shape.update ??= this.#db.prepare(this.#updateByKeySql(shape))
     const insert = shape.insert
     const update = shape.update
     const counts: WriteCounts = { inserted: 0, updated: 0 }
+    const kept: Buffer[] = []
     for (let i = 0; i < rows.length; i++) {
       const values = rows[i] as RowValues
       const hash = hashes[i] as Buffer
@@ -154,17 +153,16 @@ export class SqliteSourceSink implements SourceSink {
         continue
       }
       const keys = shape.keyIndexes.map((at) => values[at])
-      const params: unknown[] = shape.valueIndexes.map((at) => values[at])
-      params.push(hash, ...keys)
-      if (!this.#rewrite) params.push(hash)
+      const mapped = shape.valueIndexes.map((at) => values[at])
       shape.oldHash ??= this.#db.prepare(`SELECT "_hash" FROM ${this.#table} WHERE ${this.#keyWhere(shape)}`).pluck()
       const old = this.#trackDisplaced ? shape.oldHash.get(...keys) : undefined
-      if (update.run(...params).changes > 0) {
+      const moved = Buffer.isBuffer(old) && !old.equals(hash)
+      if (update.run(...mapped, hash, ...keys, ...mapped).changes > 0) {
         counts.updated++
-        if (Buffer.isBuffer(old)) this.#displaced.push(old)
-      }
+        if (moved) this.#displaced.push(old)
+      } else if (moved) kept.push(old)
     }
-    return counts
+    return { ...counts, kept: Buffer.concat(kept) }
   }
 
   /**
@@ -173,28 +171,68 @@ export class SqliteSourceSink implements SourceSink {
    * which `transact` opens: the caller adds its own writes (rejects, a checkpoint, columns to add) to it.
    * The statements are made inside it, after any column they name was added.
    */
-  mergeStaging(path: string, transact: (merge: () => WriteCounts) => WriteCounts, columns?: ChunkColumns): WriteCounts {
+  mergeStaging(path: string, transact: (merge: () => KeptCounts) => KeptCounts, columns?: ChunkColumns): KeptCounts {
     this.#db.prepare('ATTACH DATABASE ? AS staging').run(path)
     try {
       return transact(() => {
         const shape = this.#shape(columns?.names)
-        const names = shape.names.map(quoteIdent)
-        const staged = shape.names.map((_, i) => {
-          const convert = columns?.convert[i]
-          return convert === undefined ? `s.c${i}` : `${WIDEN_FUNCTION}(s.c${i}, '${convert.from}', '${convert.to}')`
-        })
-        const join = shape.keyIndexes.map((i) => `t.${names[i]} = ${staged[i]}`).join(' AND ')
+        const staged = stagedValues(shape, columns)
+        const join = this.#stagedJoin(shape, staged)
+        const changed = this.#changedSql(shape, 't.', (i) => staged[i] as string)
         const update = this.#db.prepare(
-          `UPDATE ${this.#table} AS t SET ${shape.valueIndexes.map((i) => `${names[i]} = ${staged[i]}`).join(', ')}` +
-            `${shape.valueIndexes.length > 0 ? ', ' : ''}"_hash" = s."_hash", "_deleted_at" = NULL FROM staging.rows AS s WHERE ${join}` +
-            (this.#rewrite ? '' : ' AND (t."_hash" IS NOT s."_hash" OR t."_deleted_at" IS NOT NULL)'),
+          `UPDATE ${this.#table} AS t SET ${shape.valueIndexes.map((i) => `${quoteIdent(shape.names[i] as string)} = ${staged[i]}`).join(', ')}` +
+            `${shape.valueIndexes.length > 0 ? ', ' : ''}"_hash" = s."_hash", "_deleted_at" = NULL FROM staging.rows AS s ` +
+            `WHERE ${join} AND (${changed})`,
         )
         const insert = this.#db.prepare(`${this.#insertHead(shape)} SELECT ${[...staged, 's."_hash"'].join(', ')} FROM staging.rows AS s ORDER BY s.rowid`)
-        const old = this.#db.prepare(`SELECT t."_hash" FROM ${this.#table} AS t JOIN staging.rows AS s ON ${join} WHERE t."_hash" IS NOT s."_hash"`).pluck()
-        if (this.#trackDisplaced) for (const hash of old.iterate()) if (Buffer.isBuffer(hash)) this.#displaced.push(hash)
-        const updated = update.run().changes
-        return { updated, inserted: insert.run().changes }
+        // One pass over the matched rows tells the rows the update rewrites, those it leaves alone, and
+        // whether the update and the insert have anything to do: a re-sync of re-serialised records then
+        // costs one join, not three.
+        const old = this.#trackDisplaced
+          ? this.#db.prepare(
+              `SELECT count(*) AS matched, count(CASE WHEN ${changed} THEN 1 END) AS changing, (SELECT count(*) FROM staging.rows) AS staged, ` +
+                `CAST(group_concat(CASE WHEN (${changed}) AND t."_hash" IS NOT s."_hash" THEN t."_hash" END, '') AS BLOB) AS displaced, ` +
+                `CAST(group_concat(CASE WHEN ${changed} THEN NULL WHEN t."_hash" IS NOT s."_hash" THEN t."_hash" END, '') AS BLOB) AS kept ` +
+                `FROM ${this.#table} AS t JOIN staging.rows AS s ON ${join}`,
+            )
+          : undefined
+        const before = old?.get() as { matched: number; changing: number; staged: number; displaced: unknown; kept: unknown } | undefined
+        if (Buffer.isBuffer(before?.displaced))
+          for (let at = 0; at < before.displaced.length; at += 8) this.#displaced.push(before.displaced.subarray(at, at + 8))
+        const updated = before === undefined || before.changing > 0 ? update.run().changes : 0
+        const inserted = before === undefined || before.matched < before.staged ? insert.run().changes : 0
+        return { updated, inserted, kept: Buffer.isBuffer(before?.kept) ? before.kept : Buffer.alloc(0) }
       })
+    } finally {
+      this.#db.exec('DETACH DATABASE staging')
+    }
+  }
+
+  async keptHashes(rows: ChunkRows): Promise<Buffer> {
+    const shape = this.#shape(rows.columns?.names)
+    if (rows.kind === 'rows') {
+      const keep = this.#db
+        .prepare(`SELECT "_hash" FROM ${this.#table} WHERE ${this.#keyWhere(shape)} AND "_hash" IS NOT ? AND NOT (${this.#changedSql(shape, '', () => '?')})`)
+        .pluck()
+      const kept: Buffer[] = []
+      for (let i = 0; i < rows.rows.length; i++) {
+        const values = rows.rows[i] as RowValues
+        const old = keep.get(...shape.keyIndexes.map((at) => values[at]), rows.hashes[i], ...shape.valueIndexes.map((at) => values[at]))
+        if (Buffer.isBuffer(old)) kept.push(old)
+      }
+      return Buffer.concat(kept)
+    }
+    this.#db.prepare('ATTACH DATABASE ? AS staging').run(rows.path)
+    try {
+      const staged = stagedValues(shape, rows.columns)
+      const kept = this.#db
+        .prepare(
+          `SELECT CAST(group_concat(t."_hash", '') AS BLOB) FROM ${this.#table} AS t JOIN staging.rows AS s ON ${this.#stagedJoin(shape, staged)} ` +
+            `WHERE t."_hash" IS NOT s."_hash" AND NOT (${this.#changedSql(shape, 't.', (i) => staged[i] as string)})`,
+        )
+        .pluck()
+        .get()
+      return Buffer.isBuffer(kept) ? kept : Buffer.alloc(0)
     } finally {
       this.#db.exec('DETACH DATABASE staging')
     }
@@ -219,17 +257,21 @@ export class SqliteSourceSink implements SourceSink {
   }
 
   /**
-   * Removes these live rows, hard or soft as configured, by rowid. A row this run rewrote has a new hash
-   * and is not touched.
+   * Removes these live rows, hard or soft as configured, by rowid. Unless `byRowid`, a row whose hash is
+   * not the one given (this run rewrote it) is not touched.
    */
-  removeRows(rows: readonly { hash: Buffer; rowid: bigint }[], deletedAt: string): number {
-    const live = `rowid = ? AND "_hash" = ? AND "_deleted_at" IS NULL`
+  removeRows(rows: readonly { hash: Buffer; rowid: bigint }[], deletedAt: string, byRowid = false): number {
+    const live = `rowid = ?${byRowid ? '' : ' AND "_hash" = ?'} AND "_deleted_at" IS NULL`
     const soft = this.#source.delete === 'soft'
     const statement = soft
       ? this.#db.prepare(`UPDATE ${this.#table} SET "_deleted_at" = ? WHERE ${live}`)
       : this.#db.prepare(`DELETE FROM ${this.#table} WHERE ${live}`)
     let removed = 0
-    for (const { hash, rowid } of rows) removed += (soft ? statement.run(deletedAt, rowid, hash) : statement.run(rowid, hash)).changes
+    for (const { hash, rowid } of rows) {
+      const params: unknown[] = soft ? [deletedAt, rowid] : [rowid]
+      if (!byRowid) params.push(hash)
+      removed += statement.run(...params).changes
+    }
     return removed
   }
 
@@ -267,6 +309,21 @@ export class SqliteSourceSink implements SourceSink {
     return shape.keyIndexes.map((i) => `${quoteIdent(shape.names[i] as string)} = ?`).join(' AND ')
   }
 
+  /** The join of a staging file's rows (`s`, as `staged` reads them) to the table's (`t`) on the key. */
+  #stagedJoin(shape: WriteShape, staged: readonly string[]): string {
+    return shape.keyIndexes.map((i) => `t.${quoteIdent(shape.names[i] as string)} = ${staged[i]}`).join(' AND ')
+  }
+
+  /**
+   * True for a row a write must touch: soft-deleted (it comes back), or a stored value other than the
+   * mapped one. Mapped values already have their column's type (a staged one gets no affinity when
+   * compared), and `IS NOT` takes two NULLs as equal.
+   */
+  #changedSql(shape: WriteShape, prefix: string, mapped: (at: number) => string): string {
+    const differs = shape.valueIndexes.map((i) => `${prefix}${quoteIdent(shape.names[i] as string)} IS NOT ${mapped(i)}`)
+    return [`${prefix}"_deleted_at" IS NOT NULL`, ...differs].join(' OR ')
+  }
+
   #insertHead(shape: WriteShape): string {
     return `INSERT OR IGNORE INTO ${this.#table} (${[...shape.names.map(quoteIdent), '"_hash"'].join(', ')})`
   }
@@ -274,7 +331,7 @@ export class SqliteSourceSink implements SourceSink {
   #updateByKeySql(shape: WriteShape): string {
     const set = [...shape.valueIndexes.map((i) => `${quoteIdent(shape.names[i] as string)} = ?`), '"_hash" = ?', '"_deleted_at" = NULL']
     const where = shape.keyIndexes.map((i) => `${quoteIdent(shape.names[i] as string)} = ?`)
-    if (!this.#rewrite) where.push('("_hash" IS NOT ? OR "_deleted_at" IS NOT NULL)')
+    where.push(`(${this.#changedSql(shape, '', () => '?')})`)
     return `UPDATE ${this.#table} SET ${set.join(', ')} WHERE ${where.join(' AND ')}`
   }
 }
@@ -287,6 +344,14 @@ interface WriteShape {
   insert: SqliteStatement | undefined
   update: SqliteStatement | undefined
   oldHash: SqliteStatement | undefined
+}
+
+/** A staging file's values as the table takes them: converted where the column is wider now. */
+function stagedValues(shape: WriteShape, columns: ChunkColumns | undefined): string[] {
+  return shape.names.map((_, i) => {
+    const convert = columns?.convert[i]
+    return convert === undefined ? `s.c${i}` : `${WIDEN_FUNCTION}(s.c${i}, '${convert.from}', '${convert.to}')`
+  })
 }
 
 /**

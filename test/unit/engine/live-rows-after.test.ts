@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { lastPerRowid, liveSetAfter, WrittenRows } from '../../../src/engine/live-rows-after.js'
+import { lastPerRowid, liveSetAfter, vanishedRows, WrittenRows } from '../../../src/engine/live-rows-after.js'
 import { readLiveRowFile, writeLiveRowFile } from '../../../src/sink/sqlite/live-row-file.js'
+import { HashSetUnion } from '../../../src/util/hash-set-union.js'
 import { HashSet64, PACKED_ROW_BYTES } from '../../../src/util/hash-set64.js'
 import { useTempDir } from '../../helpers/temp-dir.js'
 
@@ -104,6 +105,51 @@ describe('the live rows after a sync', () => {
     for (const row of many) expect(next.markSeen(row.hash)).toBe(true)
     expect(next.markSeen(h(0))).toBe(true)
     expect(next.markSeen(h(1))).toBe(false)
+  })
+
+  it('a row left alone (its old hash seen) and written under its new bytes is kept once, with the new hash', () => {
+    for (const parts of [1, 2]) {
+      const rows = [0, 1, 2, 3].map((i) => ({ hash: h(i), key: i }))
+      // Read in one part (brought up to date in place) or in two (rebuilt from the seen rows).
+      const sets =
+        parts === 1 ? [HashSet64.fromPacked(written(rows))] : [HashSet64.fromPacked(written(rows.slice(0, 2))), HashSet64.fromPacked(written(rows.slice(2)))]
+      const known = parts === 1 ? (sets[0] as HashSet64) : new HashSetUnion(sets)
+      for (const i of [0, 1, 2, 3]) known.markSeen(h(i))
+      // Keys 1 and 3 came with other bytes and the same values: their old hashes were marked seen.
+      const next = liveSetAfter(
+        known,
+        [
+          written([
+            { hash: h(21), key: 1 },
+            { hash: h(23), key: 3 },
+          ]),
+        ],
+        { repeatedRowids: true },
+      )
+      expect(next.size, `${parts} part(s)`).toBe(4)
+      expect(members(next)).toEqual(new Map([h(0), h(21), h(2), h(23)].map((x, i) => [x.toString('hex'), BigInt(i)])))
+    }
+  })
+
+  it('vanished rows: by rowid where the rows written are known, sparing a rowid written or seen; else every unseen row, by hash', () => {
+    // Rowid 1 appears twice (an old hash and a newer one), as a snapshot of a row left alone could.
+    const known = HashSet64.fromPacked(
+      written([
+        { hash: h(0), key: 0 },
+        { hash: h(1), key: 1 },
+        { hash: h(11), key: 1 },
+        { hash: h(2), key: 2 },
+        { hash: h(3), key: 3 },
+      ]),
+    )
+    known.markSeen(h(11))
+    // Key 2 was rewritten this run; keys 0 and 3 vanished; key 1's older hash is not a row of its own.
+    const byRowid = vanishedRows(known, [written([{ hash: h(12), key: 2 }])])
+    expect(byRowid.byRowid).toBe(true)
+    expect(byRowid.rows.map((r) => r.rowid).sort()).toEqual([0n, 3n])
+    const byHash = vanishedRows(known, undefined)
+    expect(byHash.byRowid).toBe(false)
+    expect(byHash.rows.map((r) => r.hash.toString('hex')).sort()).toEqual([h(0), h(1), h(2), h(3)].map((x) => x.toString('hex')).sort())
   })
 
   it('builds a new set from the rows written when there was no snapshot', () => {
