@@ -9,6 +9,7 @@ import { demoCommand } from './definitions/demo.js'
 import { generateCommand } from './definitions/generate.js'
 import { historyCommand } from './definitions/history.js'
 import { monitorCommand } from './definitions/monitor.js'
+import { schemaCommand } from './definitions/schema.js'
 import { serveDemoCommand } from './definitions/serve-demo.js'
 import { statusCommand } from './definitions/status.js'
 import { syncCommand } from './definitions/sync.js'
@@ -43,6 +44,7 @@ const COMMANDS: readonly Command[] = [
   command(monitorCommand, () => import('./commands/monitor.js')),
   command(statusCommand, () => import('./commands/status.js')),
   command(historyCommand, () => import('./commands/history.js')),
+  command(schemaCommand, () => import('./commands/schema.js')),
 ]
 
 async function main(argv: string[]): Promise<number> {

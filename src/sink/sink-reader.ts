@@ -1,3 +1,4 @@
+import type { InferredColumn } from '../config/resolve-config.js'
 import type { LockHolder } from '../util/pid-lock.js'
 import type { RecordedRun } from './recorded-run.js'
 
@@ -42,5 +43,7 @@ export interface SinkReader {
    * `running` (alive while the session that took their source locks is).
    */
   runningSyncs(): Promise<SyncHolder[]>
+  /** The inferred columns recorded for a source's table, in order; undefined when none are. */
+  storedSchema(source: string): Promise<InferredColumn[] | undefined>
   close(): Promise<void>
 }

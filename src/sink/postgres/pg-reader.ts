@@ -1,3 +1,4 @@
+import type { InferredColumn } from '../../config/resolve-config.js'
 import type { ResolvedSink } from '../../config/resolve-sink.js'
 import { CachesyncError } from '../../util/errors.js'
 import { type RecordedRun, RUN_COLUMNS, type RunRow, toRecordedRun } from '../recorded-run.js'
@@ -5,6 +6,7 @@ import type { DatabaseDescription, SinkReader, SyncHolder, TableRows } from '../
 import { openPgSession } from './pg-connect.js'
 import type { PgClient, PgPool } from './pg-driver.js'
 import { pgIdent } from './pg-schema.js'
+import { pgStoredSchema } from './pg-schema-record.js'
 
 type PgSinkConfig = Extract<ResolvedSink, { kind: 'postgres' }>
 
@@ -69,6 +71,12 @@ export class PgReader implements SinkReader {
     if (this.missing !== undefined) return undefined
     const rows = await this.#query<RunRow>(`SELECT ${RUN_SELECT} FROM ${this.#schema}.sync_runs WHERE outcome = 'ok' ORDER BY id DESC LIMIT 1`)
     return rows[0] === undefined ? undefined : toRecordedRun(rows[0])
+  }
+
+  async storedSchema(source: string): Promise<InferredColumn[] | undefined> {
+    if (this.missing !== undefined) return undefined
+    const query = async (sql: string, params?: readonly unknown[]) => ({ rows: await this.#query(sql, params), rowCount: 0 })
+    return pgStoredSchema(query as PgClient['query'], this.#schemaName, source)
   }
 
   async syncedAt(): Promise<ReadonlyMap<string, string>> {

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs'
+import type { InferredColumn } from '../../config/resolve-config.js'
 import { databaseBytes } from '../../util/database-bytes.js'
 import { CachesyncError } from '../../util/errors.js'
 import { type RecordedRun, type RunRow, toRecordedRun } from '../recorded-run.js'
@@ -6,6 +7,7 @@ import type { DatabaseDescription, SinkReader, SyncHolder, TableRows } from '../
 import { DbLock } from './db-lock.js'
 import { openDatabase, type SqliteDatabase } from './sqlite-driver.js'
 import { quoteIdent } from './sqlite-schema.js'
+import { storedSchema } from './sqlite-schema-record.js'
 
 /**
  * Reads a SQLite database for `status`, `history` and `monitor`: opened read-only, or not at all when
@@ -47,6 +49,10 @@ export class SqliteReader implements SinkReader {
       const row = db.prepare("SELECT * FROM sync_runs WHERE outcome = 'ok' ORDER BY id DESC LIMIT 1").get() as RunRow | undefined
       return row === undefined ? undefined : toRecordedRun(row)
     }, undefined)
+  }
+
+  async storedSchema(source: string): Promise<InferredColumn[] | undefined> {
+    return this.#read((db) => storedSchema(db, source), undefined)
   }
 
   async syncedAt(): Promise<ReadonlyMap<string, string>> {
