@@ -8,6 +8,7 @@ import { benchCommand } from './definitions/bench.js'
 import { demoCommand } from './definitions/demo.js'
 import { generateCommand } from './definitions/generate.js'
 import { historyCommand } from './definitions/history.js'
+import { initCommand } from './definitions/init.js'
 import { monitorCommand } from './definitions/monitor.js'
 import { schemaCommand } from './definitions/schema.js'
 import { serveDemoCommand } from './definitions/serve-demo.js'
@@ -34,6 +35,7 @@ function command<O extends OptionTable>(definition: CommandDefinition<O>, load: 
 
 // A handler module is imported when its command runs: `--help` and `--version` load no engine, driver or logger.
 const COMMANDS: readonly Command[] = [
+  command(initCommand, () => import('./commands/init.js')),
   command(warmCommand, () => import('./commands/warm.js')),
   command(syncCommand, () => import('./commands/sync.js')),
   command(generateCommand, () => import('./commands/generate.js')),

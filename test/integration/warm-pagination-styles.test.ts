@@ -2,53 +2,16 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDemoApi } from '../../src/demo-api/demo-api.js'
 import { runWarm } from '../../src/warm/run-warm.js'
+import { PAGED_RECORDS, startPagedApi } from '../helpers/paged-api.js'
 import { useTempDir } from '../helpers/temp-dir.js'
-import { itemsSource, readNdjson, startServer, type TestServer, warmConfig } from '../helpers/warm.js'
+import { itemsSource, readNdjson, type TestServer, warmConfig } from '../helpers/warm.js'
 
 const dir = useTempDir()
-const RECORDS = Array.from({ length: 25 }, (_, i) => ({ id: i + 1, call: `K${i + 1}` }))
+const RECORDS = PAGED_RECORDS
 let server: TestServer
 
-/** One small API per pagination style, 25 records, pages of 10 (7 for the cursor, to end on a short page). */
 beforeAll(async () => {
-  server = await startServer((_req, res, url) => {
-    const send = (body: unknown, headers: Record<string, string> = {}): void => {
-      res.writeHead(200, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body))
-    }
-    const q = (name: string): number => Number(url.searchParams.get(name))
-    switch (url.pathname) {
-      case '/offset':
-        return send({ items: RECORDS.slice(q('skip'), q('skip') + q('take')) })
-      case '/page':
-        return send({ items: RECORDS.slice((q('p') - 1) * q('size'), q('p') * q('size')) })
-      case '/cursor': {
-        const from = q('after')
-        const items = RECORDS.slice(from, from + 7)
-        return send({ meta: { next: from + 7 < RECORDS.length ? String(from + 7) : null }, items })
-      }
-      case '/next': {
-        const from = q('from')
-        const next = from + 10 < RECORDS.length ? `/next?from=${from + 10}` : null
-        return send({ items: RECORDS.slice(from, from + 10), links: { next } })
-      }
-      case '/link': {
-        const from = q('from')
-        const link = from + 10 < RECORDS.length ? { link: `<${server.url}/link?from=${from + 10}>; rel="next", <${server.url}/link?from=20>; rel="last"` } : {}
-        return send({ items: RECORDS.slice(from, from + 10) }, link)
-      }
-      case '/ignores-paging':
-        // An API that knows no paging: everything, whatever is asked.
-        return send({ items: RECORDS })
-      case '/first-page-forever':
-        // Honours the limit but not the offset.
-        return send({ items: RECORDS.slice(0, q('limit')) })
-      case '/empty-ends':
-        // Every page is full; only an empty page says it is over.
-        return send({ items: q('offset') < 20 ? RECORDS.slice(q('offset'), q('offset') + 10) : [] })
-      default:
-        res.writeHead(404).end()
-    }
-  })
+  server = await startPagedApi()
 })
 afterAll(() => server.close())
 
