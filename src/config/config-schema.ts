@@ -4,6 +4,12 @@ import { parseDuration } from '../util/duration.js'
 /** Table and column names: plain SQL identifiers, so they never need to be trusted raw. */
 const identifier = z
   .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'must start with a letter and hold only letters, digits and _')
+  .max(63, 'must be at most 63 characters')
+
+/** Column names may also start with `_` (`_id`), as inferred ones do; `_hash` and `_deleted_at` are refused later. */
+const columnName = z
+  .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must start with a letter or _ and hold only letters, digits and _')
   .max(63, 'must be at most 63 characters')
 
@@ -215,7 +221,7 @@ export const sourceSchema = z.strictObject({
     .optional()
     .meta({ description: 'Rows that vanish upstream are deleted (`hard`) or get `_deleted_at` (`soft`).', defaultText: '`hard`' }),
   columns: z
-    .record(z.union([z.literal('*'), identifier]), columnSpec)
+    .record(z.union([z.literal('*'), columnName]), columnSpec)
     .optional()
     .meta({
       typeText: 'map of column to type',

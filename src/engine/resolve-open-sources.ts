@@ -88,7 +88,11 @@ export function inferColumns(source: ResolvedSource, records: readonly unknown[]
 /** The source with these inferred columns after its configured ones, and its key as their names. */
 export function withInferred(source: ResolvedSource, inferred: readonly InferredColumn[]): ResolvedSource {
   const configured = source.columns.slice(0, source.columns.length - source.inferred.length)
-  const key = source.key.length > 0 ? source.key : inferred.filter((c) => c.key).map((c) => c.name)
+  // A configured key names a field: its column may be named otherwise (`user-id` → `user_id`).
+  const key =
+    source.key.length > 0
+      ? source.key.map((k) => (configured.some((c) => c.name === k) ? k : (inferred.find((c) => c.key && c.path.length === 1 && c.path[0] === k)?.name ?? k)))
+      : inferred.filter((c) => c.key).map((c) => c.name)
   const columns: ResolvedColumn[] = [
     ...configured,
     ...inferred.map((c) => ({ name: c.name, from: c.path, type: storageType(c.type), required: c.key, normalize: undefined, invalid: 'reject' as const })),
