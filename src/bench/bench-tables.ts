@@ -70,6 +70,7 @@ const BEST_USE: Record<string, string> = {
   parallel: 'first syncs and big change sets, where memory allows the whole cache',
   sequential: 'one core, or memory for one file but not all',
   streaming: 'small boxes and containers: memory set by the chunk, not the data',
+  inferred: 'parallel mode with no column mapping: every column inferred from the records',
 }
 
 const TARGETS: Record<string, number> = { plain: 1.6, 'sqlite-utils': 5, 'sqlite3-import': 2.5, 'sqlite3-json-each': 2.5, naive: 40 }
@@ -103,6 +104,8 @@ export function buildBenchTables(runs: readonly BenchRun[], bestId: string | und
   const bestChunk = [...chunks].filter((r) => r.ms !== undefined).sort((a, b) => (a.ms ?? 0) - (b.ms ?? 0))[0] ?? chunks[0]
   const modes = ours.filter((r) => !r.id.startsWith('streaming-')).map((r) => modeRow(r, plainRps))
   if (bestChunk !== undefined) modes.push(bestChunk)
+  const inferred = byId.get('inferred')
+  if (inferred !== undefined) modes.push(modeRow(inferred, plainRps))
   const best = measured(bestId === undefined ? undefined : byId.get(bestId))
   return {
     baseline: 'the plain loader (../shared/tools/plain-loader.cjs): one thread, JSON.parse a line, one INSERT OR REPLACE transaction, WAL',

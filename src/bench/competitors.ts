@@ -68,14 +68,32 @@ export interface SyncRun {
   expectRows: number | undefined
   /** Records the sync must read. */
   expectRead: number
+  /** A configuration file (its sources); the built-in DMR sources when undefined. */
+  config?: string | undefined
 }
 
 /** `cachesync sync --json` in its own process. */
 export async function runOurSync(run: SyncRun): Promise<BenchSample> {
   const chunk = run.chunk === undefined ? [] : ['--chunk', String(run.chunk)]
-  const args = [CLI, 'sync', '--mode', run.mode, ...chunk, '--cache-dir', run.cacheDir, '--db', run.db, '--json', '--log-level', 'warn', '--no-progress']
+  const config = run.config === undefined ? [] : ['--config', run.config]
+  const args = [
+    CLI,
+    'sync',
+    '--mode',
+    run.mode,
+    ...chunk,
+    ...config,
+    '--cache-dir',
+    run.cacheDir,
+    '--db',
+    run.db,
+    '--json',
+    '--log-level',
+    'warn',
+    '--no-progress',
+  ]
   const result = await measureProcess(process.execPath, args, { env: cliEnv() })
-  const what = `cachesync sync --mode ${run.mode}${run.chunk === undefined ? '' : ` --chunk ${run.chunk}`}`
+  const what = `cachesync sync --mode ${run.mode}${run.chunk === undefined ? '' : ` --chunk ${run.chunk}`}${run.config === undefined ? '' : ` --config ${run.config}`}`
   const rows = checked(what, result, run.db, run.expectRows)
   const report = JSON.parse(result.stdout) as {
     ok: boolean

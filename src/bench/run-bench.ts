@@ -1,6 +1,7 @@
 import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os'
 import { join } from 'node:path'
+import { DMR_SOURCES } from '../config/dmr-sources.js'
 import { liveRowsDir } from '../sink/sqlite/database-files.js'
 import { sqliteVersion } from '../sink/sqlite/sqlite-driver.js'
 import { formatDuration, formatInt, formatMiB } from '../util/format.js'
@@ -105,6 +106,21 @@ function ourConfigs(options: ResolvedBenchOptions, data: BenchData, dbDir: strin
   return configs
 }
 
+/**
+ * Parallel mode with no column mapping: the same sources with only their names and keys, every column
+ * inferred from the records, beside the mapped sync (issue 14: within 10 % of it).
+ */
+function inferredConfig(data: BenchData, dbDir: string): Config {
+  const config = join(dbDir, 'inferred.json')
+  const sources = DMR_SOURCES.map((s) => ({ name: s.name, key: s.key, delete: s.delete }))
+  writeFileSync(config, JSON.stringify({ sources }))
+  const db = join(dbDir, 'inferred.db')
+  const run: BenchRun = { id: 'inferred', label: 'parallel, inferred columns (no mapping)', records: data.base.records, samples: [] }
+  const once = () =>
+    runOurSync({ cacheDir: data.base.dir, db: freshDb(db), mode: 'parallel', config, expectRows: data.base.records, expectRead: data.base.records })
+  return { run, once, slow: false }
+}
+
 function competitorConfigs(options: ResolvedBenchOptions, data: BenchData, dbDir: string): Config[] {
   const db = (id: string) => join(dbDir, `${id}.db`)
   // A competitor's database is never read again once its rows are counted: removed at once, to spare the disk.
@@ -152,9 +168,10 @@ export async function runBench(input: BenchOptions = {}, hooks: RunBenchHooks = 
   mkdirSync(dbDir, { recursive: true })
   try {
     const ours = ourConfigs(options, data, dbDir)
+    const inferred = options.modes.includes('parallel') ? [inferredConfig(data, dbDir)] : []
     const others = competitorConfigs(options, data, dbDir)
     const [plain, ...slow] = others
-    const order = [...(plain === undefined ? [] : [plain]), ...ours, ...slow]
+    const order = [...(plain === undefined ? [] : [plain]), ...ours, ...inferred, ...slow]
     for (let round = 0; round < options.repeat; round++) {
       for (const config of order) {
         if (config.slow && round >= options.repeatSlow) continue
