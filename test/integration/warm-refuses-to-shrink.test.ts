@@ -117,12 +117,12 @@ describe('warm refuses a fetch that would shrink a source past its limits, keepi
     expect(source !== undefined && 'error' in source ? source.error : '').toMatch(/^upstream returned 20 records where the cache holds 80 records/)
   })
 
-  it('a source without columns can be warmed, but sync refuses it and says what is missing', async () => {
+  it('a source without columns is warmed, then synced with its columns inferred', async () => {
     const cacheDir = await warmedWith('unmapped', 5)
     const unmapped = warmConfig(dir(), { sources: [itemsSource('items', `${upstream.url}/items`)] }, { cacheDir, db: join(dir(), 'unmapped.db') })
-    await expect(runSync(unmapped)).rejects.toThrow(
-      'Invalid configuration for sync:\n  source items: columns: sync needs a column mapping, with at least the key id',
-    )
+    const report = await runSync(unmapped)
+    expect(report.ok).toBe(true)
+    expect(report.sources[0]).toMatchObject({ state: 'synced', records: { read: 5, inserted: 5, rejected: 0 } })
   })
 
   it('the CLI: exit 1 with the reason and no stack trace; --allow-shrink accepts', async () => {
