@@ -5,7 +5,7 @@ import { ColumnNamer } from '../schema/column-names.js'
 import { storageType } from '../schema/field-type.js'
 import { pathKey } from '../schema/flatten-record.js'
 import { chooseKey, sampleFields } from '../schema/infer-schema.js'
-import { ConfigError } from '../util/errors.js'
+import { CachesyncError, ConfigError } from '../util/errors.js'
 
 /** Records read to infer a new table's columns; the sync learns the rest as it goes. */
 export const SAMPLE_RECORDS = 1000
@@ -37,11 +37,15 @@ export async function resolveOpenSources(sources: readonly ResolvedSource[], cac
     try {
       const file = await locateCacheFile(cacheDir, source)
       const records = await sampleRecords(file, source.recordsPath, SAMPLE_RECORDS)
-      if (records.length === 0)
-        throw new ConfigError(`${file.path}: no record to infer source ${source.name}'s columns from; configure its columns, or warm it first`)
+      if (records.length === 0) {
+        const reason = `${file.path}: no record to infer source ${source.name}'s columns from; configure its columns, or warm it first`
+        resolved.push({ source, error: new CachesyncError('ERR_PARSE', reason) })
+        continue
+      }
+      // A key that cannot be chosen is the configuration's to fix: it stops the run (exit 2).
       resolved.push({ source: withInferred(source, inferColumns(source, records)) })
     } catch (err) {
-      if (err instanceof ConfigError && err.message.includes('key')) throw err
+      if (err instanceof ConfigError) throw err
       resolved.push({ source, error: err as Error })
     }
   }
