@@ -4,7 +4,6 @@ import type { RowValues } from '../engine/record-mapper.js'
 import type { FieldType } from '../schema/field-type.js'
 import type { HashSet64 } from '../util/hash-set64.js'
 import type { LiveRowsTask } from '../workers/transform-task.js'
-import type { StoredRowsSpec } from './sqlite/stored-row-lookup.js'
 
 /** What the last complete sync of a source recorded. */
 export interface SourceState {
@@ -184,11 +183,6 @@ export interface SourceSink {
    * mode); undefined when the workers cannot open the database, and `loadLiveHashes` is the way.
    */
   liveRowTasks(parts: number): LiveRowsTask[] | undefined
-  /**
-   * Where worker threads can look mapped rows up in the table, to leave those whose values it holds
-   * already out of staging (see `StoredRowLookup`); undefined where they cannot open the database.
-   */
-  storedRows(): StoredRowsSpec | undefined
   /** The live rows' hashes (with a row id where the sink has one) as a set, in shared memory if asked. */
   loadLiveHashes(options?: { shared?: boolean }): Promise<HashSet64>
   /**

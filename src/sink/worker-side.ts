@@ -11,14 +11,6 @@ import type { Sink } from './sink.js'
 import { readLiveRowSet } from './sqlite/live-row-reader.js'
 import { translateSqliteError } from './sqlite/sqlite-errors.js'
 import { StagingFile } from './sqlite/staging-file.js'
-import { StoredRowLookup, type StoredRowsSpec } from './sqlite/stored-row-lookup.js'
-
-export type { StoredRowsSpec }
-
-/** A lookup of mapped rows in their table's stored ones (SQLite; see `StoredRowLookup`). */
-export function openStoredRows(spec: StoredRowsSpec): StoredRowLookup {
-  return new StoredRowLookup(spec)
-}
 
 /** Rows a worker hands to the coordinator through a file, in the format its sink merges. */
 export interface RowStager {

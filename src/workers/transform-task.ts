@@ -3,7 +3,6 @@ import type { MappingSpec } from '../engine/record-mapper.js'
 import type { ProcessorCounts, Reject } from '../engine/record-processor.js'
 import type { OpenColumn } from '../schema/open-spec.js'
 import type { RowidRange } from '../sink/sqlite/sqlite-schema.js'
-import type { StoredRowsSpec } from '../sink/sqlite/stored-row-lookup.js'
 import type { SerializedError } from '../util/errors.js'
 import type { SharedHashSet64 } from '../util/hash-set64.js'
 
@@ -29,11 +28,6 @@ export interface TransformTask {
   readonly rewrite: boolean
   /** Return the staged rows as (hash, rowid) pairs: the key is the rowid (`SourceSink.keepsLiveRows`). */
   readonly packWritten: boolean
-  /**
-   * Where to look rows up in the table (a re-sync on SQLite): a row whose values a live row holds under
-   * other bytes is not staged; its old hash is told back in `kept`.
-   */
-  readonly storedRows: StoredRowsSpec | undefined
 }
 
 /** Loads the live rows of a table into a set in shared memory (see `readLiveRowSet`). */
@@ -67,7 +61,5 @@ export type TransformResult =
       open: OpenColumn[] | undefined
       /** Values dropped under `schema: discard`, by field. */
       dropped: [string, number][]
-      /** The old hashes (8 bytes each) of live rows whose values records matched under other bytes. */
-      kept: Uint8Array | undefined
     }
   | { ok: false; error: SerializedError }

@@ -2,7 +2,7 @@ import { forEachLine, ReusableBuffer, readBytes, readJsonRecords, withoutBom } f
 import { lastPerRowid, WrittenRows } from '../engine/live-rows-after.js'
 import type { RowValues } from '../engine/record-mapper.js'
 import { RecordProcessor } from '../engine/record-processor.js'
-import { createStager, openStoredRows, type RowStager, readLiveRowsPart, translateStagingError } from '../sink/worker-side.js'
+import { createStager, type RowStager, readLiveRowsPart, translateStagingError } from '../sink/worker-side.js'
 import { serializeError } from '../util/errors.js'
 import { HashSetUnion } from '../util/hash-set-union.js'
 import { loadRowHash } from '../util/row-hash.js'
@@ -26,7 +26,6 @@ export default function transform(task: TransformTask): TransformResult {
   // Made with the first row: most ranges of a re-sync have none, and an empty file would cost its
   // creation here and an ATTACH and a merge on the coordinator's thread.
   let staging: RowStager | undefined
-  const stored = task.storedRows === undefined ? undefined : openStoredRows(task.storedRows)
   try {
     const timings = { read: 0, transform: 0, write: 0 }
     let started = performance.now()
@@ -51,18 +50,10 @@ export default function transform(task: TransformTask): TransformResult {
       batch.length = 0
       timings.write += performance.now() - started
     }
-    const kept: Buffer[] = []
     const processor = new RecordProcessor(
       task.mapping,
       known,
       (values, hash) => {
-        // Values the table holds already under other bytes: nothing to stage, only the new bytes to know.
-        const old = stored?.keptHash(values, hash)
-        if (old !== undefined) {
-          kept.push(old)
-          if (written !== undefined && !written.add(hash, values[keyAt])) written = undefined
-          return
-        }
         if (batch.push({ values, hash }) >= STAGING_BATCH && !open) flush()
       },
       { skipKnown: !task.rewrite },
@@ -95,13 +86,10 @@ export default function transform(task: TransformTask): TransformResult {
       written: written === undefined ? undefined : lastPerRowid([written.take()]),
       open: processor.open?.columns(),
       dropped: processor.open === undefined ? [] : [...processor.open.dropped],
-      kept: kept.length === 0 ? undefined : Buffer.concat(kept),
     }
   } catch (err) {
     staging?.discard()
     return { ok: false, error: serializeError(translateStagingError(task.stagingFormat, err, task.stagingPath)) }
-  } finally {
-    stored?.close()
   }
 }
 

@@ -169,8 +169,6 @@ function taskFor(
     range,
     known: known?.memory,
     packWritten: job.sourceSink.keepsLiveRows && !committed,
-    // A re-sync's workers leave out of staging the rows whose values the table holds under other bytes.
-    storedRows: job.hadLiveRows && !job.rewrite && job.mapping.open === undefined && !committed ? job.sourceSink.storedRows() : undefined,
     ...how,
   }
 }
@@ -207,7 +205,6 @@ async function mergeInOrder(
       ctx.busy.write += result.timings.write
       addProcessorCounts(run, result)
       addWrittenRows(run, result)
-      if (result.kept !== undefined) run.kept.push(Buffer.from(result.kept.buffer, result.kept.byteOffset, result.kept.byteLength))
       for (const reject of result.rejects) run.rejects.push({ ...reject, line: reject.line + linesBefore })
       linesBefore += result.lines
       if (job.maxRejects !== undefined && run.counts.rejected > job.maxRejects) {

@@ -76,11 +76,6 @@ export class PgSourceSink implements SourceSink {
     return undefined
   }
 
-  /** Workers cannot open a server database: the merge compares the values. */
-  storedRows(): undefined {
-    return undefined
-  }
-
   async hasLiveRows(): Promise<boolean> {
     const { rows } = await this.#session.query<{ live: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${this.#table} WHERE "_deleted_at" IS NULL) AS live`)
     return rows[0]?.live === true

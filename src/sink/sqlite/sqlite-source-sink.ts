@@ -6,7 +6,6 @@ import type { ChunkColumns, ChunkExtras, ChunkRows, RejectRecord, SourceEnd, Sou
 import type { SqliteDatabase, SqliteStatement } from './sqlite-driver.js'
 import { isRowidKey, quoteIdent, type RowidRange, readLiveRows, splitRowids } from './sqlite-schema.js'
 import { changeSchema, WIDEN_FUNCTION } from './sqlite-schema-record.js'
-import type { StoredRowsSpec } from './stored-row-lookup.js'
 
 /** What a write counted, and the old hashes of the rows it left alone (see `WriteResult.kept`). */
 type KeptCounts = Omit<WriteResult, 'ms'>
@@ -255,10 +254,6 @@ export class SqliteSourceSink implements SourceSink {
     if (this.#savedLiveRows() !== undefined) return undefined
     const ranges: RowidRange[] = parts > 1 ? splitRowids(this.#db, this.#source.table, parts) : [{}]
     return ranges.map((range) => ({ dbPath: this.#dbPath, table: this.#source.table, range }))
-  }
-
-  storedRows(): StoredRowsSpec {
-    return { dbPath: this.#dbPath, table: this.#source.table, columns: this.#source.columns.map((c) => c.name), key: this.#source.key }
   }
 
   /**
