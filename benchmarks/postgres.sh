@@ -7,22 +7,15 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 records=${1:-1000000} modes=${2:-"streaming parallel sequential"} work=${3:-/tmp/cachesync-bench-pg}
-pg_bin=${PG_BIN:-/usr/lib/postgresql/15/bin}
+# shellcheck source=benchmarks/throwaway-postgres.sh
+. "$(dirname "$0")/throwaway-postgres.sh"
 cli=(node "$root/bin/cachesync.js")
 base=$work/cache-$records changed=$work/cache-$records-changed
 mkdir -p "$work"
 [ -f "$base/users.ndjson" ] || "${cli[@]}" generate --records "$records" --cache-dir "$base" --seed 1 >/dev/null
 [ -f "$changed/users.ndjson" ] || "${cli[@]}" generate --records "$records" --cache-dir "$changed" --seed 1 --change-rate 0.01 >/dev/null
 
-# A throw-away cluster on a free loopback port; as root it runs as the postgres user (initdb refuses root).
-cluster=$(mktemp -d /tmp/cachesync-bench-pg-XXXXXX)
-as_pg=()
-if [ "$(id -u)" = 0 ]; then chown postgres: "$cluster"; as_pg=(runuser -u postgres --); fi
-port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
-"${as_pg[@]}" "$pg_bin/initdb" -D "$cluster/data" -A trust -U postgres -E UTF8 --locale=C >/dev/null
-"${as_pg[@]}" "$pg_bin/pg_ctl" -D "$cluster/data" -w -l "$cluster/log" -o "-p $port -k $cluster -c listen_addresses=127.0.0.1" start >/dev/null
-trap '"${as_pg[@]}" "$pg_bin/pg_ctl" -D "$cluster/data" -m fast stop >/dev/null; rm -rf "$cluster"' EXIT
-url="postgres://postgres@127.0.0.1:$port/postgres"
+start_throwaway_postgres
 psql_=(psql -X -q -v ON_ERROR_STOP=1 -d "$url")
 
 now() { date +%s.%N; }

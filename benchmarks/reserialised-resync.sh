@@ -13,7 +13,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 records=${1:-1000000} sinks=${2:-"sqlite postgres"} work=${3:-/tmp/cachesync-bench-reserialised}
-pg_bin=${PG_BIN:-/usr/lib/postgresql/15/bin}
+# shellcheck source=benchmarks/throwaway-postgres.sh
+. "$(dirname "$0")/throwaway-postgres.sh"
 cli=(node "$root/bin/cachesync.js")
 base=$work/cache-$records again=$work/cache-$records-reserialised
 mkdir -p "$work"
@@ -81,16 +82,7 @@ for sink in $sinks; do
       rm -f "$work/db/before.db"
       ;;
     postgres)
-      # A throw-away cluster on a free loopback port; as root it runs as the postgres user (initdb refuses root).
-      cluster=$(mktemp -d /tmp/cachesync-bench-pg-XXXXXX)
-      as_pg=()
-      if [ "$(id -u)" = 0 ]; then chown postgres: "$cluster"; as_pg=(runuser -u postgres --); fi
-      port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
-      "${as_pg[@]}" "$pg_bin/initdb" -D "$cluster/data" -A trust -U postgres -E UTF8 --locale=C >/dev/null
-      "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$cluster/data" -w -l "$cluster/log" -o "-p $port -k $cluster -c listen_addresses=127.0.0.1" start >/dev/null
-      # shellcheck disable=SC2064 # the paths are fixed now, on purpose
-      trap "${as_pg[*]} $pg_bin/pg_ctl -D $cluster/data -m fast stop >/dev/null; rm -rf $cluster" EXIT
-      url="postgres://postgres@127.0.0.1:$port/postgres"
+      start_throwaway_postgres
       lsn() { psql -X -At -d "$url" -c 'SELECT pg_current_wal_lsn()'; }
       for step in first re-sync; do
         cache=$base && [ "$step" = re-sync ] && cache=$again
