@@ -84,7 +84,7 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
   const memory = new MemoryGuard(memoryThresholdMb, logger).start()
   try {
     const backup = backupOptions === undefined ? undefined : await backupBefore(config, hasDatabase, backupOptions, logger)
-    await sink.ensureSchema([])
+    await sink.prepare(config.sources)
     const interrupted = await sink.markInterruptedRuns()
     if (interrupted > 0) logger.warn({ runs: interrupted }, 'an earlier sync did not finish (killed?): its committed chunks are kept and resumed')
     const currentRun = await sink.startRun(new Date())

@@ -219,8 +219,14 @@ export interface Sink {
   /** What the workers stage rows as: SQLite files to ATTACH, or COPY text to stream. */
   readonly stagingFormat: 'sqlite' | 'copy'
   /**
-   * Creates or migrates cachesync's tables and every source's table, and records each source's columns
-   * in `sync_schema` (as added by `runId`, where given).
+   * Creates or migrates cachesync's own tables and checks, before a run begins, that the sink can hold
+   * `sources` (PostgreSQL: every privilege the sync will need, named at once). Their tables are not
+   * created yet: an inferred source learns its columns first.
+   */
+  prepare(sources: readonly ResolvedSource[]): Promise<void>
+  /**
+   * Creates or migrates every source's table, and records each source's columns in `sync_schema`
+   * (as added by `runId`, where given).
    */
   ensureSchema(sources: readonly ResolvedSource[], runId?: number): Promise<void>
   /** The inferred columns recorded for a source's table, in order; undefined when none are. */

@@ -29,15 +29,15 @@ describe('`cachesync bench` runs every table end to end on a small data set', ()
     expect(report.data.subsetRecords).toBe(NAIVE)
   })
 
-  it('measures every mode, streaming at each chunk size, with a real row count each run', () => {
-    expect(report.tables.modes.map((r) => r.mode)).toEqual(['parallel', 'sequential', 'streaming'])
+  it('measures every mode, streaming at each chunk size, and inferred columns, with a real row count each run', () => {
+    expect(report.tables.modes.map((r) => r.mode)).toEqual(['parallel', 'sequential', 'streaming', 'inferred'])
     expect(report.tables.chunks.map((r) => r.chunk)).toEqual([500, 1000])
     for (const row of [...report.tables.modes, ...report.tables.chunks]) {
       expect(row.status, `${row.id}: ${row.reason}`).toBe('measured')
       expect(row.recordsPerSec).toBeGreaterThan(0)
       expect(row.rssMb).toBeGreaterThan(0)
     }
-    for (const id of ['parallel', 'sequential', 'streaming-500', 'streaming-1000']) {
+    for (const id of ['parallel', 'sequential', 'streaming-500', 'streaming-1000', 'inferred']) {
       const samples = report.runs.find((r) => r.id === id)?.samples ?? []
       expect(samples.map((s) => s.rows)).toEqual([RECORDS])
     }

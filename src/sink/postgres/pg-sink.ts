@@ -79,6 +79,15 @@ export class PgSink implements Sink, PgSyncTables {
 
   tune(): void {}
 
+  async prepare(sources: readonly ResolvedSource[]): Promise<void> {
+    await this.#session.transaction(async (query) => {
+      await query('SELECT pg_advisory_xact_lock($1::bigint)', [lockKey(this.#config.schema, '')])
+      const found = await checkSyncPrivileges(query, this.#config, sources)
+      this.#role = found.role
+      for (const sql of syncTablesPgSql(this.#config.schema, { schema: found.schemaExists, relations: found.relations })) await query(sql)
+    })
+  }
+
   async ensureSchema(sources: readonly ResolvedSource[], runId?: number): Promise<void> {
     if (sources.length > 0) this.#tables = sources.map((s) => `${this.#schema}.${pgIdent(s.table)}`)
     // Two hosts creating the same tables at once would collide in the catalog: one at a time.

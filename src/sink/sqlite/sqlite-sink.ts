@@ -141,7 +141,12 @@ export class SqliteSink implements Sink, SqliteSyncTables {
     return this.#db
   }
 
-  /** Creates the sync tables and every source's table, adding columns a newer configuration names. */
+  /** Creates the sync tables; a SQLite file that opened can hold any source. */
+  async prepare(_sources: readonly ResolvedSource[]): Promise<void> {
+    this.#db.exec(SYNC_TABLES_SQL)
+  }
+
+  /** Creates every source's table, adding columns a newer configuration names. */
   async ensureSchema(sources: readonly ResolvedSource[], runId?: number): Promise<void> {
     this.#db.exec(SYNC_TABLES_SQL)
     for (const source of sources) {
