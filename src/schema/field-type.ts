@@ -8,7 +8,18 @@ export type FieldType = 'null' | 'boolean' | 'integer' | 'real' | 'text' | 'json
 
 export const FIELD_TYPES: readonly FieldType[] = ['null', 'boolean', 'integer', 'real', 'text', 'json']
 
-/** The type of one JSON value. An integer beyond 2^53 arrives from JSON.parse already rounded: a real. */
+/** A number spelt in a string as JSON would spell it, no leading zero, no `+`, no exponent. */
+const INTEGER_TEXT = /^-?(?:0|[1-9][0-9]*)$/
+const DECIMAL_TEXT = /^-?(?:0|[1-9][0-9]*)\.[0-9]+$/
+/** Significant digits that every double holds exactly: a decimal with no more reads back the same. */
+const EXACT_DIGITS = 15
+
+/**
+ * The type of one JSON value. An integer beyond 2^53 arrives from JSON.parse already rounded: a real.
+ * A string that spells a number (`"110601"`, `"440.58750"`: many APIs send numbers so) is that number,
+ * unless the number would not be the string's whole meaning: a leading zero (`"01234"`, a postcode), a
+ * `+` (`"+4930…"`, a phone number), an exponent, an integer beyond 2^53 or more than 15 significant digits.
+ */
 export function typeOfValue(value: unknown): FieldType {
   if (value === null || value === undefined) return 'null'
   switch (typeof value) {
@@ -17,10 +28,18 @@ export function typeOfValue(value: unknown): FieldType {
     case 'number':
       return Number.isSafeInteger(value) ? 'integer' : 'real'
     case 'string':
-      return 'text'
+      return numberInText(value) ?? 'text'
     default:
       return 'json'
   }
+}
+
+function numberInText(text: string): 'integer' | 'real' | undefined {
+  if (text.length === 0 || text.length > 24) return undefined
+  if (INTEGER_TEXT.test(text)) return Number.isSafeInteger(Number(text)) ? 'integer' : undefined
+  if (!DECIMAL_TEXT.test(text)) return undefined
+  const digits = text.replace(/^-?0*\.?0*/, '').replace('.', '').length
+  return digits <= EXACT_DIGITS ? 'real' : undefined
 }
 
 /**
@@ -60,7 +79,8 @@ export function toStored(value: unknown, type: FieldType): StoredValue {
       return value ? 1 : 0
     case 'integer':
     case 'real':
-      return value as number
+      // A number spelt in a string (see `typeOfValue`) is stored as the number.
+      return typeof value === 'string' ? Number(value) : (value as number)
     case 'json':
       return JSON.stringify(value)
     case 'text':

@@ -11,6 +11,16 @@ describe('field types widen without changing a value', () => {
     expect([null, true, 3, 3.5, 2 ** 53, 'x', { a: 1 }, [1]].map(typeOfValue)).toEqual(['null', 'boolean', 'integer', 'real', 'real', 'text', 'json', 'json'])
   })
 
+  it('types a string that spells a number as that number, unless the number is not all it means', () => {
+    const numbers = ['110601', '-3', '0', '440.58750', '-118.8375937', '0.000123']
+    expect(numbers.map(typeOfValue)).toEqual(['integer', 'integer', 'integer', 'real', 'real', 'real'])
+    const texts = ['01234', '+4930123456', '1e5', '5.', '.5', ' 5', '12345678901234567890', '3.14159265358979323', 'N/A', '', '0x1F', 'Infinity']
+    expect(texts.map(typeOfValue)).toEqual(texts.map(() => 'text'))
+    expect(toStored('440.58750', 'real')).toBe(440.5875)
+    expect(toStored('110601', 'integer')).toBe(110601)
+    expect(toStored('110601', 'text')).toBe('110601')
+  })
+
   it('joins: null gives way, integers and reals make real, any other mix text', () => {
     const cases: [FieldType, FieldType, FieldType][] = [
       ['null', 'integer', 'integer'],
