@@ -60,9 +60,11 @@ export async function resolveOpenSources(sources: readonly ResolvedSource[], cac
 export function inferColumns(source: ResolvedSource, records: readonly unknown[]): InferredColumn[] {
   const open = source.open ?? { flatten: 0, policy: 'evolve' }
   const fields = sampleFields(records, open.flatten, new Set(source.columns.map((c) => pathKey(c.from))))
-  let key = source.key
-  if (key.length === 0) {
-    const choice = chooseKey(fields)
+  // The key's fields that no configured column reads: inferred columns, marked as the key.
+  let keyFields = source.key.filter((k) => !source.columns.some((c) => c.name === k))
+  if (source.key.length === 0) {
+    // Every top-level field, those the configured columns read included: a configured `id` can be the key.
+    const choice = chooseKey(sampleFields(records, 0))
     if ('candidates' in choice) {
       const found =
         choice.candidates.length === 0 ? 'none of their fields is' : `${choice.candidates.join(', ')} ${choice.candidates.length === 1 ? 'is' : 'are'}`
@@ -71,15 +73,14 @@ export function inferColumns(source: ResolvedSource, records: readonly unknown[]
           `Set key: <field> (or a list) in the source's configuration.`,
       )
     }
-    key = [choice.key]
+    keyFields = keyColumnOf(source.columns, choice.key) === undefined ? [choice.key] : []
   }
   const namer = new ColumnNamer(source.columns.map((c) => c.name))
   const columns = fields.map((field) => {
-    const isKey = field.path.length === 1 && key.includes(field.path[0] as string)
+    const isKey = field.path.length === 1 && keyFields.includes(field.path[0] as string)
     return { name: namer.name(field.path), path: field.path, type: field.type, key: isKey }
   })
-  for (const k of key) {
-    if (source.columns.some((c) => c.name === k)) continue
+  for (const k of keyFields) {
     const column = columns.find((c) => c.key && c.path[0] === k)
     if (column === undefined) throw new ConfigError(`source ${source.name}: key ${k} is not a field of its first ${records.length} records`)
     if (column.type !== 'integer' && column.type !== 'text') {
@@ -89,17 +90,30 @@ export function inferColumns(source: ResolvedSource, records: readonly unknown[]
   return columns
 }
 
-/** The source with these inferred columns after its configured ones, and its key as their names. */
+/**
+ * The source with these inferred columns after its configured ones, and its key as their names. Without
+ * a configured key, the key is the inferred column marked so, else the configured column that reads `id`:
+ * `inferColumns` chose that one, and choosing it again from the stored columns gives the same key.
+ */
 export function withInferred(source: ResolvedSource, inferred: readonly InferredColumn[]): ResolvedSource {
   const configured = source.columns.slice(0, source.columns.length - source.inferred.length)
   // A configured key names a field: its column may be named otherwise (`user-id` → `user_id`).
+  const inferredKey = inferred.filter((c) => c.key).map((c) => c.name)
+  const configuredKey = keyColumnOf(configured, 'id')
   const key =
     source.key.length > 0
       ? source.key.map((k) => (configured.some((c) => c.name === k) ? k : (inferred.find((c) => c.key && c.path.length === 1 && c.path[0] === k)?.name ?? k)))
-      : inferred.filter((c) => c.key).map((c) => c.name)
+      : inferredKey.length > 0 || configuredKey === undefined
+        ? inferredKey
+        : [configuredKey]
   const columns: ResolvedColumn[] = [
-    ...configured,
+    ...configured.map((c) => (key.includes(c.name) && !c.required ? { ...c, required: true } : c)),
     ...inferred.map((c) => ({ name: c.name, from: c.path, type: storageType(c.type), required: c.key, normalize: undefined, invalid: 'reject' as const })),
   ]
   return { ...source, key, columns, inferred }
+}
+
+/** The configured column that reads the top-level field `field`, where one does. */
+function keyColumnOf(columns: readonly ResolvedColumn[], field: string): string | undefined {
+  return columns.find((c) => c.from.length === 1 && c.from[0] === field)?.name
 }

@@ -2,7 +2,7 @@ import type { InferredColumn, ResolvedColumn, ResolvedSource } from '../../confi
 import { type FieldType, storageType, widenStored } from '../../schema/field-type.js'
 import type { SchemaChange } from '../sink.js'
 import type { SqliteDatabase } from './sqlite-driver.js'
-import { createTableSql, quoteIdent } from './sqlite-schema.js'
+import { quoteIdent } from './sqlite-schema.js'
 
 /** The SQL function that converts a stored value to a wider type, as the engine's `widenStored` does. */
 export const WIDEN_FUNCTION = 'cachesync_widen'
@@ -67,7 +67,7 @@ export function changeSchema(db: SqliteDatabase, source: ResolvedSource, columns
     const to = widened.get(column.name)?.to
     if (to !== undefined) columns[i] = { ...column, type: storageType(to) }
   }
-  rebuildTable(db, { ...source, columns }, widened)
+  rebuildTable(db, source.table, widened)
   const now = new Date().toISOString()
   for (const w of change.widen) {
     db.prepare('UPDATE sync_schema SET type = ?, changed_run = ?, changed_at = ? WHERE source = ? AND column_name = ?').run(
@@ -89,34 +89,59 @@ export function changeSchema(db: SqliteDatabase, source: ResolvedSource, columns
   }
 }
 
-function rebuildTable(db: SqliteDatabase, source: ResolvedSource, widened: ReadonlyMap<string, { from: FieldType; to: FieldType }>): void {
-  const table = quoteIdent(source.table)
-  const scratch = `${source.table}__cachesync_widen`
+interface TableColumn {
+  name: string
+  type: string
+  notnull: number
+  dflt_value: string | null
+  pk: number
+}
+
+/**
+ * Copies the table into one made under the widened types and renames it into place. The copy's columns
+ * are the table's as `PRAGMA table_info` lists them, in that order: columns added later (`ADD COLUMN`
+ * puts them after `_hash` and `_deleted_at`) keep their place, and so does a column the configuration
+ * no longer names, with its values.
+ */
+function rebuildTable(db: SqliteDatabase, table: string, widened: ReadonlyMap<string, { from: FieldType; to: FieldType }>): void {
+  const name = quoteIdent(table)
+  const scratch = quoteIdent(`${table}__cachesync_widen`)
   const extras = db
     .prepare("SELECT sql FROM sqlite_schema WHERE tbl_name = ? AND type IN ('index', 'trigger') AND sql IS NOT NULL")
     .pluck()
-    .all(source.table) as string[]
-  db.exec(`DROP TABLE IF EXISTS ${quoteIdent(scratch)}`)
-  db.exec(createTableSql({ ...source, table: scratch }))
-  const names = [...source.columns.map((c) => quoteIdent(c.name)), '"_hash"', '"_deleted_at"']
-  const values = [
-    ...source.columns.map((c) => {
-      const w = widened.get(c.name)
-      return w === undefined ? quoteIdent(c.name) : `${WIDEN_FUNCTION}(${quoteIdent(c.name)}, '${w.from}', '${w.to}')`
-    }),
-    '"_hash"',
-    '"_deleted_at"',
-  ]
-  db.exec(`INSERT INTO ${quoteIdent(scratch)} (rowid, ${names.join(', ')}) SELECT rowid, ${values.join(', ')} FROM ${table}`)
-  db.exec(`DROP TABLE ${table}`)
+    .all(table) as string[]
+  const columns = db.prepare(`PRAGMA table_info(${name})`).all() as TableColumn[]
+  db.exec(`DROP TABLE IF EXISTS ${scratch}`)
+  db.exec(`CREATE TABLE ${scratch} (\n  ${columnDefinitions(columns, widened).join(',\n  ')}\n)`)
+  const names = columns.map((c) => quoteIdent(c.name))
+  const values = columns.map((c) => {
+    const w = widened.get(c.name)
+    return w === undefined ? quoteIdent(c.name) : `${WIDEN_FUNCTION}(${quoteIdent(c.name)}, '${w.from}', '${w.to}')`
+  })
+  db.exec(`INSERT INTO ${scratch} (rowid, ${names.join(', ')}) SELECT rowid, ${values.join(', ')} FROM ${name}`)
+  db.exec(`DROP TABLE ${name}`)
   // Views that name the table would fail the rename's check while it is missing: the legacy rename skips it.
   db.pragma('legacy_alter_table = ON')
   try {
-    db.exec(`ALTER TABLE ${quoteIdent(scratch)} RENAME TO ${table}`)
+    db.exec(`ALTER TABLE ${scratch} RENAME TO ${name}`)
   } finally {
     db.pragma('legacy_alter_table = OFF')
   }
   for (const sql of extras) db.exec(sql)
+}
+
+/** The table's columns as `CREATE TABLE` writes them, the widened ones under their new type; a lone INTEGER key stays the rowid. */
+function columnDefinitions(columns: readonly TableColumn[], widened: ReadonlyMap<string, { to: FieldType }>): string[] {
+  const key = columns.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk)
+  const rowidKey = key.length === 1 && key[0]?.type.toUpperCase() === 'INTEGER'
+  const definitions = columns.map((c) => {
+    const to = widened.get(c.name)?.to
+    const type = to === undefined ? c.type : sqlTypeOf(to)
+    const constraint = rowidKey && c.pk > 0 ? ' PRIMARY KEY' : c.notnull === 1 ? ' NOT NULL' : ''
+    return `${quoteIdent(c.name)} ${type}${constraint}${c.dflt_value === null ? '' : ` DEFAULT ${c.dflt_value}`}`
+  })
+  if (!rowidKey && key.length > 0) definitions.push(`PRIMARY KEY (${key.map((c) => quoteIdent(c.name)).join(', ')})`)
+  return definitions
 }
 
 function sqlTypeOf(type: FieldType): string {
