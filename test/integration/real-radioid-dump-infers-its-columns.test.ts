@@ -24,7 +24,7 @@ const INFERRED: [string, string][] = [
   ['city', 'text'],
   ['state', 'text'],
   ['country', 'text'],
-  ['frequency', 'text'],
+  ['frequency', 'real'],
   ['color_code', 'integer'],
   ['offset', 'text'],
   ['assigned', 'text'],
@@ -98,10 +98,12 @@ describe.each(SINK_KINDS)('on %s', (kind: SinkKind) => {
       }
     })
 
-    it('no columns: ids integers, the key id; frequencies and coordinates text, as the dump writes them', () => {
+    // Frequencies are strings that spell numbers ("440.58750"): reals. Coordinates hold "" and " 41.48":
+    // a real column could not hold those unchanged, so they stay text.
+    it('no columns: ids integers, the key id, frequencies reals; coordinates text, as the dump writes them', () => {
       expect(schemaOf('rptrs')).toEqual(INFERRED.map(([name, type]) => [name, type, name === 'id', 'inferred']))
-      const rows = db.query<{ id: number; frequency: string; lat: string | null; lng: string | null }>('SELECT id, frequency, lat, lng FROM rptrs ORDER BY id')
-      const expected = [...raw].sort((a, b) => Number(a.id) - Number(b.id)).map((r) => ({ id: r.id, frequency: r.frequency, lat: r.lat, lng: r.lng }))
+      const rows = db.query<{ id: number; frequency: number; lat: string | null; lng: string | null }>('SELECT id, frequency, lat, lng FROM rptrs ORDER BY id')
+      const expected = [...raw].sort((a, b) => Number(a.id) - Number(b.id)).map((r) => ({ id: r.id, frequency: Number(r.frequency), lat: r.lat, lng: r.lng }))
       expect(rows).toEqual(expected)
     })
 
