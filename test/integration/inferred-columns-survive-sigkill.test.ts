@@ -265,15 +265,19 @@ describe.each(SINK_KINDS)('inferred columns survive SIGKILL on %s', (kind) => {
     }
 
     for (const drift of DRIFTS) {
-      it.each(MODES)(`%s: killed inside the ${drift === 'add' ? 'ADD COLUMN' : 'widening'}, resumed, equal to an uninterrupted run`, async (mode) => {
-        const { killed, db } =
-          kind === 'postgres' ? await killInsidePgChange(database(`${drift}_${mode}`), mode, drift) : await killInsideSqliteChange(mode, drift)
-        expect(killed.signal, killed.stderr).toBe('SIGKILL')
-        tally.targeted++
-        const committed = expectKilledBefore(db, drift, `${mode}: after the kill inside the ${drift}`)
-        expect(db.newestRun()?.outcome).toBe('running')
-        await resumeAndCompare(db, mode, committed)
-      })
+      it.each(MODES)(
+        `%s: killed inside the ${drift === 'add' ? 'ADD COLUMN' : 'widening'}, resumed, equal to an uninterrupted run`,
+        async (mode) => {
+          const { killed, db } =
+            kind === 'postgres' ? await killInsidePgChange(database(`${drift}_${mode}`), mode, drift) : await killInsideSqliteChange(mode, drift)
+          expect(killed.signal, killed.stderr).toBe('SIGKILL')
+          tally.targeted++
+          const committed = expectKilledBefore(db, drift, `${mode}: after the kill inside the ${drift}`)
+          expect(db.newestRun()?.outcome).toBe('running')
+          await resumeAndCompare(db, mode, committed)
+        },
+        300_000,
+      )
     }
 
     it('killed at seeded random moments, resumes killed too, every state explained and every end equal to an uninterrupted run', async () => {
@@ -307,7 +311,7 @@ describe.each(SINK_KINDS)('inferred columns survive SIGKILL on %s', (kind) => {
         }
       }
       expect(tally.randomKills).toBeGreaterThan(0)
-    })
+    }, 900_000)
 
     /**
      * PostgreSQL: the sync blocked by the test's lock on `sync_schema` right after its ALTER, then
