@@ -1,0 +1,288 @@
+import { existsSync } from 'node:fs'
+import { hostname } from 'node:os'
+import { CachesyncError } from '../../util/errors.js'
+import type {
+  ArchiveRecord,
+  ArchiveRunRecord,
+  ArchiveStore,
+  ArchiveTarget,
+  ArchiveVacuum,
+  RestoreCounts,
+  RowFilter,
+  StoredArchive,
+  TableShape,
+  VerifiedBatch,
+} from '../archive-store.js'
+import { DbLock } from './db-lock.js'
+import { openDatabase, type SqliteDatabase } from './sqlite-driver.js'
+import { translateSqliteError } from './sqlite-errors.js'
+import { quoteIdent, SYNC_TABLES_SQL } from './sqlite-schema.js'
+
+const ARCHIVE_TABLES_SQL = `
+CREATE TABLE IF NOT EXISTS sync_archives (
+  id INTEGER PRIMARY KEY,
+  file TEXT NOT NULL,
+  dir TEXT NOT NULL,
+  table_name TEXT NOT NULL,
+  state TEXT NOT NULL,
+  rows INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  first_key TEXT NOT NULL,
+  last_key TEXT NOT NULL,
+  run_id INTEGER NOT NULL,
+  created_at TEXT NOT NULL,
+  restored_at TEXT,
+  restored_run INTEGER
+);
+CREATE TABLE IF NOT EXISTS sync_archive_runs (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  started_at TEXT NOT NULL,
+  ended_at TEXT,
+  outcome TEXT NOT NULL,
+  rows INTEGER,
+  files INTEGER,
+  bytes INTEGER,
+  phases TEXT,
+  error TEXT,
+  pid INTEGER,
+  host TEXT,
+  report TEXT
+);
+`
+
+const STORED_ARCHIVE = `SELECT id, file, dir, table_name AS "table", state, rows, bytes, sha256, first_key AS firstKey, last_key AS lastKey,
+  run_id AS runId, created_at AS createdAt FROM sync_archives`
+
+/**
+ * The archive's side of a SQLite database: holds the file's single-writer lock (a sync waits for no
+ * archive: it is refused, as a second sync is), and commits with `synchronous = FULL` so that a row
+ * deleted stays deleted after a power cut, as its archive file does.
+ */
+export class SqliteArchiveStore implements ArchiveStore {
+  readonly target: string
+  readonly #db: SqliteDatabase
+  readonly #lock: DbLock
+
+  private constructor(path: string, db: SqliteDatabase, lock: DbLock) {
+    this.target = path
+    this.#db = db
+    this.#lock = lock
+  }
+
+  static open(path: string): SqliteArchiveStore {
+    if (!existsSync(path)) throw new CachesyncError('ERR_CONFIG', `No database at ${path}: nothing to archive or restore into (run a sync first, or pass --db)`)
+    const lock = DbLock.acquire(path)
+    try {
+      const db = openDatabase(path, { fileMustExist: true })
+      db.pragma('journal_mode = WAL')
+      db.pragma('synchronous = FULL')
+      return new SqliteArchiveStore(path, db, lock)
+    } catch (err) {
+      lock.release()
+      throw translateSqliteError(err, path)
+    }
+  }
+
+  async prepare(): Promise<void> {
+    this.#db.exec(SYNC_TABLES_SQL)
+    this.#db.exec(ARCHIVE_TABLES_SQL)
+  }
+
+  async shape(table: string): Promise<TableShape | undefined> {
+    const columns = this.#db.prepare(`PRAGMA table_info(${quoteIdent(table)})`).all() as { name: string; type: string; pk: number }[]
+    if (columns.length === 0) return undefined
+    const key = columns
+      .filter((c) => c.pk > 0)
+      .sort((a, b) => a.pk - b.pk)
+      .map((c) => c.name)
+    return { columns: columns.map((c) => ({ name: c.name, type: c.type.toUpperCase() })), key }
+  }
+
+  /** The lock file taken at `open` keeps every other writer off the whole database. */
+  async lockSources(): Promise<void> {}
+
+  async startRun(startedAt: Date, kind: 'archive' | 'restore'): Promise<number> {
+    const result = this.#db
+      .prepare("INSERT INTO sync_archive_runs (kind, started_at, outcome, pid, host) VALUES (?, ?, 'running', ?, ?)")
+      .run(kind, startedAt.toISOString(), process.pid, hostname())
+    return Number(result.lastInsertRowid)
+  }
+
+  async finishRun(runId: number, run: ArchiveRunRecord): Promise<void> {
+    this.#db
+      .prepare('UPDATE sync_archive_runs SET ended_at = ?, outcome = ?, rows = ?, files = ?, bytes = ?, phases = ?, error = ?, report = ? WHERE id = ?')
+      .run(
+        new Date().toISOString(),
+        run.outcome,
+        run.rows,
+        run.files,
+        run.bytes,
+        JSON.stringify(run.phases),
+        run.error ?? null,
+        JSON.stringify(run.report),
+        runId,
+      )
+  }
+
+  async pendingArchives(): Promise<StoredArchive[]> {
+    if (!this.#hasArchiveTables()) return []
+    return this.#db.prepare(`${STORED_ARCHIVE} WHERE state = 'pending' ORDER BY id`).all() as StoredArchive[]
+  }
+
+  async dropPending(id: number): Promise<void> {
+    this.#db.prepare("DELETE FROM sync_archives WHERE id = ? AND state = 'pending'").run(id)
+  }
+
+  async addPending(record: ArchiveRecord): Promise<number> {
+    const result = this.#db
+      .prepare(
+        `INSERT INTO sync_archives (file, dir, table_name, state, rows, bytes, sha256, first_key, last_key, run_id, created_at)
+         VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        record.file,
+        record.dir,
+        record.table,
+        record.rows,
+        record.bytes,
+        record.sha256,
+        record.firstKey,
+        record.lastKey,
+        record.runId,
+        new Date().toISOString(),
+      )
+    return Number(result.lastInsertRowid)
+  }
+
+  async selectBatch(target: ArchiveTarget, after: readonly unknown[] | undefined, limit: number): Promise<unknown[][]> {
+    const { shape } = target
+    const where = filterSql(target)
+    const params: unknown[] = [...where.params]
+    let sql = `SELECT ${shape.columns.map((c) => quoteIdent(c.name)).join(', ')} FROM ${quoteIdent(target.table)} WHERE ${where.sql}`
+    if (after !== undefined) {
+      sql += ` AND ${keyTuple(shape)} > ${placeholders(shape.key.length)}`
+      params.push(...after)
+    }
+    sql += ` ORDER BY ${shape.key.map(quoteIdent).join(', ')} LIMIT ?`
+    params.push(limit)
+    return this.#db
+      .prepare(sql)
+      .raw()
+      .all(...params) as unknown[][]
+  }
+
+  async commitBatch(target: ArchiveTarget, archiveId: number, range: VerifiedBatch): Promise<void> {
+    const where = filterSql(target)
+    const tuple = keyTuple(target.shape)
+    const remove = this.#db.prepare(
+      `DELETE FROM ${quoteIdent(target.table)} WHERE ${tuple} >= ${placeholders(target.shape.key.length)} AND ${tuple} <= ${placeholders(target.shape.key.length)} AND ${where.sql}`,
+    )
+    this.#db.transaction(() => {
+      const deleted = remove.run(...range.first, ...range.last, ...where.params).changes
+      if (deleted !== range.rows) {
+        throw new CachesyncError(
+          'ERR_INTERNAL',
+          `Archive of ${target.table}: ${deleted} rows matched for deletion, ${range.rows} were archived; nothing deleted`,
+        )
+      }
+      // The rows of a source's table changed: the live rows saved for its next sync no longer hold.
+      if (target.source !== undefined) this.#forgetLiveRows(target.source, target.table)
+      this.#db
+        .prepare("UPDATE sync_archives SET state = 'archived', bytes = ?, sha256 = ? WHERE id = ? AND state = 'pending'")
+        .run(range.bytes, range.sha256, archiveId)
+    })()
+  }
+
+  async archives(): Promise<StoredArchive[]> {
+    if (!this.#hasArchiveTables()) return []
+    return this.#db.prepare(`${STORED_ARCHIVE} ORDER BY id`).all() as StoredArchive[]
+  }
+
+  async restoreRows(table: string, shape: TableShape, rows: readonly unknown[][]): Promise<RestoreCounts> {
+    const t = quoteIdent(table)
+    const names = shape.columns.map((c) => quoteIdent(c.name))
+    const soft = shape.columns.some((c) => c.name === '_deleted_at')
+    const update = shape.columns.filter((c) => !shape.key.includes(c.name)).map((c) => `${quoteIdent(c.name)} = excluded.${quoteIdent(c.name)}`)
+    const onConflict =
+      soft && update.length > 0
+        ? `DO UPDATE SET ${update.join(', ')} WHERE ${t}."_deleted_at" IS NOT NULL AND excluded."_deleted_at" IS NOT NULL AND excluded."_deleted_at" > ${t}."_deleted_at"`
+        : 'DO NOTHING'
+    const upsert = this.#db.prepare(
+      `INSERT INTO ${t} (${names.join(', ')}) VALUES (${placeholders(names.length).slice(1, -1)}) ON CONFLICT (${shape.key.map(quoteIdent).join(', ')}) ${onConflict}`,
+    )
+    const exists = this.#db.prepare(`SELECT 1 FROM ${t} WHERE ${keyTuple(shape)} = ${placeholders(shape.key.length)}`).pluck()
+    const keyAt = shape.key.map((k) => shape.columns.findIndex((c) => c.name === k))
+    const counts: RestoreCounts = { inserted: 0, replaced: 0, kept: 0 }
+    this.#db.transaction(() => {
+      for (const row of rows) {
+        const had = exists.get(...keyAt.map((i) => row[i])) !== undefined
+        const changed = upsert.run(...row).changes > 0
+        if (!changed) counts.kept++
+        else if (had) counts.replaced++
+        else counts.inserted++
+      }
+      if (counts.inserted + counts.replaced > 0) {
+        const source = this.#db.prepare('SELECT source FROM sync_sources WHERE table_name = ?').pluck().all(table) as string[]
+        for (const name of source.length > 0 ? source : ['']) this.#forgetLiveRows(name, table)
+      }
+    })()
+    return counts
+  }
+
+  async markRestored(sha256: string, runId: number): Promise<void> {
+    this.#db.prepare('UPDATE sync_archives SET restored_at = ?, restored_run = ? WHERE sha256 = ?').run(new Date().toISOString(), runId, sha256)
+  }
+
+  async vacuum(tables: readonly string[], mode: ArchiveVacuum): Promise<void> {
+    if (mode === 'none') return
+    if (mode === 'full') {
+      // VACUUM may renumber the rowids of a table without an INTEGER PRIMARY KEY: saved live rows go first.
+      this.#db.exec('DELETE FROM sync_live_rows')
+      this.#db.exec('VACUUM')
+    }
+    for (const table of tables) this.#db.exec(`ANALYZE ${quoteIdent(table)}`)
+  }
+
+  async close(): Promise<void> {
+    try {
+      if (this.#db.open) {
+        if (this.#db.inTransaction) this.#db.exec('ROLLBACK')
+        this.#db.close()
+      }
+    } finally {
+      this.#lock.release()
+    }
+  }
+
+  #forgetLiveRows(source: string, table: string): void {
+    this.#db.prepare('DELETE FROM sync_live_rows WHERE source = ? OR table_name = ?').run(source, table)
+  }
+
+  #hasArchiveTables(): boolean {
+    return this.#db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sync_archives'").get() !== undefined
+  }
+}
+
+function placeholders(n: number): string {
+  return `(${Array.from({ length: n }, () => '?').join(', ')})`
+}
+
+function keyTuple(shape: TableShape): string {
+  return `(${shape.key.map(quoteIdent).join(', ')})`
+}
+
+/**
+ * The WHERE clause of a filter. SQLite keeps times as ISO 8601 text, which sorts as time does; a
+ * numeric column (`--older-than`) is read as Unix seconds.
+ */
+function filterSql(target: ArchiveTarget): { sql: string; params: unknown[] } {
+  const filter: RowFilter = target.filter
+  const iso = filter.cutoff.toISOString()
+  if (filter.kind === 'deleted-before') return { sql: '"_deleted_at" IS NOT NULL AND "_deleted_at" < ?', params: [iso] }
+  if (filter.kind === 'rejects-of-runs-before') return { sql: 'run_id IN (SELECT id FROM sync_runs WHERE ended_at < ?)', params: [iso] }
+  const type = target.shape.columns.find((c) => c.name === filter.column)?.type ?? 'TEXT'
+  const numeric = /INT|REAL|FLOA|DOUB|NUM/.test(type)
+  return { sql: `${quoteIdent(filter.column)} < ?`, params: [numeric ? filter.cutoff.getTime() / 1000 : iso] }
+}
