@@ -85,8 +85,9 @@ export async function runArchive(config: ResolvedConfig, input: ArchiveOptions =
   let runId: number | undefined
   let pool: ArchivePool | undefined
   try {
-    if (!options.dryRun) await store.prepare()
+    // Checked before anything is created: a mistake in the options leaves the database as it was.
     const targets = await planArchive(store, config.sources, options)
+    if (!options.dryRun) await store.prepare()
     await store.lockSources([...new Set(targets.flatMap((t) => (t.source === undefined ? [] : [t.source])))])
     const cleaned = options.dryRun ? [] : await removeUnfinished(store, logger)
     const startedAt = new Date()
