@@ -32,6 +32,7 @@ export interface ArchiveManifest {
   readonly key: readonly string[]
   readonly firstKey: readonly unknown[]
   readonly lastKey: readonly unknown[]
+  /** The columns, in the order of the values of each line (key columns first), and their database types. */
   readonly columns: readonly { readonly name: string; readonly type: string }[]
   /** Which rows were taken: the filter and its cutoff. */
   readonly filter: string

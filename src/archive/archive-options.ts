@@ -22,7 +22,7 @@ export interface ArchiveOptions {
   batch?: BatchSizeOptions
   /** gzip level of the files. @default 6 */
   level?: number
-  /** Worker threads that compress, write and verify. @default 2 */
+  /** Worker threads that compress, write and verify; one keeps up with the queries on two cores. @default 1 */
   threads?: number
   /** The time cutoffs are counted from. @default now */
   now?: Date
@@ -45,7 +45,7 @@ export interface ResolvedArchiveOptions {
   readonly now: Date
 }
 
-export const DEFAULT_ARCHIVE_OPTIONS = Object.freeze({ dryRun: false, vacuum: 'analyze', level: 6, threads: 2 } as const)
+export const DEFAULT_ARCHIVE_OPTIONS = Object.freeze({ dryRun: false, vacuum: 'analyze', level: 6, threads: 1 } as const)
 
 /** Checks every option, naming each one that is wrong; the archive deletes nothing before this passes. */
 export function resolveArchiveOptions(options: ArchiveOptions): ResolvedArchiveOptions {

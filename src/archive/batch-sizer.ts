@@ -1,18 +1,18 @@
 /** How an archive run sizes its batches: where it starts, its bounds, and the time a batch should take. */
 export interface BatchSizeOptions {
-  /** Rows of the first batch. @default 10000 */
+  /** Rows of the first batch. @default 5000 */
   start?: number
   /** @default 1000 */
   min?: number
-  /** @default 50000 */
+  /** @default 10000 */
   max?: number
-  /** Milliseconds a batch should take from query to delete. @default 2000 */
+  /** Milliseconds a batch should take from query to delete. @default 1000 */
   targetMs?: number
 }
 
 export type ResolvedBatchSizeOptions = Required<Readonly<BatchSizeOptions>>
 
-export const DEFAULT_BATCH_SIZE: ResolvedBatchSizeOptions = Object.freeze({ start: 10_000, min: 1000, max: 50_000, targetMs: 2000 })
+export const DEFAULT_BATCH_SIZE: ResolvedBatchSizeOptions = Object.freeze({ start: 5000, min: 1000, max: 10_000, targetMs: 1000 })
 
 /**
  * The size of the next batch. After each batch the size moves towards the one that would have taken

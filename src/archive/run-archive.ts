@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import type { ResolvedConfig } from '../config/resolve-config.js'
-import type { ArchiveStore, ArchiveTarget } from '../sink/archive-store.js'
+import { type ArchiveStore, type ArchiveTarget, archiveColumns, type SelectedRows } from '../sink/archive-store.js'
 import { openArchiveStore } from '../sink/open-archive-store.js'
 import { CachesyncError } from '../util/errors.js'
 import { type Logger, silentLogger } from '../util/logger.js'
@@ -11,7 +11,7 @@ import { type ArchiveManifest, archiveFileName, removeArchiveFile } from './arch
 import { type ArchiveOptions, type ResolvedArchiveOptions, resolveArchiveOptions } from './archive-options.js'
 import { describeFilter, planArchive } from './archive-plan.js'
 import { BatchSizer } from './batch-sizer.js'
-import { serialiseRows } from './json-lines.js'
+import { keysDigest } from './json-lines.js'
 
 /** The phases of an archive run, each the milliseconds spent in it (compress, write, verify on the workers). */
 export interface ArchivePhases {
@@ -243,7 +243,6 @@ class ArchiveRun {
       rawBytes: 0,
       batchSizes: sizer.sizes,
     }
-    const keyAt = target.shape.key.map((k) => target.shape.columns.findIndex((c) => c.name === k))
     let after: unknown[] | undefined
     let inFlight: InFlight | undefined
     try {
@@ -257,17 +256,17 @@ class ArchiveRun {
           inFlight = undefined
           await this.#finish(done, result, sizer)
         }
-        if (rows.length === 0) break
-        const first = keyAt.map((i) => (rows[0] as unknown[])[i])
-        const last = keyAt.map((i) => (rows[rows.length - 1] as unknown[])[i])
-        after = last
+        const count = rows.rows
+        if (count === 0) break
+        after = [...rows.last]
+        // The database wrote the JSON lines in the query: what is left is the digest of the keys.
         at = performance.now()
-        const batch = serialiseRows(target.shape, rows)
+        const keysSha256 = keysDigest(rows)
         const serialiseMs = performance.now() - at
         this.phases.serialise += serialiseMs
-        result.rawBytes += batch.lines.length
+        result.rawBytes += rows.lines.length
         this.#peakRss = Math.max(this.#peakRss, process.memoryUsage.rss())
-        inFlight = await this.#start(target, rows.length, first, last, batch, queryMs + serialiseMs)
+        inFlight = await this.#start(target, rows, keysSha256, queryMs + serialiseMs)
       }
     } catch (err) {
       if (inFlight !== undefined) await this.#abandon(inFlight)
@@ -277,14 +276,10 @@ class ArchiveRun {
   }
 
   /** Names the file in `sync_archives` (pending) before it exists, then hands the batch to a worker. */
-  async #start(
-    target: ArchiveTarget,
-    rows: number,
-    first: unknown[],
-    last: unknown[],
-    batch: ReturnType<typeof serialiseRows>,
-    mainMs: number,
-  ): Promise<InFlight> {
+  async #start(target: ArchiveTarget, selected: SelectedRows, keysSha256: string, mainMs: number): Promise<InFlight> {
+    const { rows } = selected
+    const first = [...selected.first]
+    const last = [...selected.last]
     const { dir, runId, startedAt } = this.#context
     const file = archiveFileName(target.table, startedAt, runId, ++this.#batches)
     const path = join(dir, file)
@@ -313,18 +308,18 @@ class ArchiveRun {
       key: target.shape.key,
       firstKey: first,
       lastKey: last,
-      columns: target.shape.columns,
+      columns: archiveColumns(target.shape),
       filter: describeFilter(target.filter),
       database: this.#context.target,
       runId,
       createdAt: new Date().toISOString(),
     }
     const packed = this.#pool.pack({
-      lines: batch.lines,
+      lines: selected.lines,
       rows,
       level: this.#options.level,
       keyColumns: target.shape.key,
-      keysSha256: batch.keysSha256,
+      keysSha256,
       path: this.#options.dryRun ? undefined : path,
       manifest: this.#options.dryRun ? undefined : manifest,
     })

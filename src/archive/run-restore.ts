@@ -157,7 +157,6 @@ async function restoreFile(store: ArchiveStore, file: CheckedFile, table: TableS
   const columns = file.manifest.columns
   const shape: TableShape = { columns, key: table.key }
   const isBytes = columns.map((c) => /^(BLOB|bytea)$/i.test(c.type))
-  const names = columns.map((c) => c.name)
   const text = gunzipSync(readFileSync(file.path)).toString('utf8')
   const counts: RestoreCounts = { inserted: 0, replaced: 0, kept: 0 }
   let rows: unknown[][] = []
@@ -171,7 +170,7 @@ async function restoreFile(store: ArchiveStore, file: CheckedFile, table: TableS
   for (let at = 0; at < text.length; ) {
     let end = text.indexOf('\n', at)
     if (end === -1) end = text.length
-    if (end > at) rows.push(parseRow(text.slice(at, end), names, isBytes))
+    if (end > at) rows.push(parseRow(text.slice(at, end), isBytes))
     at = end + 1
     if (rows.length >= chunk) await flush()
   }

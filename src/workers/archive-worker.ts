@@ -15,6 +15,7 @@ export default function pack(task: PackTask): PackResult {
   const written: string[] = []
   try {
     let started = performance.now()
+    const linesSha256 = createHash('sha256').update(task.lines).digest('hex')
     const compressed = gzipSync(task.lines, { level: task.level })
     const sha256 = createHash('sha256').update(compressed).digest('hex')
     const ms = { compress: performance.now() - started, write: 0, verify: 0 }
@@ -28,7 +29,7 @@ export default function pack(task: PackTask): PackResult {
     syncDirectorySync(dirname(task.path))
     ms.write = performance.now() - started
     started = performance.now()
-    verify(task, sha256)
+    verify(task, sha256, linesSha256)
     ms.verify = performance.now() - started
     return { ok: true, bytes: compressed.length, sha256, ms }
   } catch (err) {
@@ -57,27 +58,66 @@ function partPath(path: string): string {
   return `${path}.part`
 }
 
-/** Reads the file back from disk: its sha256, its rows, and their keys against the ones selected. */
-function verify(task: PackTask, sha256: string): void {
+const NEWLINE = 0x0a
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+const COMMA = 0x2c
+const BRACKET = 0x5b
+const CLOSE = 0x5d
+const SPACE = 0x20
+
+/**
+ * Reads the file back from disk and checks it three ways: its sha256 is the one computed before the
+ * write, its JSON lines are byte for byte those handed in, and their count and keys (the first values
+ * of each line's array) are the rows selected.
+ */
+function verify(task: PackTask, sha256: string, linesSha256: string): void {
   const path = task.path as string
   const bytes = readFileSync(path)
-  if (createHash('sha256').update(bytes).digest('hex') !== sha256)
-    throw new CachesyncError('ERR_IO', `Archive file ${path} reads back other bytes than were written`)
-  const text = gunzipSync(bytes).toString('utf8')
-  const keys = createHash('sha256')
+  if (createHash('sha256').update(bytes).digest('hex') !== sha256) fail(`Archive file ${path} reads back other bytes than were written`)
+  const plain = gunzipSync(bytes)
+  if (createHash('sha256').update(plain).digest('hex') !== linesSha256) fail(`Archive file ${path} decompresses to other lines than were written`)
+  const keyCount = task.keyColumns.length
+  const keys: string[] = []
   let rows = 0
-  for (let at = 0; at < text.length; ) {
-    let end = text.indexOf('\n', at)
-    if (end === -1) end = text.length
+  for (let at = 0; at < plain.length; ) {
+    let end = plain.indexOf(NEWLINE, at)
+    if (end === -1) end = plain.length
     if (end > at) {
-      const row = JSON.parse(text.slice(at, end)) as Record<string, unknown>
-      keys.update(`${JSON.stringify(task.keyColumns.map((k) => row[k]))}\n`)
+      if (plain[at] !== BRACKET) fail(`Archive file ${path}: line ${rows + 1} is not a JSON array`)
+      const values: unknown[] = []
+      let pos = at + 1
+      for (let k = 0; k < keyCount; k++) {
+        while (plain[pos] === SPACE || plain[pos] === COMMA) pos++
+        const start = pos
+        pos = valueEnd(plain, pos, end)
+        values.push(JSON.parse(plain.toString('utf8', start, pos)))
+      }
+      keys.push(`${JSON.stringify(values)}\n`)
       rows++
     }
     at = end + 1
   }
-  if (rows !== task.rows) throw new CachesyncError('ERR_IO', `Archive file ${path} holds ${rows} rows, ${task.rows} were selected`)
-  if (keys.digest('hex') !== task.keysSha256) throw new CachesyncError('ERR_IO', `Archive file ${path} holds other keys than were selected`)
+  if (rows !== task.rows) fail(`Archive file ${path} holds ${rows} rows, ${task.rows} were selected`)
+  if (createHash('sha256').update(keys.join('')).digest('hex') !== task.keysSha256) fail(`Archive file ${path} holds other keys than were selected`)
+}
+
+/** Where the JSON value starting at `pos` ends: after its closing quote, or at the `,` or `]` after it. */
+function valueEnd(line: Buffer, pos: number, end: number): number {
+  if (line[pos] === QUOTE) {
+    for (let i = pos + 1; i < end; i++) {
+      if (line[i] === BACKSLASH) i++
+      else if (line[i] === QUOTE) return i + 1
+    }
+    return end
+  }
+  let i = pos
+  while (i < end && line[i] !== COMMA && line[i] !== CLOSE) i++
+  return i
+}
+
+function fail(message: string): never {
+  throw new CachesyncError('ERR_IO', message)
 }
 
 /** A full disk and a read-only directory read as cachesync's errors, naming the file. */

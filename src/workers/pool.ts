@@ -70,7 +70,11 @@ export interface ArchivePool {
 export async function createArchivePool(options: { threads: number }): Promise<ArchivePool> {
   const threads = Math.max(1, options.threads)
   const { Piscina } = await import('piscina')
-  const piscina = new Piscina<PackTask, PackResult>({ filename: workerFilename('archive-worker'), minThreads: threads, maxThreads: threads })
+  const piscina = new Piscina<PackTask, PackResult>({
+    filename: workerFilename('archive-worker'),
+    minThreads: threads,
+    maxThreads: threads,
+  })
   return {
     threads,
     async pack(task) {

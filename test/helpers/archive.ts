@@ -36,13 +36,13 @@ export function expectOk(result: CliResult): void {
   expect(result.code, result.stderr).toBe(0)
 }
 
-/** The rows of an archive file, parsed. */
-export function archivedRows(path: string): Record<string, unknown>[] {
+/** The rows of an archive file, parsed: each the array of its values, key first. */
+export function archivedRows(path: string): unknown[][] {
   return gunzipSync(readFileSync(path))
     .toString('utf8')
     .split('\n')
     .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .map((line) => JSON.parse(line) as unknown[])
 }
 
 export function sha256Of(path: string): string {

@@ -56,7 +56,7 @@ describe.each(SINK_KINDS)('archive killed with SIGKILL, %s', (kind) => {
         expect(sha256Of(path), `${record.file}: sha256`).toBe(record.sha256)
         const rows = archivedRows(path)
         expect(rows.length, `${record.file}: rows`).toBe(record.rows)
-        inFiles.push(...rows.map((r) => Number(r.id)))
+        inFiles.push(...rows.map((r) => Number(r[0])))
       }
       const both = [...inTable, ...inFiles].sort((a, b) => a - b)
       expect(new Set(inFiles).size, 'a row archived twice').toBe(inFiles.length)

@@ -71,8 +71,9 @@ describe.each(SINK_KINDS)('archive then restore, %s', (kind) => {
         const manifest = JSON.parse(readFileSync(manifestPath(path), 'utf8'))
         expect(manifest).toMatchObject({ table: 'devices', rows: record.rows, sha256: record.sha256, key: ['id'] })
         expect(manifest.columns.map((c: { name: string }) => c.name)).toContain('_deleted_at')
-        expect(manifest.firstKey).toEqual([rows[0]?.id])
-        keys.push(...rows.map((r) => Number(r.id)))
+        expect(manifest.firstKey).toEqual([rows[0]?.[0]])
+        expect(manifest.columns[0].name).toBe('id')
+        keys.push(...rows.map((r) => Number(r[0])))
       }
       expect(keys.sort((a, b) => a - b)).toEqual(deleted)
     })

@@ -8,10 +8,12 @@ import type {
   ArchiveTarget,
   ArchiveVacuum,
   RestoreCounts,
+  SelectedRows,
   StoredArchive,
   TableShape,
   VerifiedBatch,
 } from '../archive-store.js'
+import { archiveColumns, keyBounds } from '../archive-store.js'
 import { applicationName } from './pg-connect.js'
 import { createPgPool, type PgClient, type PgPool } from './pg-driver.js'
 import { connectError, connectionRole, translatePgError } from './pg-errors.js'
@@ -52,7 +54,7 @@ const ARCHIVE_TABLES: Readonly<Record<string, string>> = {
   report jsonb`,
 }
 
-/** A column's type as PostgreSQL names it (`bigint`, `timestamp with time zone`), which is also its cast. */
+/** Column types as PostgreSQL names them (`bigint`, `timestamp with time zone`), which are also their casts. */
 const TIME_TYPE = /^timestamp|^date$/
 const NUMERIC_TYPE = /^(bigint|integer|smallint|double precision|real|numeric)/
 
@@ -149,18 +151,40 @@ export class PgArchiveStore implements ArchiveStore {
     return Number(rows[0]?.id)
   }
 
-  async selectBatch(target: ArchiveTarget, after: readonly unknown[] | undefined, limit: number): Promise<unknown[][]> {
+  async selectBatch(target: ArchiveTarget, after: readonly unknown[] | undefined, limit: number): Promise<SelectedRows> {
     const { shape } = target
     const params: unknown[] = []
     const where = this.#filterSql(target, params)
-    const select = shape.columns.map((c, i) => `${TIME_TYPE.test(c.type) ? `to_json(${pgIdent(c.name)}) #>> '{}'` : pgIdent(c.name)} AS c${i}`)
-    let sql = `SELECT ${select.join(', ')} FROM ${this.#schema}.${pgIdent(target.table)} WHERE ${where}`
-    if (after !== undefined) sql += ` AND ${keyTuple(shape)} > ${tupleParams(after, params)}`
+    // In archive order; bytes as hex, json as its text (as SQLite keeps it), times as to_json writes them.
+    const values = archiveColumns(shape).map((c) => {
+      const name = pgIdent(c.name)
+      if (c.type === 'bytea') return `encode(${name}, 'hex')`
+      if (c.type === 'json') return `${name}::text`
+      return name
+    })
+    const select = values.map((v, i) => `${v} AS v${i}`)
+    let inner = `SELECT ${select.join(', ')} FROM ${this.#schema}.${pgIdent(target.table)} WHERE ${where}`
+    if (after !== undefined) inner += ` AND ${keyTuple(shape)} > ${tupleParams(after, params)}`
     params.push(limit)
-    sql += ` ORDER BY ${shape.key.map(pgIdent).join(', ')} LIMIT $${params.length}`
-    const { rows } = await this.#query<Record<string, unknown>>(sql, params)
-    const integer = shape.columns.map((c) => /^(bigint|integer|smallint)$/.test(c.type))
-    return rows.map((row) => shape.columns.map((_, i) => fromPg(row[`c${i}`], integer[i] === true)))
+    inner += ` ORDER BY ${shape.key.map(pgIdent).join(', ')} LIMIT $${params.length}`
+    const keys = shape.key.map((_, i) => `r.v${i}`).join(', ')
+    const { rows } = await this.#query<{ n: string; lines: string | null; keys: string | null }>(
+      `SELECT count(*) AS n, string_agg(${jsonLinePgSql(values.length)} || E'\\n', '' ORDER BY ${keys}) AS lines,
+         string_agg(json_build_array(${keys})::text || E'\\n', '' ORDER BY ${keys}) AS keys FROM (${inner}) r`,
+      params,
+    )
+    const row = rows[0]
+    if (row === undefined || row.lines === null || row.keys === null) return { rows: 0, lines: new Uint8Array(0), keys: '', first: [], last: [] }
+    // json_build_array writes `[1, "a"]`: the verify compares keys as JSON.stringify writes them.
+    const keyText = row.keys.includes(', ')
+      ? row.keys
+          .split('\n')
+          .map((line) => (line === '' ? '' : JSON.stringify(JSON.parse(line))))
+          .join('\n')
+      : row.keys
+    const lines = new Uint8Array(Buffer.byteLength(row.lines))
+    Buffer.from(lines.buffer, lines.byteOffset, lines.length).write(row.lines)
+    return { rows: Number(row.n), lines, keys: keyText, ...keyBounds(keyText) }
   }
 
   async commitBatch(target: ArchiveTarget, archiveId: number, batch: VerifiedBatch): Promise<void> {
@@ -295,6 +319,19 @@ export class PgArchiveStore implements ArchiveStore {
   }
 }
 
+/** Values per json_build_array call: PostgreSQL allows 100 arguments. */
+const VALUES_PER_CALL = 100
+
+/** The JSON array of the columns `v0`… of the batch `r`: several json_build_array calls where there are many, their brackets joined. */
+function jsonLinePgSql(count: number): string {
+  const calls: string[] = []
+  for (let at = 0; at < count; at += VALUES_PER_CALL) {
+    const names = Array.from({ length: Math.min(VALUES_PER_CALL, count - at) }, (_, i) => `r.v${at + i}`)
+    calls.push(`json_build_array(${names.join(', ')})::text`)
+  }
+  return calls.reduce((all, call) => `left(${all}, -1) || ', ' || substr(${call}, 2)`)
+}
+
 function keyTuple(shape: TableShape): string {
   return `(${shape.key.map(pgIdent).join(', ')})`
 }
@@ -305,15 +342,6 @@ function tupleParams(values: readonly unknown[], params: unknown[]): string {
     return `$${params.length}`
   })
   return `(${names.join(', ')})`
-}
-
-/** int8 arrives as a string (pg does not round it): a number where that is exact. */
-function fromPg(value: unknown, integer: boolean): unknown {
-  if (integer && typeof value === 'string') {
-    const n = Number(value)
-    return Number.isSafeInteger(n) ? n : value
-  }
-  return value
 }
 
 /** A value as PostgreSQL's input text for its column's type. */

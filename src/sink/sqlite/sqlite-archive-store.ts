@@ -9,10 +9,12 @@ import type {
   ArchiveVacuum,
   RestoreCounts,
   RowFilter,
+  SelectedRows,
   StoredArchive,
   TableShape,
   VerifiedBatch,
 } from '../archive-store.js'
+import { archiveColumns, keyBounds } from '../archive-store.js'
 import { DbLock } from './db-lock.js'
 import { openDatabase, type SqliteDatabase } from './sqlite-driver.js'
 import { translateSqliteError } from './sqlite-errors.js'
@@ -156,21 +158,32 @@ export class SqliteArchiveStore implements ArchiveStore {
     return Number(result.lastInsertRowid)
   }
 
-  async selectBatch(target: ArchiveTarget, after: readonly unknown[] | undefined, limit: number): Promise<unknown[][]> {
+  async selectBatch(target: ArchiveTarget, after: readonly unknown[] | undefined, limit: number): Promise<SelectedRows> {
     const { shape } = target
     const where = filterSql(target)
     const params: unknown[] = [...where.params]
-    let sql = `SELECT ${shape.columns.map((c) => quoteIdent(c.name)).join(', ')} FROM ${quoteIdent(target.table)} WHERE ${where.sql}`
+    const keys = shape.key.map(quoteIdent)
+    let batch = `SELECT ${keys.join(', ')}, ${jsonLineSql(shape)} AS line FROM ${quoteIdent(target.table)} WHERE ${where.sql}`
     if (after !== undefined) {
-      sql += ` AND ${keyTuple(shape)} > ${placeholders(shape.key.length)}`
+      batch += ` AND ${keyTuple(shape)} > ${placeholders(shape.key.length)}`
       params.push(...after)
     }
-    sql += ` ORDER BY ${shape.key.map(quoteIdent).join(', ')} LIMIT ?`
+    batch += ` ORDER BY ${keys.join(', ')} LIMIT ?`
     params.push(limit)
-    return this.#db
-      .prepare(sql)
+    const order = keys.join(', ')
+    const row = this.#db
+      .prepare(
+        `SELECT count(*), CAST(group_concat(line || char(10), '' ORDER BY ${order}) AS BLOB),
+           group_concat(json_array(${keys.join(', ')}) || char(10), '' ORDER BY ${order}) FROM (${batch})`,
+      )
       .raw()
-      .all(...params) as unknown[][]
+      .get(...params) as [number, Buffer | null, string | null]
+    const [rows, lines, keyText] = row
+    if (rows === 0 || lines === null || keyText === null) return { rows: 0, lines: new Uint8Array(0), keys: '', first: [], last: [] }
+    // A buffer of its own (not a slice of Node's pool): it is transferred to a worker.
+    const own = new Uint8Array(lines.length)
+    own.set(lines)
+    return { rows, lines: own, keys: keyText, ...keyBounds(keyText) }
   }
 
   async commitBatch(target: ArchiveTarget, archiveId: number, range: VerifiedBatch): Promise<void> {
@@ -263,6 +276,21 @@ export class SqliteArchiveStore implements ArchiveStore {
   #hasArchiveTables(): boolean {
     return this.#db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sync_archives'").get() !== undefined
   }
+}
+
+/** Values per json_array call: SQLite allows 127 arguments by default (SQLITE_MAX_FUNCTION_ARG). */
+const VALUES_PER_CALL = 100
+
+/**
+ * A row as a JSON array of its values in archive order (`archiveColumns`), written by SQLite: blobs as
+ * hex; a REAL with 17 significant digits, which reads back as the same double. A wide table takes
+ * several json_array calls, their brackets joined.
+ */
+function jsonLineSql(shape: TableShape): string {
+  const values = archiveColumns(shape).map((c) => (c.type === 'BLOB' ? `hex(${quoteIdent(c.name)})` : quoteIdent(c.name)))
+  const calls: string[] = []
+  for (let at = 0; at < values.length; at += VALUES_PER_CALL) calls.push(`json_array(${values.slice(at, at + VALUES_PER_CALL).join(', ')})`)
+  return calls.reduce((all, call) => `substr(${all}, 1, length(${all}) - 1) || ',' || substr(${call}, 2)`)
 }
 
 function placeholders(n: number): string {
