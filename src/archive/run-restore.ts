@@ -8,7 +8,6 @@ import { openArchiveStore } from '../sink/open-archive-store.js'
 import { CachesyncError } from '../util/errors.js'
 import { type Logger, silentLogger } from '../util/logger.js'
 import { type ArchiveManifest, isArchiveFile, listArchiveFiles, manifestPath } from './archive-files.js'
-import { parseRow } from './json-lines.js'
 
 /** Options of {@link runRestore}; all optional. */
 export interface RestoreOptions {
@@ -152,28 +151,26 @@ async function tableShapes(store: ArchiveStore, files: readonly CheckedFile[]): 
   return shapes
 }
 
-/** One file's rows, in transactions of `chunk` rows, written as the file's columns. */
+/** One file's rows, in transactions of `chunk` rows, handed to the database as JSON it parses itself. */
 async function restoreFile(store: ArchiveStore, file: CheckedFile, table: TableShape, chunk: number): Promise<RestoreCounts> {
-  const columns = file.manifest.columns
-  const shape: TableShape = { columns, key: table.key }
-  const isBytes = columns.map((c) => /^(BLOB|bytea)$/i.test(c.type))
+  const shape: TableShape = { columns: file.manifest.columns, key: table.key }
   const text = gunzipSync(readFileSync(file.path)).toString('utf8')
   const counts: RestoreCounts = { inserted: 0, replaced: 0, kept: 0 }
-  let rows: unknown[][] = []
+  let lines: string[] = []
   const flush = async (): Promise<void> => {
-    const done = await store.restoreRows(file.manifest.table, shape, rows)
+    const done = await store.restoreRows(file.manifest.table, shape, `[${lines.join(',')}]`)
     counts.inserted += done.inserted
     counts.replaced += done.replaced
     counts.kept += done.kept
-    rows = []
+    lines = []
   }
   for (let at = 0; at < text.length; ) {
     let end = text.indexOf('\n', at)
     if (end === -1) end = text.length
-    if (end > at) rows.push(parseRow(text.slice(at, end), isBytes))
+    if (end > at) lines.push(text.slice(at, end))
     at = end + 1
-    if (rows.length >= chunk) await flush()
+    if (lines.length >= chunk) await flush()
   }
-  if (rows.length > 0) await flush()
+  if (lines.length > 0) await flush()
   return counts
 }

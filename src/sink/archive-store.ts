@@ -145,10 +145,12 @@ export interface ArchiveStore {
   /** Every archive of `sync_archives` (what `restore` checks files against). */
   archives(): Promise<StoredArchive[]>
   /**
-   * Writes archived rows back: a key the table lacks is inserted; a soft-deleted row is replaced by an
-   * archived row deleted later; any other row is kept (the table's is the newer). One transaction.
+   * Writes archived rows back, in one transaction: a key the table lacks is inserted; a soft-deleted
+   * row is replaced by an archived row deleted later; any other row is kept (the table's is newer).
+   * `rows` is a JSON array of the rows' arrays, in the order of `shape.columns` (the file's order);
+   * the database parses it itself.
    */
-  restoreRows(table: string, shape: TableShape, rows: readonly unknown[][]): Promise<RestoreCounts>
+  restoreRows(table: string, shape: TableShape, rows: string): Promise<RestoreCounts>
   /** Notes in `sync_archives` that an archive file was restored. */
   markRestored(sha256: string, runId: number): Promise<void>
   vacuum(tables: readonly string[], mode: ArchiveVacuum): Promise<void>

@@ -213,7 +213,7 @@ export class SqliteArchiveStore implements ArchiveStore {
     return this.#db.prepare(`${STORED_ARCHIVE} ORDER BY id`).all() as StoredArchive[]
   }
 
-  async restoreRows(table: string, shape: TableShape, rows: readonly unknown[][]): Promise<RestoreCounts> {
+  async restoreRows(table: string, shape: TableShape, rows: string): Promise<RestoreCounts> {
     const t = quoteIdent(table)
     const names = shape.columns.map((c) => quoteIdent(c.name))
     const soft = shape.columns.some((c) => c.name === '_deleted_at')
@@ -222,26 +222,30 @@ export class SqliteArchiveStore implements ArchiveStore {
       soft && update.length > 0
         ? `DO UPDATE SET ${update.join(', ')} WHERE ${t}."_deleted_at" IS NOT NULL AND excluded."_deleted_at" IS NOT NULL AND excluded."_deleted_at" > ${t}."_deleted_at"`
         : 'DO NOTHING'
-    const upsert = this.#db.prepare(
-      `INSERT INTO ${t} (${names.join(', ')}) VALUES (${placeholders(names.length).slice(1, -1)}) ON CONFLICT (${shape.key.map(quoteIdent).join(', ')}) ${onConflict}`,
-    )
-    const exists = this.#db.prepare(`SELECT 1 FROM ${t} WHERE ${keyTuple(shape)} = ${placeholders(shape.key.length)}`).pluck()
+    // SQLite parses the JSON: ->> gives each value its SQL type back (integer, real, text, null).
+    const values = shape.columns.map((c, i) => (c.type === 'BLOB' ? `unhex(j.value ->> ${i})` : `j.value ->> ${i}`))
     const keyAt = shape.key.map((k) => shape.columns.findIndex((c) => c.name === k))
-    const counts: RestoreCounts = { inserted: 0, replaced: 0, kept: 0 }
-    this.#db.transaction(() => {
-      for (const row of rows) {
-        const had = exists.get(...keyAt.map((i) => row[i])) !== undefined
-        const changed = upsert.run(...row).changes > 0
-        if (!changed) counts.kept++
-        else if (had) counts.replaced++
-        else counts.inserted++
+    const present = this.#db
+      .prepare(
+        `SELECT count(*) FROM json_each(?) AS j JOIN ${t} ON ${shape.key.map((k, i) => `${t}.${quoteIdent(k)} = j.value ->> ${keyAt[i]}`).join(' AND ')}`,
+      )
+      .pluck()
+    // WHERE true: without it SQLite reads `ON CONFLICT` as a join's ON.
+    const upsert = this.#db.prepare(
+      `INSERT INTO ${t} (${names.join(', ')}) SELECT ${values.join(', ')} FROM json_each(?) AS j WHERE true ON CONFLICT (${shape.key.map(quoteIdent).join(', ')}) ${onConflict}`,
+    )
+    const total = this.#db.prepare('SELECT json_array_length(?)').pluck()
+    return this.#db.transaction(() => {
+      const rowCount = Number(total.get(rows))
+      const had = Number(present.get(rows))
+      const changed = upsert.run(rows).changes
+      const inserted = rowCount - had
+      if (changed > 0) {
+        const sources = this.#db.prepare('SELECT source FROM sync_sources WHERE table_name = ?').pluck().all(table) as string[]
+        for (const name of sources.length > 0 ? sources : ['']) this.#forgetLiveRows(name, table)
       }
-      if (counts.inserted + counts.replaced > 0) {
-        const source = this.#db.prepare('SELECT source FROM sync_sources WHERE table_name = ?').pluck().all(table) as string[]
-        for (const name of source.length > 0 ? source : ['']) this.#forgetLiveRows(name, table)
-      }
+      return { inserted, replaced: changed - inserted, kept: had - (changed - inserted) }
     })()
-    return counts
   }
 
   async markRestored(sha256: string, runId: number): Promise<void> {
