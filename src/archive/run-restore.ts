@@ -158,7 +158,7 @@ async function restoreFile(store: ArchiveStore, file: CheckedFile, table: TableS
   const counts: RestoreCounts = { inserted: 0, replaced: 0, kept: 0 }
   let lines: string[] = []
   const flush = async (): Promise<void> => {
-    const done = await store.restoreRows(file.manifest.table, shape, `[${lines.join(',')}]`)
+    const done = await store.restoreRows(file.manifest.table, shape, `[${lines.join(',')}]`, lines.length)
     counts.inserted += done.inserted
     counts.replaced += done.replaced
     counts.kept += done.kept
