@@ -12,7 +12,7 @@ import { type ArchiveManifest, isArchiveFile, listArchiveFiles, manifestPath } f
 /** Options of {@link runRestore}; all optional. */
 export interface RestoreOptions {
   logger?: Logger
-  /** Rows written back per transaction. @default 10000 */
+  /** Rows written back per transaction. @default 5000 */
   chunk?: number
 }
 
@@ -67,7 +67,7 @@ export async function runRestore(config: ResolvedConfig, paths: readonly string[
     const order = [...checked].sort((a, b) => (b.manifest.createdAt + b.path).localeCompare(a.manifest.createdAt + a.path))
     const restored: RestoredFile[] = []
     for (const file of order) {
-      const counts = await restoreFile(store, file, shapes.get(file.manifest.table) as TableShape, options.chunk ?? 10_000)
+      const counts = await restoreFile(store, file, shapes.get(file.manifest.table) as TableShape, options.chunk ?? 5000)
       await store.markRestored(file.manifest.sha256, runId)
       restored.push({ file: file.path, table: file.manifest.table, rows: file.manifest.rows, ...counts })
       logger.info({ file: file.path, ...counts }, 'archive file restored')

@@ -229,16 +229,16 @@ export class PgArchiveStore implements ArchiveStore {
     // The server parses the JSON once, as jsonb (json would parse a row's text again for every ->>);
     // each value's text is cast to its column's type: exact for json text, floats, times, and bytes.
     const values = shape.columns.map((c, i) => (c.type === 'bytea' ? `decode(e.v ->> ${i}, 'hex')` : `(e.v ->> ${i})::${c.type}`))
+    // Counted in the server: RETURNING a row for each of 1,000,000 rows cost a quarter of the restore.
     const sql =
-      `INSERT INTO ${t} AS t (${names.join(', ')}) SELECT ${values.join(', ')} FROM jsonb_array_elements($1::jsonb) AS e(v) ` +
-      `ON CONFLICT (${shape.key.map(pgIdent).join(', ')}) ${onConflict} RETURNING (xmax = 0) AS inserted`
+      `WITH written AS (INSERT INTO ${t} AS t (${names.join(', ')}) SELECT ${values.join(', ')} FROM jsonb_array_elements($1::jsonb) AS e(v) ` +
+      `ON CONFLICT (${shape.key.map(pgIdent).join(', ')}) ${onConflict} RETURNING (xmax = 0) AS inserted) ` +
+      'SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) FILTER (WHERE NOT inserted) AS replaced FROM written'
     const counts: RestoreCounts = { inserted: 0, replaced: 0, kept: 0 }
     await this.#transaction(async (query) => {
-      const result = await query<{ inserted: boolean }>(sql, [rows])
-      for (const row of result.rows) {
-        if (row.inserted) counts.inserted++
-        else counts.replaced++
-      }
+      const result = await query<{ inserted: string; replaced: string }>(sql, [rows])
+      counts.inserted = Number(result.rows[0]?.inserted ?? 0)
+      counts.replaced = Number(result.rows[0]?.replaced ?? 0)
     })
     counts.kept = count - counts.inserted - counts.replaced
     return counts
