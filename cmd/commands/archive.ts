@@ -18,21 +18,24 @@ export async function run(args: ArchiveArgs): Promise<number> {
   const batchTarget = duration('--batch-target', args.batchTarget)
   let report: ArchiveReport
   try {
+    // Flags win over the configuration's `archive:` section.
+    const fromFile = config.archive
+    const olderThan = (args.olderThan ?? []).map(parseOlderThan)
     report = await runArchive(config, {
-      ...optional('deletedBefore', duration('--deleted-before', args.deletedBefore)),
-      olderThan: (args.olderThan ?? []).map(parseOlderThan),
-      ...optional('sources', args.source),
-      ...optional('history', duration('--history', args.history)),
-      ...optional('toDir', args.to === undefined ? undefined : resolve(args.to)),
+      ...optional('deletedBefore', duration('--deleted-before', args.deletedBefore) ?? fromFile.deletedBefore),
+      olderThan: olderThan.length > 0 ? olderThan : fromFile.olderThan,
+      ...optional('sources', args.source ?? fromFile.sources),
+      ...optional('history', duration('--history', args.history) ?? fromFile.history),
+      ...optional('toDir', args.to === undefined ? fromFile.dir : resolve(args.to)),
       dryRun: args.dryRun,
-      vacuum: args.vacuum,
+      ...optional('vacuum', args.vacuum ?? fromFile.vacuum),
       batch: {
         ...optional('start', args.batchSize),
         ...optional('min', args.batchMin),
         ...optional('max', args.batchMax),
         ...optional('targetMs', batchTarget),
       },
-      ...optional('level', args.level),
+      ...optional('level', args.level ?? fromFile.level),
       ...optional('threads', args.threads),
       logger: cliLogger(args),
     })

@@ -14,7 +14,11 @@ export const archiveCommand = defineCommand({
     history: { type: 'string', describe: "cachesync's own history (sync_runs, sync_rejects, archive runs) older than this (90d)" },
     to: { type: 'string', describe: 'directory of the archive files [default: archive/ beside the SQLite file, or beside the cache directory]' },
     'dry-run': { type: 'boolean', default: false, describe: 'count the rows and bytes that would be archived; write and delete nothing' },
-    vacuum: { choices: ['analyze', 'full', 'none'], default: 'analyze', describe: 'after the run: ANALYZE the tables, VACUUM then ANALYZE (full), or nothing' },
+    vacuum: {
+      choices: ['analyze', 'full', 'none'],
+      defaultDescription: 'analyze',
+      describe: 'after the run: ANALYZE the tables, VACUUM then ANALYZE (full), or nothing',
+    },
     'batch-size': { type: 'number', defaultDescription: '2000', describe: 'rows of the first batch' },
     'batch-min': { type: 'number', defaultDescription: '500', describe: 'fewest rows a batch shrinks to' },
     'batch-max': { type: 'number', defaultDescription: '5000', describe: 'most rows a batch grows to' },

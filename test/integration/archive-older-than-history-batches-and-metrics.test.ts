@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { archivedRows, cli, expectOk, softDeletedDevices, syncArchives } from '../helpers/archive.js'
@@ -78,6 +78,21 @@ describe.each(SINK_KINDS)('archive options, %s', (kind) => {
       expect(db.query<{ reason: string }>('SELECT reason FROM sync_rejects')).toEqual([{ reason: 'a reject of a new run' }])
       expectOk(await cli(db, ['restore', to]))
       expect(db.checksum(['sync_runs', 'sync_rejects'])).toEqual(before)
+    })
+
+    it("the configuration's archive section says what to archive and where; flags win; a bad value is named", async () => {
+      const config = join(tmp(), 'archive.yaml')
+      writeFileSync(config, `archive:\n  deletedBefore: 30d\n  dir: ${join(tmp(), 'from-config')}\n  vacuum: none\n  level: 9\n`)
+      const fromFile = await cli(db, ['archive', '--config', config, '--dry-run', '--json'])
+      expectOk(fromFile)
+      expect(JSON.parse(fromFile.stdout)).toMatchObject({ rows: deleted.length, dir: join(tmp(), 'from-config') })
+      const flagged = await cli(db, ['archive', '--config', config, '--to', join(tmp(), 'from-flag'), '--dry-run', '--json'])
+      expectOk(flagged)
+      expect(JSON.parse(flagged.stdout).dir).toBe(join(tmp(), 'from-flag'))
+      writeFileSync(config, 'archive:\n  olderThan:\n    last_seen: soon\n')
+      const bad = await cli(db, ['archive', '--config', config])
+      expect(bad.code).toBe(2)
+      expect(bad.stderr).toContain('archive.olderThan.last_seen: must be a duration')
     })
 
     it('each run is recorded in sync_archive_runs with its phases; --vacuum full runs; --metrics-file says what went', async () => {
