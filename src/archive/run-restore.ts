@@ -151,26 +151,41 @@ async function tableShapes(store: ArchiveStore, files: readonly CheckedFile[]): 
   return shapes
 }
 
-/** One file's rows, in transactions of `chunk` rows, handed to the database as JSON it parses itself. */
+const NEWLINE = 0x0a
+const OPEN = 0x5b
+const COMMA = 0x2c
+const CLOSE = 0x5d
+
+/**
+ * One file's rows, in transactions of `chunk` rows, handed to the database as the bytes of one JSON
+ * array that it parses itself: the file's lines, their newlines turned into commas. No line becomes a
+ * JavaScript string (decoding them took a sixth of a restore).
+ */
 async function restoreFile(store: ArchiveStore, file: CheckedFile, table: TableShape, chunk: number): Promise<RestoreCounts> {
   const shape: TableShape = { columns: file.manifest.columns, key: table.key }
-  const text = gunzipSync(readFileSync(file.path)).toString('utf8')
+  const plain = gunzipSync(readFileSync(file.path))
   const counts: RestoreCounts = { inserted: 0, replaced: 0, kept: 0 }
-  let lines: string[] = []
-  const flush = async (): Promise<void> => {
-    const done = await store.restoreRows(file.manifest.table, shape, `[${lines.join(',')}]`, lines.length)
+  for (let start = 0; start < plain.length; ) {
+    const array = Buffer.allocUnsafe(plain.length - start + 2)
+    array[0] = OPEN
+    let at = start
+    let rows = 0
+    while (at < plain.length && rows < chunk) {
+      let end = plain.indexOf(NEWLINE, at)
+      if (end === -1) end = plain.length
+      if (end === at) throw new CachesyncError('ERR_IO', `Archive file ${file.path}: an empty line`)
+      plain.copy(array, at - start + 1, at, end)
+      array[end - start + 1] = COMMA
+      rows++
+      at = end + 1
+    }
+    const length = Math.min(at, plain.length) - start + 1
+    array[length - 1] = CLOSE
+    const done = await store.restoreRows(file.manifest.table, shape, array.subarray(0, length), rows)
     counts.inserted += done.inserted
     counts.replaced += done.replaced
     counts.kept += done.kept
-    lines = []
+    start = at
   }
-  for (let at = 0; at < text.length; ) {
-    let end = text.indexOf('\n', at)
-    if (end === -1) end = text.length
-    if (end > at) lines.push(text.slice(at, end))
-    at = end + 1
-    if (lines.length >= chunk) await flush()
-  }
-  if (lines.length > 0) await flush()
   return counts
 }

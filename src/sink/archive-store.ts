@@ -147,10 +147,10 @@ export interface ArchiveStore {
   /**
    * Writes archived rows back, in one transaction: a key the table lacks is inserted; a soft-deleted
    * row is replaced by an archived row deleted later; any other row is kept (the table's is newer).
-   * `rows` is a JSON array of `count` rows' arrays, in the order of `shape.columns` (the file's
-   * order); the database parses it itself.
+   * `rows` is the UTF-8 text of a JSON array of `count` rows' arrays, in the order of `shape.columns`
+   * (the file's order); the database parses it itself.
    */
-  restoreRows(table: string, shape: TableShape, rows: string, count: number): Promise<RestoreCounts>
+  restoreRows(table: string, shape: TableShape, rows: Uint8Array, count: number): Promise<RestoreCounts>
   /** Notes in `sync_archives` that an archive file was restored. */
   markRestored(sha256: string, runId: number): Promise<void>
   vacuum(tables: readonly string[], mode: ArchiveVacuum): Promise<void>

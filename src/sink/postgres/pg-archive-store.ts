@@ -217,7 +217,7 @@ export class PgArchiveStore implements ArchiveStore {
     return this.#archives('')
   }
 
-  async restoreRows(table: string, shape: TableShape, rows: string, count: number): Promise<RestoreCounts> {
+  async restoreRows(table: string, shape: TableShape, rows: Uint8Array, count: number): Promise<RestoreCounts> {
     const t = `${this.#schema}.${pgIdent(table)}`
     const names = shape.columns.map((c) => pgIdent(c.name))
     const soft = shape.columns.some((c) => c.name === '_deleted_at')
@@ -236,7 +236,7 @@ export class PgArchiveStore implements ArchiveStore {
       'SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) FILTER (WHERE NOT inserted) AS replaced FROM written'
     const counts: RestoreCounts = { inserted: 0, replaced: 0, kept: 0 }
     await this.#transaction(async (query) => {
-      const result = await query<{ inserted: string; replaced: string }>(sql, [rows])
+      const result = await query<{ inserted: string; replaced: string }>(sql, [Buffer.from(rows.buffer, rows.byteOffset, rows.length).toString('utf8')])
       counts.inserted = Number(result.rows[0]?.inserted ?? 0)
       counts.replaced = Number(result.rows[0]?.replaced ?? 0)
     })

@@ -213,7 +213,7 @@ export class SqliteArchiveStore implements ArchiveStore {
     return this.#db.prepare(`${STORED_ARCHIVE} ORDER BY id`).all() as StoredArchive[]
   }
 
-  async restoreRows(table: string, shape: TableShape, rows: string, count: number): Promise<RestoreCounts> {
+  async restoreRows(table: string, shape: TableShape, rows: Uint8Array, count: number): Promise<RestoreCounts> {
     const t = quoteIdent(table)
     const names = shape.columns.map((c) => quoteIdent(c.name))
     const soft = shape.columns.some((c) => c.name === '_deleted_at')
@@ -235,7 +235,8 @@ export class SqliteArchiveStore implements ArchiveStore {
     const upsert = this.#db.prepare(
       `INSERT INTO ${t} (${names.join(', ')}) SELECT ${values.join(', ')} FROM jsonb_each(?) AS j WHERE true ON CONFLICT (${shape.key.map(quoteIdent).join(', ')}) ${onConflict}`,
     )
-    const parse = this.#db.prepare('SELECT jsonb(?)').pluck()
+    // Bound as a blob: CAST reads its bytes as the UTF-8 text they are, without a copy through a string.
+    const parse = this.#db.prepare('SELECT jsonb(CAST(? AS TEXT))').pluck()
     return this.#db.transaction(() => {
       const parsed = parse.get(rows)
       const had = Number(present.get(parsed))
