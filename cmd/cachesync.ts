@@ -3,6 +3,7 @@ import { hideBin } from 'yargs/helpers'
 import { isUserError } from '../src/util/errors.js'
 import { PACKAGE_VERSION } from '../src/util/package-version.js'
 import type { CommandDefinition, CommandHandler, OptionTable } from './command-definition.js'
+import { archiveCommand } from './definitions/archive.js'
 import { backupCommand } from './definitions/backup.js'
 import { benchCommand } from './definitions/bench.js'
 import { demoCommand } from './definitions/demo.js'
@@ -10,6 +11,7 @@ import { generateCommand } from './definitions/generate.js'
 import { historyCommand } from './definitions/history.js'
 import { initCommand } from './definitions/init.js'
 import { monitorCommand } from './definitions/monitor.js'
+import { restoreCommand } from './definitions/restore.js'
 import { schemaCommand } from './definitions/schema.js'
 import { serveDemoCommand } from './definitions/serve-demo.js'
 import { statusCommand } from './definitions/status.js'
@@ -25,7 +27,7 @@ interface Command {
 /** Pairs a definition with its handler module; the compiler checks that the handler takes the definition's arguments. */
 function command<O extends OptionTable>(definition: CommandDefinition<O>, load: () => Promise<CommandHandler<O>>): Command {
   return {
-    name: definition.name,
+    name: definition.name.split(' ')[0] as string,
     register: (y, setExit) =>
       y.command(definition.name, definition.describe, definition.options, async (args) => {
         setExit(await (await load()).run(args))
@@ -42,6 +44,8 @@ const COMMANDS: readonly Command[] = [
   command(demoCommand, () => import('./commands/demo.js')),
   command(serveDemoCommand, () => import('./commands/serve-demo.js')),
   command(backupCommand, () => import('./commands/backup.js')),
+  command(archiveCommand, () => import('./commands/archive.js')),
+  command(restoreCommand, () => import('./commands/restore.js')),
   command(benchCommand, () => import('./commands/bench.js')),
   command(monitorCommand, () => import('./commands/monitor.js')),
   command(statusCommand, () => import('./commands/status.js')),

@@ -249,6 +249,46 @@ const syncSchema = z.strictObject({
   schema: schemaPolicy.optional().meta({ description: "The sources' schema policy, where a source sets none.", defaultText: '`evolve`' }),
 })
 
+/** What `cachesync archive` takes out, and where it puts it, where its flags do not say. */
+const archiveSchema = z.strictObject({
+  deletedBefore: duration
+    .optional()
+    .meta({ flag: '--deleted-before', description: 'Soft-deleted rows whose `_deleted_at` is older than this.', defaultText: 'none' }),
+  olderThan: z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a column name'), duration)
+    .optional()
+    .meta({
+      typeText: 'column: duration',
+      flag: '--older-than',
+      description: 'Rows whose column is older than its duration, as `last_seen: 365d`.',
+      defaultText: 'none',
+    }),
+  sources: z
+    .array(z.string().min(1))
+    .optional()
+    .meta({ typeText: 'list', flag: '--source', description: 'The sources to archive.', defaultText: 'every source' }),
+  history: duration
+    .optional()
+    .meta({ flag: '--history', description: "cachesync's own run history (`sync_runs`, `sync_rejects`, archive runs) older than this.", defaultText: 'none' }),
+  dir: z.string().min(1).optional().meta({
+    typeText: 'path',
+    flag: '--to',
+    description: 'Where the archive files go.',
+    defaultText: '`archive/` beside the database (PostgreSQL: beside the cache directory)',
+  }),
+  vacuum: z
+    .enum(['analyze', 'full', 'none'])
+    .optional()
+    .meta({ flag: '--vacuum', description: 'After an archive run: ANALYZE, VACUUM then ANALYZE, or nothing.', defaultText: '`analyze`' }),
+  level: z
+    .number()
+    .int('must be an integer')
+    .min(1, 'must be from 1 to 9')
+    .max(9, 'must be from 1 to 9')
+    .optional()
+    .meta({ flag: '--level', description: 'gzip level of the archive files.', defaultText: '6' }),
+})
+
 /** Settings of `cachesync warm`. Defaults are in `DEFAULT_WARM`. */
 const warmSchema = z.strictObject({
   concurrency: positiveInt.optional().meta({ flag: '--concurrency', description: 'Requests in flight at once, over all sources.' }),
@@ -333,6 +373,7 @@ export const configFileSchema = z.strictObject({
     .meta({ flag: '--base-url', description: 'Replaces the scheme, host and port of every source URL: a mirror, or the local demo API.', defaultText: 'none' }),
   sync: syncSchema.optional().meta({ description: 'Settings of `sync` for every source.' }),
   warm: warmSchema.optional().meta({ description: 'How `warm` paces, retries and times its requests: see [warm](#warm).' }),
+  archive: archiveSchema.optional().meta({ description: 'What `cachesync archive` takes out and where it puts it: see [archive.md](archive.md).' }),
   extendBuiltin: z.boolean().optional().meta({ description: 'Add `sources` to the built-in DMR sources instead of replacing them.', defaultText: '`false`' }),
   sources: z
     .array(sourceSchema)
@@ -344,6 +385,7 @@ export type ConfigFile = z.infer<typeof configFileSchema>
 export type SourceSpec = z.infer<typeof sourceSchema>
 export type ColumnSpec = ColumnType | 'auto' | z.infer<typeof columnObjectSchema>
 export type WarmSettings = z.infer<typeof warmSchema>
+export type ArchiveSettings = z.output<typeof archiveSchema>
 export type AuthSpec = z.infer<typeof authSchema>
 export type Pagination = { [K in keyof typeof PAGINATION_FORMS]: z.infer<(typeof PAGINATION_FORMS)[K]> }[keyof typeof PAGINATION_FORMS]
 

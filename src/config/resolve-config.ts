@@ -5,6 +5,7 @@ import type { FieldType } from '../schema/field-type.js'
 import { deepFreeze } from '../util/deep-freeze.js'
 import { ConfigError } from '../util/errors.js'
 import {
+  type ArchiveSettings,
   type ColumnSpec,
   type ColumnType,
   type ConfigFile,
@@ -98,6 +99,19 @@ export interface ResolvedConfig {
   /** Already applied to every source URL; kept to be reported. */
   readonly baseUrl: string | undefined
   readonly warm: ResolvedWarmSettings
+  /** What `cachesync archive` takes out where its flags do not say: durations in milliseconds, `dir` absolute. */
+  readonly archive: ResolvedArchiveSettings
+}
+
+/** The configuration's `archive:` section, checked; every field optional (the flags may say it). */
+export interface ResolvedArchiveSettings {
+  readonly deletedBefore: number | undefined
+  readonly olderThan: readonly { readonly column: string; readonly ms: number }[]
+  readonly sources: readonly string[] | undefined
+  readonly history: number | undefined
+  readonly dir: string | undefined
+  readonly vacuum: 'analyze' | 'full' | 'none' | undefined
+  readonly level: number | undefined
 }
 
 /**
@@ -187,7 +201,20 @@ export function resolveConfig(input: ResolveConfigInput = {}): ResolvedConfig {
     sources: resolveSources(specs, cacheDir, settings.baseUrl, settings.sync?.schema ?? 'evolve'),
     baseUrl: settings.baseUrl,
     warm: resolveWarmSettings(settings.warm),
+    archive: resolveArchiveSettings(settings.archive, cwd),
   })
+}
+
+function resolveArchiveSettings(archive: ArchiveSettings | undefined, cwd: string): ResolvedArchiveSettings {
+  return {
+    deletedBefore: archive?.deletedBefore,
+    olderThan: Object.entries(archive?.olderThan ?? {}).map(([column, ms]) => ({ column, ms })),
+    sources: archive?.sources,
+    history: archive?.history,
+    dir: archive?.dir === undefined ? undefined : resolve(cwd, archive.dir),
+    vacuum: archive?.vacuum,
+    level: archive?.level,
+  }
 }
 
 function readConfigFile(path: string): ConfigFile {

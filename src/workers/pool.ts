@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { deserializeError } from '../util/errors.js'
 import { HashSet64 } from '../util/hash-set64.js'
+import type { PackResult, PackTask } from './archive-task.js'
 import type { LiveRowsResult, LiveRowsTask, TransformResult, TransformTask } from './transform-task.js'
 
 /** A pool of worker threads running `transform-worker`; the only module that knows piscina. */
@@ -18,13 +19,13 @@ export interface WorkerPool {
 }
 
 /**
- * The worker file as built JavaScript. Under vitest this module runs from `src/*.ts`; the workers then
+ * A worker file as built JavaScript. Under vitest this module runs from `src/*.ts`; the workers then
  * run the built copy of the same source (`npm test` builds first), which is also what the CLI runs.
  */
-export function workerFilename(): string {
+export function workerFilename(worker: 'transform-worker' | 'archive-worker' = 'transform-worker'): string {
   const here = fileURLToPath(import.meta.url)
   const built = here.endsWith('.ts') ? here.replace(/[/\\]src[/\\]workers[/\\]pool\.ts$/, '/dist/src/workers/pool.js') : here
-  const filename = built.replace(/pool\.js$/, 'transform-worker.js')
+  const filename = built.replace(/pool\.js$/, `${worker}.js`)
   if (!existsSync(filename)) throw new Error(`Worker file ${filename} is missing: run \`npm run build\``)
   return filename
 }
@@ -50,6 +51,36 @@ export async function createWorkerPool(options: { threads: number }): Promise<Wo
       const result = (await piscina.run(task, { name: 'loadLiveRows' })) as LiveRowsResult
       if (!result.ok) throw deserializeError(result.error)
       return { set: new HashSet64(result.known), ms: result.ms }
+    },
+    async destroy() {
+      await piscina.destroy()
+    },
+  }
+}
+
+/** Threads compressing, writing and verifying archive batches while the coordinator queries the next. */
+export interface ArchivePool {
+  readonly threads: number
+  /** Packs one batch; a worker's failure comes back rebuilt as a CachesyncError with its `code`. */
+  pack(task: PackTask): Promise<Extract<PackResult, { ok: true }>>
+  destroy(): Promise<void>
+}
+
+/** Starts the archive pool on `archive-worker`, the same built file for the CLI and the tests. */
+export async function createArchivePool(options: { threads: number }): Promise<ArchivePool> {
+  const threads = Math.max(1, options.threads)
+  const { Piscina } = await import('piscina')
+  const piscina = new Piscina<PackTask, PackResult>({
+    filename: workerFilename('archive-worker'),
+    minThreads: threads,
+    maxThreads: threads,
+  })
+  return {
+    threads,
+    async pack(task) {
+      const result = await piscina.run(task, { transferList: [task.lines.buffer as ArrayBuffer] })
+      if (!result.ok) throw deserializeError(result.error)
+      return result
     },
     async destroy() {
       await piscina.destroy()

@@ -19,7 +19,7 @@ const REGISTER = `import { register } from 'node:module'; register(${JSON.string
 /** Packages a command's handler needs and `--help` does not: the engine, the drivers, the logger, the HTTP client. */
 const HEAVY = /\/node_modules\/(better-sqlite3|pg|pg-copy-streams|pino|pino-pretty|undici|zod|piscina|stream-json|xxhash-wasm|p-queue|cli-progress|yaml)\//
 
-const COMMANDS = ['warm', 'sync', 'generate', 'demo', 'serve-demo', 'backup', 'bench', 'monitor', 'status', 'history', 'init', 'schema']
+const COMMANDS = ['warm', 'sync', 'generate', 'demo', 'serve-demo', 'backup', 'archive', 'restore', 'bench', 'monitor', 'status', 'history', 'init', 'schema']
 
 /**
  * `--version` and `--help` answer from the commands' definitions: no handler module, no engine, driver or

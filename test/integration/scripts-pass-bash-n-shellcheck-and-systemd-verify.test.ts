@@ -23,17 +23,19 @@ const unitFiles = readdirSync(join(scripts, 'systemd'))
 describe('the scripts for servers', () => {
   const tmp = useTempDir()
 
-  it('finds the wrappers, the four cron profiles and the systemd units', () => {
+  it('finds the wrappers, the four cron profiles, the archive profile and the systemd units', () => {
     expect(shellScripts.map((p) => p.slice(scripts.length + 1)).sort()).toEqual(
-      expect.arrayContaining(['backup.sh', 'lib/wrapper.sh', 'perf-monitor.sh', 'sync.sh', 'warm.sh']),
+      expect.arrayContaining(['archive.sh', 'backup.sh', 'lib/wrapper.sh', 'perf-monitor.sh', 'sync.sh', 'warm.sh']),
     )
     expect(cronFiles.map((p) => p.slice(scripts.length + 6)).sort()).toEqual([
+      'archive.cron',
       'high-performance.cron',
       'memory-constrained.cron',
       'real-time.cron',
       'standard.cron',
     ])
-    expect(unitFiles.length).toBeGreaterThanOrEqual(7)
+    expect(unitFiles.length).toBeGreaterThanOrEqual(9)
+    expect(unitFiles.map((p) => p.slice(p.lastIndexOf('/') + 1))).toEqual(expect.arrayContaining(['cachesync-archive.service', 'cachesync-archive.timer']))
   })
 
   it.each(shellScripts.map((p) => [p.slice(scripts.length + 1), p]))('%s parses under bash -n and is set -euo pipefail', (_name, path) => {
@@ -53,7 +55,9 @@ describe('the scripts for servers', () => {
       .split('\n')
       .filter((line) => line.trim() !== '' && !line.startsWith('#'))
     const jobs = lines.filter((line) => !/^[A-Z_]+=/.test(line))
-    expect(jobs.length).toBeGreaterThanOrEqual(3)
+    // The archive profile goes beside a sync profile: two jobs, both archiving.
+    const archiveProfile = path.endsWith('/archive.cron')
+    expect(jobs.length).toBeGreaterThanOrEqual(archiveProfile ? 2 : 3)
     const field = /^(\*|\d+(-\d+)?)(\/\d+)?(,(\*|\d+(-\d+)?)(\/\d+)?)*$/
     for (const job of jobs) {
       const parts = job.split(/\s+/)
@@ -64,6 +68,10 @@ describe('the scripts for servers', () => {
       const wrapper = /\$CACHESYNC_HOME\/(scripts\/[\w-]+\.sh)/.exec(job)?.[1]
       expect(wrapper, job).toBeDefined()
       accessSync(join(repoRoot, wrapper as string), constants.X_OK)
+    }
+    if (archiveProfile) {
+      expect(jobs.every((job) => job.includes('scripts/archive.sh'))).toBe(true)
+      return
     }
     // A profile warms and syncs; the wrappers, not cron, write the logs.
     expect(jobs.some((job) => job.includes('scripts/warm.sh'))).toBe(true)
