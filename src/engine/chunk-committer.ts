@@ -54,21 +54,14 @@ export class ChunkCommitter {
    * The source's last step: the rejects not committed yet and, when the whole file was read, the end of
    * its checkpoint and its new state (the next sync of this file has nothing to resume).
    */
-  finish(
-    rejects: readonly RejectRecord[],
-    runId: number,
-    synced: SourceEnd['synced'],
-    remove: SourceEnd['remove'],
-    live: Pick<SourceEnd, 'live' | 'values'> | undefined,
-  ): SourceEnd {
+  finish(rejects: readonly RejectRecord[], runId: number, synced: SourceEnd['synced'], remove: SourceEnd['remove'], live: SourceEnd['live']): SourceEnd {
     return {
       runId,
       clearRejects: this.#clearRejectsOnce(),
       rejects: this.#recordRejects ? rejects : [],
       synced,
       remove,
-      live: synced === undefined ? undefined : live?.live,
-      values: synced === undefined ? undefined : live?.values,
+      live: synced === undefined ? undefined : live,
     }
   }
 

@@ -1,6 +1,5 @@
 import type { Sink } from '../sink/sink.js'
 import { ChunkCommitter, START } from './chunk-committer.js'
-import { lastPerRowid } from './live-rows-after.js'
 import { runMode } from './modes/run-mode.js'
 import type { ModeContext, SourceJob, SourceRun } from './source-job.js'
 import type { SyncMode } from './sync-report.js'
@@ -16,7 +15,7 @@ export async function rewriteWhereDuplicateKeys(mode: SyncMode, jobs: SourceJob[
     const run = runs[i] as SourceRun
     if (run.error !== undefined || run.deletion.kind !== 'unseen') continue
     const known = run.deletion.known
-    if (!run.unstagedConflict && !unstagedRowWrittenTwice(run) && !job.sourceSink.displacedHashes().some((hash) => known.isSeen(hash))) continue
+    if (!job.sourceSink.displacedHashes().some((hash) => known.isSeen(hash))) continue
     ctx.logger.warn({ source: job.source.name }, 'duplicate keys in the cache file: applying it again in file order')
     const again: SourceJob = {
       ...job,
@@ -31,17 +30,6 @@ export async function rewriteWhereDuplicateKeys(mode: SyncMode, jobs: SourceJob[
     if (redo === undefined) continue
     // The counts stay those of the first pass (what changed); deletions are decided by the second.
     // Which row of a twice-met key the table holds is known only to the table now: the next sync reads it.
-    runs[i] = { ...run, error: redo.error, complete: redo.complete, deletion: redo.deletion, writtenRows: undefined, values: undefined, kept: redo.kept }
+    runs[i] = { ...run, error: redo.error, complete: redo.complete, deletion: redo.deletion, writtenRows: undefined, kept: redo.kept }
   }
-}
-
-/**
- * The same shortcut by values (`TransformTask.values`): a record left unstaged because its rowid holds
- * its values, while another record of the key, in another range, was written. A rowid told back by
- * two ranges shows it; each range already told back only the last row of a key.
- */
-function unstagedRowWrittenTwice(run: SourceRun): boolean {
-  if (run.unstaged === 0 || run.writtenRows === undefined) return false
-  const all = run.writtenRows.reduce((sum, part) => sum + part.length, 0)
-  return lastPerRowid(run.writtenRows).length < all
 }

@@ -1,7 +1,7 @@
 import type { LiveRowSet } from '../util/hash-set-union.js'
-import { HashSet64 } from '../util/hash-set64.js'
+import type { HashSet64 } from '../util/hash-set64.js'
 import type { Logger } from '../util/logger.js'
-import { liveSetAfter, valueSetAfter, vanishedRows } from './live-rows-after.js'
+import { liveSetAfter, vanishedRows } from './live-rows-after.js'
 import type { PlannedJob } from './plan-jobs.js'
 import type { BusyTimes, SourceJob, SourceRun } from './source-job.js'
 import type { RecordCounts, SchemaReport, SourceReport } from './sync-report.js'
@@ -40,11 +40,7 @@ export async function finishSource(job: SourceJob, run: SourceRun, runId: number
   const synced = whole ? { contentHash: job.contentHash, fingerprint: job.mapping.fingerprint } : undefined
   // After `remove` took the unseen rows: bringing the snapshot up to date forgets which they were.
   const live = whole && run.writtenRows !== undefined ? nextLiveSet(run, run.writtenRows) : undefined
-  const values =
-    live !== undefined && run.values !== undefined && run.writtenRows !== undefined
-      ? valueSetAfter(run.values.before && new HashSet64(run.values.before), run.values.rows, run.writtenRows, remove?.rows ?? [])
-      : undefined
-  const done = await job.sourceSink.finish(job.commits.finish(run.rejects.slice(run.rejectsCommitted), runId, synced, remove, { live, values }))
+  const done = await job.sourceSink.finish(job.commits.finish(run.rejects.slice(run.rejectsCommitted), runId, synced, remove, live))
   busy.write += done.ms
   const { inserted, updated } = run.written
   const read = run.counts.read

@@ -70,37 +70,6 @@ export function liveSetAfter(known: LiveRowSet | undefined, written: readonly Bu
 }
 
 /**
- * The values hash of each live row after a complete sync, by rowid: those this run gathered (`rows`,
- * for the rows it wrote or left unstaged), and those saved before it (`before`) for the rows it did
- * not touch, that is, neither written nor removed. A row written without a values hash (a resumed
- * part) has none from then on: a worker stages its next record, and the database compares.
- */
-export function valueSetAfter(
-  before: HashSet64 | undefined,
-  rows: readonly Buffer[],
-  written: readonly Buffer[],
-  removed: readonly { rowid: bigint }[],
-): HashSet64 {
-  const gathered = lastPerRowid(rows)
-  if (before === undefined || before.size === 0) return HashSet64.fromPacked(gathered)
-  const touchedCount = written.reduce((sum, part) => sum + part.length / PACKED_ROW_BYTES, 0) + removed.length
-  const touched = new RowidIndex(touchedCount)
-  for (const part of written) for (let at = 0; at < part.length; at += PACKED_ROW_BYTES) touched.put(part.readUInt32BE(at + 8), part.readUInt32BE(at + 12), 0)
-  for (const { rowid } of removed) {
-    const unsigned = BigInt.asUintN(64, rowid)
-    touched.put(Number(unsigned >> 32n), Number(unsigned & 0xffffffffn), 0)
-  }
-  const untouched = before.packMembers()
-  let length = 0
-  for (let at = 0; at < untouched.length; at += PACKED_ROW_BYTES) {
-    if (touched.get(untouched.readUInt32BE(at + 8), untouched.readUInt32BE(at + 12)) >= 0) continue
-    untouched.copy(untouched, length, at, at + PACKED_ROW_BYTES)
-    length += PACKED_ROW_BYTES
-  }
-  return HashSet64.fromPacked(Buffer.concat([untouched.subarray(0, length), gathered]))
-}
-
-/**
  * The live rows no record matched, to remove. With `written` (the rows this run wrote, where the rowid
  * is the key), a row is named by its rowid: an unseen row whose rowid was written this run, or that a
  * seen row also names, did not vanish. Its hash may then be newer than the table's `_hash` (see

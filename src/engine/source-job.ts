@@ -4,7 +4,6 @@ import { type FieldType, widenStored } from '../schema/field-type.js'
 import type { OpenColumn } from '../schema/open-spec.js'
 import type { ChunkColumns, ChunkRows, SchemaChange, Sink, SourceSink, WriteCounts } from '../sink/sink.js'
 import type { LiveRowSet } from '../util/hash-set-union.js'
-import type { SharedHashSet64 } from '../util/hash-set64.js'
 import type { Logger } from '../util/logger.js'
 import type { WorkerPool } from '../workers/pool.js'
 import type { ChunkCommitter, FilePosition } from './chunk-committer.js'
@@ -57,15 +56,6 @@ export interface SourceRun {
    * the sync (`liveRowsAfter`); undefined when not gathered (see `SourceSink.keepsLiveRows`).
    */
   writtenRows: Buffer[] | undefined
-  /**
-   * Values hashes: those of the live rows before this run (`SourceSink.savedValues`), and those of the
-   * rows this run wrote or left unstaged, packed (hash, rowid); undefined when not gathered.
-   */
-  values: { before: SharedHashSet64 | undefined; rows: Buffer[] } | undefined
-  /** Rows the workers left unstaged, their rowid holding their values already. */
-  unstaged: number
-  /** A row was left unstaged where its key came twice: the file is applied again in order. */
-  unstagedConflict: boolean
   /** Inferred columns this run added or widened, in commit order. */
   schemaChanges: SchemaChange[]
   /** Values dropped under `schema: discard`, by field. */
@@ -129,9 +119,6 @@ export function emptyRun(): SourceRun {
     complete: false,
     deletion: { kind: 'none' },
     writtenRows: undefined,
-    values: undefined,
-    unstaged: 0,
-    unstagedConflict: false,
     schemaChanges: [],
     dropped: new Map(),
     kept: [],

@@ -2,7 +2,7 @@ import type { InferredColumn, ResolvedSource } from '../config/resolve-config.js
 import type { ResolvedSink } from '../config/resolve-sink.js'
 import type { RowValues } from '../engine/record-mapper.js'
 import type { FieldType } from '../schema/field-type.js'
-import type { HashSet64, SharedHashSet64 } from '../util/hash-set64.js'
+import type { HashSet64 } from '../util/hash-set64.js'
 import type { LiveRowsTask } from '../workers/transform-task.js'
 
 /** What the last complete sync of a source recorded. */
@@ -149,8 +149,6 @@ export interface SourceEnd {
    * table; only with `synced`, and kept only where the sink does (`keepsLiveRows`).
    */
   live: HashSet64 | undefined
-  /** The values hash of each of `live`'s rows that has one known, by rowid (see `SourceSink.savedValues`). */
-  values: HashSet64 | undefined
 }
 
 /** Whether this run may sync a source: another host may hold it (PostgreSQL advisory locks). */
@@ -187,12 +185,6 @@ export interface SourceSink {
   liveRowTasks(parts: number): LiveRowsTask[] | undefined
   /** The live rows' hashes (with a row id where the sink has one) as a set, in shared memory if asked. */
   loadLiveHashes(options?: { shared?: boolean }): Promise<HashSet64>
-  /**
-   * The values hash of every live row, with its rowid, in shared memory, as the last complete sync
-   * saved them: a worker that maps a record to a row with the values its rowid already holds leaves it
-   * unstaged. Undefined where the sink keeps none (PostgreSQL), or this run has written the table.
-   */
-  savedValues(): SharedHashSet64 | undefined
   /**
    * Inserts new keys, updates rows where a stored value differs from the mapped one (or that were
    * soft-deleted), leaves the others alone, and records `extras`, in one transaction; counts come from

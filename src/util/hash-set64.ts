@@ -127,12 +127,6 @@ export class HashSet64 {
     return true
   }
 
-  /** True when the hash is a member whose rowid is the one given (its high and low unsigned halves). */
-  holds(hash: Uint8Array, offset: number, rowHi: number, rowLo: number): boolean {
-    const slot = this.#find(hash, offset)
-    return slot >= 0 && this.#slots[slot * SLOT_WORDS + 2] === rowHi && this.#slots[slot * SLOT_WORDS + 3] === rowLo
-  }
-
   /** True when the hash is a member marked seen. */
   isSeen(hash: Uint8Array, offset = 0): boolean {
     const slot = this.#find(hash, offset)

@@ -55,11 +55,6 @@ export function probeRowHash(data: Uint8Array): Uint8Array {
   return probe
 }
 
-/** Writes the row hash of `data` (big-endian, as `rowHash` returns it) into `out` at `offset`. */
-export function rowHashInto(data: Uint8Array, out: Uint8Array, offset = 0): void {
-  new DataView(out.buffer, out.byteOffset, out.byteLength).setBigUint64(offset, h64Raw(data), false)
-}
-
 /** A short text fingerprint (for identities such as a mapping), not a row hash. */
 export function textFingerprint(text: string): string {
   return hash('sha256', text, 'base64url').slice(0, 22)

@@ -28,12 +28,6 @@ export interface TransformTask {
   readonly rewrite: boolean
   /** Return the staged rows as (hash, rowid) pairs: the key is the rowid (`SourceSink.keepsLiveRows`). */
   readonly packWritten: boolean
-  /**
-   * The values hash of every live row, with its rowid (`SourceSink.savedValues`): a record whose bytes
-   * are new but whose row its rowid already holds is not staged, only told back in `written` (so that
-   * the row is kept and the next sync knows its new bytes). Only where `packWritten`, and not `rewrite`.
-   */
-  readonly values: SharedHashSet64 | undefined
 }
 
 /** Loads the live rows of a table into a set in shared memory (see `readLiveRowSet`). */
@@ -63,18 +57,6 @@ export type TransformResult =
       timings: TaskTimings
       /** The staged rows, packed (hash, rowid), when asked (`packWritten`) and every key was an integer. */
       written: Buffer | undefined
-      /**
-       * The values hash of every row staged or left unstaged, packed (hash, rowid) as `written`, the last
-       * per rowid; undefined where not gathered (not `packWritten`, inferred columns, a key not an integer).
-       */
-      values: Buffer | undefined
-      /** Rows left unstaged: their rowid holds their values already (see `TransformTask.values`). */
-      unstaged: number
-      /**
-       * A row was left unstaged in a range where its key came twice, or where the rows could not be told
-       * back: which record of the key is last is then the table's to sort out, in file order.
-       */
-      unstagedConflict: boolean
       /** Where columns are inferred: the inferred columns of the staged rows, as the range left them. */
       open: OpenColumn[] | undefined
       /** Values dropped under `schema: discard`, by field. */

@@ -5,9 +5,7 @@ import { RecordProcessor } from '../engine/record-processor.js'
 import { createStager, type RowStager, readLiveRowsPart, translateStagingError } from '../sink/worker-side.js'
 import { serializeError } from '../util/errors.js'
 import { HashSetUnion } from '../util/hash-set-union.js'
-import { HashSet64 } from '../util/hash-set64.js'
 import { loadRowHash } from '../util/row-hash.js'
-import { ValuesHasher } from '../util/values-hash.js'
 import type { LiveRowsResult, LiveRowsTask, TransformResult, TransformTask } from './transform-task.js'
 
 /** Rows buffered before a staging insert: timing each batch, not each row, keeps the clock cheap. */
@@ -19,7 +17,6 @@ const STAGING_BATCH = 1000
  * points into it: rows are decoded and hashes copied before the next task reads.
  */
 const reader = new ReusableBuffer()
-const valuesHasher = new ValuesHasher()
 
 // This module is a worker's entry, never imported by the package: the hash compiles as the worker starts.
 await loadRowHash()
@@ -39,11 +36,6 @@ export default function transform(task: TransformTask): TransformResult {
     const keyAt = task.keyIndexes[0] as number
     // Where columns are inferred, the rows wait for the range's end: only then are their types known.
     const open = task.mapping.open !== undefined
-    // Each row's values hash, for the next sync; and the live rows' ones, to leave rows unstaged.
-    let values = task.packWritten && !open ? new WrittenRows() : undefined
-    const stored = values !== undefined && !task.rewrite && task.values !== undefined ? new HashSet64(task.values) : undefined
-    let unstaged = 0
-    let conflict = false
     const flush = (): void => {
       const started = performance.now()
       if (batch.length > 0) {
@@ -61,19 +53,8 @@ export default function transform(task: TransformTask): TransformResult {
     const processor = new RecordProcessor(
       task.mapping,
       known,
-      (row, hash) => {
-        if (values !== undefined) {
-          const key = row[keyAt]
-          const valuesHash = valuesHasher.hash(row)
-          if (!values.add(valuesHash, key)) values = undefined
-          else if (stored?.holds(valuesHash, 0, ...rowidHalves(key as number))) {
-            unstaged++
-            // Told back as written: the row is kept, and known by these bytes from now on.
-            if (written === undefined || !written.add(hash, key)) conflict = true
-            return
-          }
-        }
-        if (batch.push({ values: row, hash }) >= STAGING_BATCH && !open) flush()
+      (values, hash) => {
+        if (batch.push({ values, hash }) >= STAGING_BATCH && !open) flush()
       },
       { skipKnown: !task.rewrite },
     )
@@ -91,10 +72,6 @@ export default function transform(task: TransformTask): TransformResult {
       lines = forEachLine(bytes, (text, index) => processor.processLine(text, index + 1))
     }
     flush()
-    if (unstaged > 0 && (written === undefined || values === undefined)) conflict = true
-    const valueRows = values === undefined ? undefined : values.take()
-    const lastValues = valueRows === undefined ? undefined : lastPerRowid([valueRows])
-    if (unstaged > 0 && lastValues !== undefined && lastValues.length < (valueRows as Buffer).length) conflict = true
     const finishing = performance.now()
     timings.transform = finishing - started - timings.write
     staging?.finish()
@@ -107,9 +84,6 @@ export default function transform(task: TransformTask): TransformResult {
       rejects: processor.rejects,
       timings,
       written: written === undefined ? undefined : lastPerRowid([written.take()]),
-      values: lastValues,
-      unstaged,
-      unstagedConflict: conflict,
       open: processor.open?.columns(),
       dropped: processor.open === undefined ? [] : [...processor.open.dropped],
     }
@@ -117,12 +91,6 @@ export default function transform(task: TransformTask): TransformResult {
     staging?.discard()
     return { ok: false, error: serializeError(translateStagingError(task.stagingFormat, err, task.stagingPath)) }
   }
-}
-
-/** A rowid's high and low unsigned 32-bit halves, as `HashSet64` keeps them. */
-function rowidHalves(rowid: number): [number, number] {
-  const hi = Math.floor(rowid / 2 ** 32)
-  return [hi >>> 0, rowid - hi * 2 ** 32]
 }
 
 /** Piscina's `loadLiveRows` entry: a table's live rows as a shared set, read off the coordinator's thread. */

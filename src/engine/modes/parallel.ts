@@ -169,7 +169,6 @@ function taskFor(
     range,
     known: known?.memory,
     packWritten: job.sourceSink.keepsLiveRows && !committed,
-    values: committed || job.rewrite ? undefined : job.sourceSink.savedValues(),
     ...how,
   }
 }
@@ -185,7 +184,6 @@ async function mergeInOrder(
 ): Promise<SourceRun> {
   const run = emptyRun()
   run.writtenRows = job.sourceSink.keepsLiveRows ? [] : undefined
-  run.values = job.sourceSink.keepsLiveRows && job.mapping.open === undefined ? { before: tasks[0]?.values, rows: [] } : undefined
   const from = job.resumeFrom
   let linesBefore = from.lines
   for (let i = 0; i < tasks.length; i++) {
@@ -252,20 +250,10 @@ async function mergeInOrder(
 
 /** A task's staged rows join the run's (a result posted back holds a plain Uint8Array, not a Buffer). */
 function addWrittenRows(run: SourceRun, result: TaskResult): void {
-  run.unstaged += result.unstaged
-  run.unstagedConflict ||= result.unstagedConflict
-  if (run.values !== undefined) {
-    if (result.values === undefined) run.values = undefined
-    else run.values.rows.push(asBuffer(result.values))
-  }
   if (run.writtenRows === undefined) return
   const written = result.written
   if (written === undefined) run.writtenRows = undefined
-  else run.writtenRows.push(asBuffer(written))
-}
-
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  else run.writtenRows.push(Buffer.from(written.buffer, written.byteOffset, written.byteLength))
 }
 
 function addProcessorCounts(run: SourceRun, result: TaskResult): void {

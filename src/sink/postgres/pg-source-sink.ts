@@ -89,10 +89,6 @@ export class PgSourceSink implements SourceSink {
   }
 
   /** One bytea of every live hash, each followed by a zero row id (rows are deleted by hash here). */
-  savedValues(): undefined {
-    return undefined
-  }
-
   async loadLiveHashes(options: { shared?: boolean } = {}): Promise<HashSet64> {
     const { rows } = await this.#session.query<{ packed: Buffer | null }>(
       `SELECT string_agg("_hash" || '\\x0000000000000000'::bytea, ''::bytea) AS packed FROM ${this.#table} WHERE "_deleted_at" IS NULL`,

@@ -12,28 +12,25 @@ const MAX_LIVE_LOAD = 0.75
 /** Bytes of a slot: four 32-bit words, and a byte of state. */
 const SLOT_BYTES = 17
 
-/** What the optional second set of a file starts with: the rows' values hashes (see `ValuesHasher`). */
-const VALUES_MAGIC = Buffer.from('CSVALS01')
-
-/** A table's live rows as a sync leaves them, and, where known, the values hash of each (by rowid). */
-export interface SavedLiveRows {
-  readonly rows: HashSet64
-  readonly values: HashSet64 | undefined
-}
-
 /**
  * A table's live-row set kept in a file as its very arrays (the hash table, not a list), so that the
- * next sync loads it with two reads into shared memory and no row-by-row rebuild; then, where given,
- * a second set in the same layout: the values hash of every live row, with its rowid. The words are in
- * the machine's byte order, so only little-endian machines (all that Node runs on in practice) keep
- * one; a file that is short, torn or not one of these reads as none, and the sync then reads the table.
+ * next sync loads it with two reads into shared memory and no row-by-row rebuild. The words are in the
+ * machine's byte order, so only little-endian machines (all that Node runs on in practice) keep one; a
+ * file that is short, torn or not one of these reads as none, and the sync then reads the table.
  */
-export function writeLiveRowFile(path: string, set: HashSet64, values?: HashSet64): boolean {
+export function writeLiveRowFile(path: string, set: HashSet64): boolean {
   if (endianness() !== 'LE') return false
+  const { slots, state, size } = set.arrays
+  const slotBytes = new Uint8Array(slots.buffer, slots.byteOffset, slots.byteLength)
+  const stateBytes = new Uint8Array(state.buffer, state.byteOffset, state.byteLength)
+  const header = Buffer.alloc(HEADER_BYTES)
+  MAGIC.copy(header, 0)
+  header.writeUInt32LE(state.length, 8)
+  header.writeUInt32LE(size, 12)
+  header.writeBigUInt64LE(checksum(words(state)), 16)
   const fd = openSync(path, 'w')
   try {
-    for (const part of setParts(MAGIC, set)) writeAll(fd, part)
-    if (values !== undefined) for (const part of setParts(VALUES_MAGIC, values)) writeAll(fd, part)
+    for (const part of [header, slotBytes, stateBytes]) writeAll(fd, part)
     // On disk before the commit that names it: a set lost in a crash would stay wrong for every later sync.
     fdatasyncSync(fd)
   } finally {
@@ -43,22 +40,8 @@ export function writeLiveRowFile(path: string, set: HashSet64, values?: HashSet6
   return true
 }
 
-/** A set as the file holds it: header (magic, capacity, size, the state's checksum), slots, states. */
-function setParts(magic: Buffer, set: HashSet64): Uint8Array[] {
-  const { slots, state, size } = set.arrays
-  const header = Buffer.alloc(HEADER_BYTES)
-  magic.copy(header, 0)
-  header.writeUInt32LE(state.length, 8)
-  header.writeUInt32LE(size, 12)
-  header.writeBigUInt64LE(checksum(words(state)), 16)
-  return [header, new Uint8Array(slots.buffer, slots.byteOffset, slots.byteLength), new Uint8Array(state.buffer, state.byteOffset, state.byteLength)]
-}
-
-/**
- * The sets a file holds, in shared memory; undefined when the file is missing or its live rows are not
- * whole. Values that are not whole read as none: the sync then asks the database, row by row.
- */
-export function readLiveRowFile(path: string): SavedLiveRows | undefined {
+/** The set a file holds, in shared memory; undefined when the file is missing or not whole. */
+export function readLiveRowFile(path: string): HashSet64 | undefined {
   if (endianness() !== 'LE') return undefined
   let fd: number
   try {
@@ -67,34 +50,23 @@ export function readLiveRowFile(path: string): SavedLiveRows | undefined {
     return undefined
   }
   try {
-    const bytes = fstatSync(fd).size
-    const rows = readSet(fd, 0, MAGIC)
-    if (rows === undefined) return undefined
-    if (rows.end === bytes) return { rows: rows.set, values: undefined }
-    const values = readSet(fd, rows.end, VALUES_MAGIC)
-    return { rows: rows.set, values: values?.end === bytes ? values.set : undefined }
+    const header = Buffer.alloc(HEADER_BYTES)
+    if (readSync(fd, header, 0, HEADER_BYTES, 0) !== HEADER_BYTES || !header.subarray(0, 8).equals(MAGIC)) return undefined
+    const capacity = header.readUInt32LE(8)
+    const size = header.readUInt32LE(12)
+    const powerOfTwo = capacity >= 16 && (capacity & (capacity - 1)) === 0
+    if (!powerOfTwo || size > capacity || fstatSync(fd).size !== HEADER_BYTES + capacity * SLOT_BYTES) return undefined
+    const slots = new Uint32Array(new SharedArrayBuffer(capacity * 16))
+    const state = new Uint8Array(new SharedArrayBuffer(capacity))
+    const slotBytes = new Uint8Array(slots.buffer)
+    if (!readAll(fd, slotBytes, HEADER_BYTES) || !readAll(fd, state, HEADER_BYTES + slotBytes.length)) return undefined
+    if (checksum(words(state)) !== header.readBigUInt64LE(16)) return undefined
+    const set = new HashSet64({ slots, state, size })
+    // Probes end at an empty slot: a set without enough of them is not one this code wrote.
+    return set.used <= MAX_LIVE_LOAD * capacity ? set : undefined
   } finally {
     closeSync(fd)
   }
-}
-
-/** The set written at `position` (see `setParts`), and where it ends; undefined when not whole. */
-function readSet(fd: number, position: number, magic: Buffer): { set: HashSet64; end: number } | undefined {
-  const header = Buffer.alloc(HEADER_BYTES)
-  if (readSync(fd, header, 0, HEADER_BYTES, position) !== HEADER_BYTES || !header.subarray(0, 8).equals(magic)) return undefined
-  const capacity = header.readUInt32LE(8)
-  const size = header.readUInt32LE(12)
-  const powerOfTwo = capacity >= 16 && (capacity & (capacity - 1)) === 0
-  const end = position + HEADER_BYTES + capacity * SLOT_BYTES
-  if (!powerOfTwo || size > capacity || fstatSync(fd).size < end) return undefined
-  const slots = new Uint32Array(new SharedArrayBuffer(capacity * 16))
-  const state = new Uint8Array(new SharedArrayBuffer(capacity))
-  const slotBytes = new Uint8Array(slots.buffer)
-  if (!readAll(fd, slotBytes, position + HEADER_BYTES) || !readAll(fd, state, position + HEADER_BYTES + slotBytes.length)) return undefined
-  if (checksum(words(state)) !== header.readBigUInt64LE(16)) return undefined
-  const set = new HashSet64({ slots, state, size })
-  // Probes end at an empty slot: a set without enough of them is not one this code wrote.
-  return set.used <= MAX_LIVE_LOAD * capacity ? { set, end } : undefined
 }
 
 /**

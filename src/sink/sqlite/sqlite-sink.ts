@@ -11,7 +11,7 @@ import { type Checkpoint, clipRaw, type RejectRecord, type RunRecord, runRecordV
 import { liveRowsDir, removeDatabaseFiles } from './database-files.js'
 import { DbLock } from './db-lock.js'
 import { copyForDryRun } from './dry-run-copy.js'
-import { readLiveRowFile, type SavedLiveRows, writeLiveRowFile } from './live-row-file.js'
+import { readLiveRowFile, writeLiveRowFile } from './live-row-file.js'
 import { openDatabase, type SqliteDatabase } from './sqlite-driver.js'
 import { isSqliteFailure, translateSqliteError } from './sqlite-errors.js'
 import { createTableSql, legacyHashIndexName, quoteIdent, SYNC_TABLES_SQL, sqlType } from './sqlite-schema.js'
@@ -247,7 +247,7 @@ export class SqliteSink implements Sink, SqliteSyncTables {
    * `sync_live_rows` that names the file is what makes it valid. Every write of the table deletes that
    * row in its own transaction (`forgetLiveRows`); a source whose table changed name has none.
    */
-  savedLiveRows(source: string, table: string): SavedLiveRows | undefined {
+  savedLiveRows(source: string, table: string): HashSet64 | undefined {
     const file = this.#db.prepare('SELECT file FROM sync_live_rows WHERE source = ? AND table_name = ?').pluck().get(source, table)
     return typeof file === 'string' ? readLiveRowFile(join(this.#liveDir, file)) : undefined
   }
@@ -256,12 +256,12 @@ export class SqliteSink implements Sink, SqliteSyncTables {
    * Writes a set to a new file, before the transaction that names it (`recordLiveRows`); returns the
    * file's name, or undefined where nothing is kept (a dry run, a big-endian machine).
    */
-  writeLiveRows(set: HashSet64, values: HashSet64 | undefined): string | undefined {
+  writeLiveRows(set: HashSet64): string | undefined {
     if (!this.#keepLiveRows) return undefined
     const file = `${randomBytes(8).toString('hex')}.live`
     try {
       mkdirSync(this.#liveDir, { recursive: true })
-      return writeLiveRowFile(join(this.#liveDir, file), set, values) ? file : undefined
+      return writeLiveRowFile(join(this.#liveDir, file), set) ? file : undefined
     } catch {
       // A full disk or a read-only directory: the sync goes on without them (the next one reads the table).
       rmSync(join(this.#liveDir, file), { force: true })

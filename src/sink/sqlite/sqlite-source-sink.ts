@@ -1,10 +1,8 @@
 import type { ResolvedColumn, ResolvedSource } from '../../config/resolve-config.js'
 import type { RowValues } from '../../engine/record-mapper.js'
-import type { SharedHashSet64 } from '../../util/hash-set64.js'
 import { HashSet64 } from '../../util/hash-set64.js'
 import type { LiveRowsTask } from '../../workers/transform-task.js'
 import type { ChunkColumns, ChunkExtras, ChunkRows, RejectRecord, SourceEnd, SourceSink, WriteCounts, WriteResult } from '../sink.js'
-import type { SavedLiveRows } from './live-row-file.js'
 import type { SqliteDatabase, SqliteStatement } from './sqlite-driver.js'
 import { isRowidKey, quoteIdent, type RowidRange, readLiveRows, splitRowids } from './sqlite-schema.js'
 import { changeSchema, WIDEN_FUNCTION } from './sqlite-schema-record.js'
@@ -18,8 +16,8 @@ export interface SqliteSyncTables {
   addRejects(runId: number | undefined, source: string, rejects: readonly RejectRecord[]): void
   saveCheckpoint(source: string, checkpoint: NonNullable<ChunkExtras['checkpoint']>, runId: number | undefined): void
   clearCheckpoint(source: string): void
-  savedLiveRows(source: string, table: string): SavedLiveRows | undefined
-  writeLiveRows(set: HashSet64, values: HashSet64 | undefined): string | undefined
+  savedLiveRows(source: string, table: string): HashSet64 | undefined
+  writeLiveRows(set: HashSet64): string | undefined
   recordLiveRows(source: string, table: string, file: string, rows: number): void
   forgetLiveRows(of: { source: string; table: string }): void
   pruneLiveRows(): void
@@ -47,7 +45,7 @@ export class SqliteSourceSink implements SourceSink {
   readonly keepsLiveRows: boolean
   /** This run has written the table: the saved live rows no longer hold. */
   #written = false
-  #saved: { rows: SavedLiveRows | undefined } | undefined
+  #saved: { set: HashSet64 | undefined } | undefined
 
   constructor(db: SqliteDatabase, dbPath: string, tables: SqliteSyncTables, source: ResolvedSource) {
     this.#db = db
@@ -107,7 +105,7 @@ export class SqliteSourceSink implements SourceSink {
     const table = this.#source.table
     // The file first: the row naming it, committed with the rest, is what makes it count.
     const live = end.synced !== undefined && end.live !== undefined && this.keepsLiveRows ? end.live : undefined
-    const liveFile = live === undefined ? undefined : this.#tables.writeLiveRows(live, end.values)
+    const liveFile = live === undefined ? undefined : this.#tables.writeLiveRows(live)
     try {
       const deleted = this.#db.transaction((): number => {
         this.#forgetLiveRows()
@@ -282,21 +280,9 @@ export class SqliteSourceSink implements SourceSink {
    * then); undefined when there are none, or their file is gone or not whole (the table is read then).
    */
   #savedLiveRows(): HashSet64 | undefined {
-    return this.#savedFile()?.rows
-  }
-
-  /**
-   * The values hash of every live row, by rowid, as the last sync saved them with the live rows; undefined
-   * where it did not, or this run has written the table since.
-   */
-  savedValues(): SharedHashSet64 | undefined {
-    return this.#savedFile()?.values?.memory
-  }
-
-  #savedFile(): SavedLiveRows | undefined {
     if (!this.keepsLiveRows || this.#written) return undefined
-    if (this.#saved === undefined) this.#saved = { rows: this.#tables.savedLiveRows(this.#source.name, this.#source.table) }
-    return this.#saved.rows
+    if (this.#saved === undefined) this.#saved = { set: this.#tables.savedLiveRows(this.#source.name, this.#source.table) }
+    return this.#saved.set
   }
 
   /** In every write's transaction (a key lookup): whichever of them commits, the saved rows go with it. */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { lastPerRowid, liveSetAfter, valueSetAfter, vanishedRows, WrittenRows } from '../../../src/engine/live-rows-after.js'
+import { lastPerRowid, liveSetAfter, vanishedRows, WrittenRows } from '../../../src/engine/live-rows-after.js'
 import { readLiveRowFile, writeLiveRowFile } from '../../../src/sink/sqlite/live-row-file.js'
 import { HashSetUnion } from '../../../src/util/hash-set-union.js'
 import { HashSet64, PACKED_ROW_BYTES } from '../../../src/util/hash-set64.js'
@@ -168,33 +168,11 @@ describe('a file of live rows', () => {
     set.settle()
     const path = join(tmp(), 'a.live')
     expect(writeLiveRowFile(path, set)).toBe(true)
-    const back = readLiveRowFile(path)?.rows
+    const back = readLiveRowFile(path)
     expect(back?.size).toBe(30)
     expect(members(back as HashSet64)).toEqual(members(set))
     expect(back?.markSeen(h(35))).toBe(false)
     expect(() => back?.memory).not.toThrow()
-    expect(readLiveRowFile(path)?.values).toBeUndefined()
-  })
-
-  it('keeps the values hashes after the live rows; values torn read as none, the live rows still whole', () => {
-    const set = HashSet64.fromPacked(written(Array.from({ length: 40 }, (_, i) => ({ hash: h(i), key: i }))))
-    const values = HashSet64.fromPacked(written(Array.from({ length: 20 }, (_, i) => ({ hash: h(39 - i), key: i }))))
-    const path = join(tmp(), 'v.live')
-    expect(writeLiveRowFile(path, set, values)).toBe(true)
-    const back = readLiveRowFile(path)
-    expect(members(back?.rows as HashSet64)).toEqual(members(set))
-    expect(members(back?.values as HashSet64)).toEqual(members(values))
-    expect(back?.values?.holds(h(39), 0, 0, 0)).toBe(true)
-    expect(back?.values?.holds(h(39), 0, 0, 1)).toBe(false)
-    const whole = readFileSync(path)
-    const torn = Buffer.from(whole)
-    torn.fill(0, torn.length - 16)
-    writeFileSync(path, torn)
-    expect(readLiveRowFile(path)?.rows.size).toBe(40)
-    expect(readLiveRowFile(path)?.values).toBeUndefined()
-    writeFileSync(path, whole.subarray(0, whole.length - 1))
-    expect(readLiveRowFile(path)?.rows.size).toBe(40)
-    expect(readLiveRowFile(path)?.values).toBeUndefined()
   })
 
   it('a torn, short, foreign or missing file reads as none', () => {
@@ -212,43 +190,6 @@ describe('a file of live rows', () => {
     expect(readLiveRowFile(path)).toBeUndefined()
     expect(readLiveRowFile(join(tmp(), 'missing.live'))).toBeUndefined()
     writeFileSync(path, whole)
-    expect(readLiveRowFile(path)?.rows.size).toBe(40)
-  })
-})
-
-describe('the values hashes after a sync', () => {
-  it('keeps the saved ones of rows neither written nor removed, and takes the gathered ones, the last per rowid', () => {
-    const before = HashSet64.fromPacked(written(Array.from({ length: 10 }, (_, i) => ({ hash: h(i), key: i }))))
-    // Rows 0 and 1 written (1 without a values hash: a resumed part), row 2 removed, row 3 gathered twice.
-    const writtenRows = [
-      written([
-        { hash: h(20), key: 0 },
-        { hash: h(21), key: 1 },
-        { hash: h(23), key: 3 },
-      ]),
-    ]
-    const gathered = [
-      written([
-        { hash: h(30), key: 0 },
-        { hash: h(31), key: 3 },
-      ]),
-      written([
-        { hash: h(33), key: 3 },
-        { hash: h(35), key: 15 },
-      ]),
-    ]
-    const after = members(valueSetAfter(before, gathered, writtenRows, [{ rowid: 2n }]))
-    const expected = new Map<string, bigint>([
-      [h(30).toString('hex'), 0n],
-      [h(33).toString('hex'), 3n],
-      [h(35).toString('hex'), 15n],
-      ...[4, 5, 6, 7, 8, 9].map((i): [string, bigint] => [h(i).toString('hex'), BigInt(i)]),
-    ])
-    expect(after).toEqual(expected)
-  })
-
-  it('without saved ones: only the gathered', () => {
-    const after = valueSetAfter(undefined, [written([{ hash: h(1), key: 1 }])], [], [])
-    expect(members(after)).toEqual(new Map([[h(1).toString('hex'), 1n]]))
+    expect(readLiveRowFile(path)?.size).toBe(40)
   })
 })
