@@ -54,37 +54,60 @@ export class OpenRecordMapper {
     }
     const values = head.values
     values.length = this.#fixed + this.#columns.length
-    let problem: string | undefined
-    forEachField(record as Record<string, unknown>, this.#flatten, (path, value) => {
-      if (problem !== undefined) return
-      const key = pathKey(path)
-      if (this.#configuredPaths.has(key)) return
-      const unstorable = whyUnstorable(value)
-      if (unstorable !== undefined) {
-        problem = `${path.join('.')}: ${unstorable}`
-        return
-      }
-      const type = typeOfValue(value)
-      let at = this.#index.get(key)
-      if (at === undefined) {
-        if (this.#policy === 'freeze') problem = `${path.join('.')}: a field the schema does not have (schema: freeze)`
-        else if (this.#policy === 'discard') this.#drop(path.join('.'))
-        else at = this.#add(path, type, false)
-      } else {
-        const column = this.#columns[at] as LiveColumn
-        if (!holds(column.type, type)) {
-          if (this.#policy === 'evolve') column.type = joinTypes(column.type, type)
-          else {
-            if (this.#policy === 'freeze') problem = `${column.dotted}: expected ${column.type} (schema: freeze), got ${describeValue(value)}`
-            else this.#drop(column.dotted)
-            at = undefined
-          }
-        }
-      }
-      if (at !== undefined) values[this.#fixed + at] = value as RowValues[number]
-    })
+    const problem = this.#flatten === 0 ? this.#topLevel(record as Record<string, unknown>, values) : this.#nested(record as Record<string, unknown>, values)
     if (problem !== undefined) return { ok: false, reason: problem }
     return { ok: true, values }
+  }
+
+  /** Every field of a record not flattened: the field's name is its key, no path made for it. */
+  #topLevel(record: Record<string, unknown>, values: RowValues): string | undefined {
+    for (const name in record) {
+      if (!Object.hasOwn(record, name)) continue
+      const problem = this.#field(name, undefined, record[name], values)
+      if (problem !== undefined) return problem
+    }
+    return undefined
+  }
+
+  #nested(record: Record<string, unknown>, values: RowValues): string | undefined {
+    let problem: string | undefined
+    forEachField(record, this.#flatten, (path, value) => {
+      problem ??= this.#field(pathKey(path), path, value, values)
+    })
+    return problem
+  }
+
+  /** Puts one field's value in its column, adding or widening the column as the policy says; or why not. */
+  #field(key: string, fieldPath: readonly string[] | undefined, value: unknown, values: RowValues): string | undefined {
+    if (this.#configuredPaths.has(key)) return undefined
+    let at = this.#index.get(key)
+    const known = at === undefined ? undefined : (this.#columns[at] as LiveColumn)
+    // The common case, a text column meeting a string, needs no typing: text holds any string.
+    if (known?.type === 'text' && typeof value === 'string' && isStorableText(value)) {
+      values[this.#fixed + (at as number)] = value
+      return undefined
+    }
+    const path = fieldPath ?? [key]
+    const unstorable = whyUnstorable(value)
+    if (unstorable !== undefined) return `${path.join('.')}: ${unstorable}`
+    const type = typeOfValue(value)
+    if (known === undefined) {
+      if (this.#policy === 'freeze') return `${path.join('.')}: a field the schema does not have (schema: freeze)`
+      if (this.#policy === 'discard') {
+        this.#drop(path.join('.'))
+        return undefined
+      }
+      at = this.#add(path, type, false)
+    } else if (!holds(known.type, type)) {
+      if (this.#policy === 'freeze') return `${known.dotted}: expected ${known.type} (schema: freeze), got ${describeValue(value)}`
+      if (this.#policy === 'discard') {
+        this.#drop(known.dotted)
+        return undefined
+      }
+      known.type = joinTypes(known.type, type)
+    }
+    values[this.#fixed + (at as number)] = value as RowValues[number]
+    return undefined
   }
 
   /** Stores the inferred values of rows mapped so far under their columns' types, in place. */

@@ -16,6 +16,11 @@ const TASK_BYTES = 16 * 1024 * 1024
 
 /** From this file size on, each worker reads the live rows of one rowid range, in parallel. */
 const SPLIT_LOAD_BYTES = TASK_BYTES
+/**
+ * Bytes per task where columns are inferred: a worker holds a range's rows until its end (their types
+ * are known only then), so smaller ranges keep memory near the mapped mode's.
+ */
+const OPEN_TASK_BYTES = 4 * 1024 * 1024
 
 /**
  * Parallel mode: every source's file is cut into line-aligned ranges that the worker pool parses, maps
@@ -129,7 +134,13 @@ function quiet<T>(promise: Promise<T>): Promise<T> {
 function planTasks(job: SourceJob, threads: number, { stagingDir, stagingFormat }: Pick<ModeContext, 'stagingDir' | 'stagingFormat'>): TransformTask[] {
   const rest = { start: job.resumeFrom.byteOffset, end: job.file.bytes }
   const ranges: ByteRange[] =
-    !job.resumable || rest.end <= rest.start ? [rest] : splitOnLines(job.file.path, rest, Math.max(threads, Math.ceil((rest.end - rest.start) / TASK_BYTES)))
+    !job.resumable || rest.end <= rest.start
+      ? [rest]
+      : splitOnLines(
+          job.file.path,
+          rest,
+          Math.max(threads, Math.ceil((rest.end - rest.start) / (job.mapping.open === undefined ? TASK_BYTES : OPEN_TASK_BYTES))),
+        )
   return ranges.map((range, i) =>
     taskFor(job, range, undefined, { stagingPath: join(stagingDir, `${job.source.name}.${i}.${stagingFormat}`), stagingFormat, committed: false }),
   )
