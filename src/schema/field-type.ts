@@ -6,6 +6,13 @@ import type { ColumnType } from '../config/config-schema.js'
  */
 export type FieldType = 'null' | 'boolean' | 'integer' | 'real' | 'text' | 'json'
 
+/** A column (by position) whose values are to be stored as a wider type (see `widenStored`). */
+export interface ColumnWidening {
+  readonly index: number
+  readonly from: FieldType
+  readonly to: FieldType
+}
+
 export const FIELD_TYPES: readonly FieldType[] = ['null', 'boolean', 'integer', 'real', 'text', 'json']
 
 /** A number spelt in a string as JSON would spell it, no leading zero, no `+`, no exponent. */

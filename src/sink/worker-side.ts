@@ -4,6 +4,7 @@
  */
 
 import type { RowValues } from '../engine/record-mapper.js'
+import type { ColumnWidening } from '../schema/field-type.js'
 import type { HashSet64 } from '../util/hash-set64.js'
 import type { LiveRowsTask } from '../workers/transform-task.js'
 import { CopyStagingFile } from './postgres/copy-staging-file.js'
@@ -15,6 +16,12 @@ import { StagingFile } from './sqlite/staging-file.js'
 /** Rows a worker hands to the coordinator through a file, in the format its sink merges. */
 export interface RowStager {
   add(values: RowValues, hash: Buffer): void
+  /**
+   * Where the format allows it (SQLite), gives the rows staged so far `columnCount` columns and converts
+   * the values of the columns in `widen` to their wider type (see `widenStored`): rows of inferred
+   * columns can then be staged as they come, not held until their types are final.
+   */
+  readonly reshape: ((columnCount: number, widen: readonly ColumnWidening[]) => void) | undefined
   /** Closes the file for the coordinator to merge. */
   finish(): void
   /** Removes the file after a failure. */

@@ -2,6 +2,8 @@ import { forEachLine, ReusableBuffer, readBytes, readJsonRecords, withoutBom } f
 import { lastPerRowid, WrittenRows } from '../engine/live-rows-after.js'
 import type { RowValues } from '../engine/record-mapper.js'
 import { RecordProcessor } from '../engine/record-processor.js'
+import type { ColumnWidening, FieldType } from '../schema/field-type.js'
+import type { OpenColumn } from '../schema/open-spec.js'
 import { createStager, type RowStager, readLiveRowsPart, translateStagingError } from '../sink/worker-side.js'
 import { serializeError } from '../util/errors.js'
 import { HashSetUnion } from '../util/hash-set-union.js'
@@ -36,12 +38,18 @@ export default function transform(task: TransformTask): TransformResult {
     const keyAt = task.keyIndexes[0] as number
     // Where columns are inferred, the rows wait for the range's end: only then are their types known.
     const open = task.mapping.open !== undefined
+    // Where the staging file can take new columns and convert old values (SQLite), inferred rows are
+    // staged as they come, under the types their columns have then; otherwise they wait for the end.
+    let stagedTypes: FieldType[] = []
     const flush = (): void => {
       const started = performance.now()
       if (batch.length > 0) {
         processor.open?.finishRows(batch.map((row) => row.values))
-        const width = task.mapping.columns.length + (processor.open?.columns().length ?? 0)
-        staging ??= createStager(task.stagingFormat, task.stagingPath, width, task.keyIndexes)
+        const columns = processor.open?.columns() ?? []
+        const width = task.mapping.columns.length + columns.length
+        if (staging === undefined) staging = createStager(task.stagingFormat, task.stagingPath, width, task.keyIndexes)
+        else if (staging.reshape !== undefined && columns.length > 0) reshapeStaging(staging.reshape, task.mapping.columns.length, stagedTypes, columns)
+        stagedTypes = columns.map((c) => c.type)
       }
       for (const row of batch) {
         staging?.add(row.values, row.hash)
@@ -54,7 +62,7 @@ export default function transform(task: TransformTask): TransformResult {
       task.mapping,
       known,
       (values, hash) => {
-        if (batch.push({ values, hash }) >= STAGING_BATCH && !open) flush()
+        if (batch.push({ values, hash }) >= STAGING_BATCH && (!open || task.stagingFormat === 'sqlite')) flush()
       },
       { skipKnown: !task.rewrite },
     )
@@ -91,6 +99,16 @@ export default function transform(task: TransformTask): TransformResult {
     staging?.discard()
     return { ok: false, error: serializeError(translateStagingError(task.stagingFormat, err, task.stagingPath)) }
   }
+}
+
+/** Widens the staged columns whose type grew since they were staged, and adds the new ones. */
+function reshapeStaging(reshape: NonNullable<RowStager['reshape']>, fixed: number, staged: readonly FieldType[], columns: readonly OpenColumn[]): void {
+  const widen: ColumnWidening[] = []
+  for (const [at, type] of staged.entries()) {
+    const now = (columns[at] as OpenColumn).type
+    if (now !== type) widen.push({ index: fixed + at, from: type, to: now })
+  }
+  if (widen.length > 0 || columns.length > staged.length) reshape(fixed + columns.length, widen)
 }
 
 /** Piscina's `loadLiveRows` entry: a table's live rows as a shared set, read off the coordinator's thread. */

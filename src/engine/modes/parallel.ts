@@ -17,8 +17,9 @@ const TASK_BYTES = 16 * 1024 * 1024
 /** From this file size on, each worker reads the live rows of one rowid range, in parallel. */
 const SPLIT_LOAD_BYTES = TASK_BYTES
 /**
- * Bytes per task where columns are inferred: a worker holds a range's rows until its end (their types
- * are known only then), so smaller ranges keep memory near the mapped mode's.
+ * Bytes per task where columns are inferred and staged as COPY text (PostgreSQL): a worker holds a
+ * range's rows until its end (their types are known only then), so smaller ranges keep memory near the
+ * mapped mode's. A SQLite staging file takes them as they come (`RowStager.reshape`).
  */
 const OPEN_TASK_BYTES = 4 * 1024 * 1024
 
@@ -139,7 +140,7 @@ function planTasks(job: SourceJob, threads: number, { stagingDir, stagingFormat 
       : splitOnLines(
           job.file.path,
           rest,
-          Math.max(threads, Math.ceil((rest.end - rest.start) / (job.mapping.open === undefined ? TASK_BYTES : OPEN_TASK_BYTES))),
+          Math.max(threads, Math.ceil((rest.end - rest.start) / (job.mapping.open !== undefined && stagingFormat === 'copy' ? OPEN_TASK_BYTES : TASK_BYTES))),
         )
   return ranges.map((range, i) =>
     taskFor(job, range, undefined, { stagingPath: join(stagingDir, `${job.source.name}.${i}.${stagingFormat}`), stagingFormat, committed: false }),

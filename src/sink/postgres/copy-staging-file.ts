@@ -16,6 +16,8 @@ let spare: Buffer | undefined
  * collector: that cost more than the parsing).
  */
 export class CopyStagingFile {
+  /** COPY text is written as it comes: the rows of inferred columns wait until their types are final. */
+  readonly reshape = undefined
   readonly path: string
   readonly #keyIndexes: readonly number[]
   #bytes = takeSpare()

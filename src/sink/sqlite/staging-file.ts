@@ -1,6 +1,8 @@
 import { rmSync } from 'node:fs'
 import type { RowValues } from '../../engine/record-mapper.js'
+import type { ColumnWidening } from '../../schema/field-type.js'
 import { openDatabase, type SqliteDatabase, type SqliteStatement } from './sqlite-driver.js'
+import { registerWiden, WIDEN_FUNCTION } from './sqlite-schema-record.js'
 
 /**
  * A throw-away SQLite file that a worker fills with mapped rows (no index, no journal), for the
@@ -9,7 +11,9 @@ import { openDatabase, type SqliteDatabase, type SqliteStatement } from './sqlit
 export class StagingFile {
   readonly path: string
   readonly #db: SqliteDatabase
-  readonly #insert: SqliteStatement
+  #insert: SqliteStatement
+  #columnCount: number
+  #widens = false
   #rows = 0
 
   /** `keyIndexes`: the key columns; a key staged twice keeps its last row, as a row-by-row upsert would. */
@@ -23,8 +27,26 @@ export class StagingFile {
     const names = Array.from({ length: columnCount }, (_, i) => `c${i}`)
     this.#db.exec(`CREATE TABLE rows (${[...names, '_hash'].join(', ')})`)
     this.#db.exec(`CREATE UNIQUE INDEX rows_key ON rows (${keyIndexes.map((i) => `c${i}`).join(', ')})`)
-    this.#insert = this.#db.prepare(`INSERT OR REPLACE INTO rows VALUES (${new Array(columnCount + 1).fill('?').join(', ')})`)
+    this.#columnCount = columnCount
+    this.#insert = this.#prepareInsert()
     this.#db.exec('BEGIN')
+  }
+
+  /** See `RowStager.reshape`: new columns go before `_hash` in the values, after it in the file. */
+  reshape = (columnCount: number, widen: readonly ColumnWidening[]): void => {
+    for (let i = this.#columnCount; i < columnCount; i++) this.#db.exec(`ALTER TABLE rows ADD COLUMN c${i}`)
+    this.#columnCount = columnCount
+    if (widen.length > 0 && !this.#widens) {
+      registerWiden(this.#db)
+      this.#widens = true
+    }
+    for (const { index, from, to } of widen) this.#db.prepare(`UPDATE rows SET c${index} = ${WIDEN_FUNCTION}(c${index}, ?, ?)`).run(from, to)
+    this.#insert = this.#prepareInsert()
+  }
+
+  #prepareInsert(): SqliteStatement {
+    const names = Array.from({ length: this.#columnCount }, (_, i) => `c${i}`)
+    return this.#db.prepare(`INSERT OR REPLACE INTO rows (${[...names, '_hash'].join(', ')}) VALUES (${new Array(this.#columnCount + 1).fill('?').join(', ')})`)
   }
 
   get rows(): number {
@@ -46,7 +68,14 @@ export class StagingFile {
   static *rowsOf(path: string): Generator<unknown[]> {
     const db = openDatabase(path, { readonly: true, fileMustExist: true })
     try {
-      yield* db.prepare('SELECT * FROM rows ORDER BY rowid').raw().iterate() as IterableIterator<unknown[]>
+      // Columns added by `reshape` sit after `_hash` in the file: named, in the values' order.
+      const columns = (db.prepare("SELECT name FROM pragma_table_info('rows') WHERE name <> '_hash'").pluck().all() as string[]).sort(
+        (a, b) => Number(a.slice(1)) - Number(b.slice(1)),
+      )
+      yield* db
+        .prepare(`SELECT ${[...columns, '_hash'].join(', ')} FROM rows ORDER BY rowid`)
+        .raw()
+        .iterate() as IterableIterator<unknown[]>
     } finally {
       db.close()
     }
