@@ -113,14 +113,19 @@ export class OpenRecordMapper {
   /** Stores the inferred values of rows mapped so far under their columns' types, in place. */
   finishRows(rows: readonly RowValues[]): void {
     const fixed = this.#fixed
-    const columns = this.#columns
-    const width = fixed + columns.length
+    const types = this.#columns.map((c) => c.type)
+    const width = fixed + types.length
     for (const row of rows) {
       const had = row.length
       row.length = width
-      for (let at = 0; at < columns.length; at++) {
+      for (let at = 0; at < types.length; at++) {
         const i = fixed + at
-        row[i] = i < had ? toStored(row[i], (columns[at] as LiveColumn).type) : null
+        const value = i < had ? row[i] : undefined
+        const type = types[at] as FieldType
+        // Most values are stored as they came: a string in a text column, a number in a numeric one.
+        if (value === undefined) row[i] = null
+        else if (value !== null && !(typeof value === 'string' ? type === 'text' : typeof value === 'number' && (type === 'integer' || type === 'real')))
+          row[i] = toStored(value, type)
       }
     }
   }
