@@ -271,3 +271,11 @@ export interface ScratchCopy {
   readonly sink: ResolvedSink
   remove(): Promise<void>
 }
+
+/**
+ * Whether a staging format can take new columns and convert what it holds (`RowStager.reshape`): where
+ * it cannot, a worker holds the rows of inferred columns until its range ends.
+ */
+export function stagingReshapes(format: Sink['stagingFormat']): boolean {
+  return format === 'sqlite'
+}

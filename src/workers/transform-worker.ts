@@ -4,6 +4,7 @@ import type { RowValues } from '../engine/record-mapper.js'
 import { RecordProcessor } from '../engine/record-processor.js'
 import type { ColumnWidening, FieldType } from '../schema/field-type.js'
 import type { OpenColumn } from '../schema/open-spec.js'
+import { stagingReshapes } from '../sink/sink.js'
 import { createStager, type RowStager, readLiveRowsPart, translateStagingError } from '../sink/worker-side.js'
 import { serializeError } from '../util/errors.js'
 import { HashSetUnion } from '../util/hash-set-union.js'
@@ -40,6 +41,7 @@ export default function transform(task: TransformTask): TransformResult {
     const open = task.mapping.open !== undefined
     // Where the staging file can take new columns and convert old values (SQLite), inferred rows are
     // staged as they come, under the types their columns have then; otherwise they wait for the end.
+    const holdRows = open && !stagingReshapes(task.stagingFormat)
     let stagedTypes: FieldType[] = []
     const flush = (): void => {
       const started = performance.now()
@@ -62,7 +64,7 @@ export default function transform(task: TransformTask): TransformResult {
       task.mapping,
       known,
       (values, hash) => {
-        if (batch.push({ values, hash }) >= STAGING_BATCH && (!open || task.stagingFormat === 'sqlite')) flush()
+        if (batch.push({ values, hash }) >= STAGING_BATCH && !holdRows) flush()
       },
       { skipKnown: !task.rewrite },
     )

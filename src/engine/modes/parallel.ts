@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { type ByteRange, splitOnLines } from '../../cache/cache-files.js'
-import type { ChunkRows } from '../../sink/sink.js'
+import { type ChunkRows, stagingReshapes } from '../../sink/sink.js'
 import { CachesyncError } from '../../util/errors.js'
 import { HashSetUnion } from '../../util/hash-set-union.js'
 import { createTaskLimiter } from '../../util/task-limiter.js'
@@ -17,7 +17,7 @@ const TASK_BYTES = 16 * 1024 * 1024
 /** From this file size on, each worker reads the live rows of one rowid range, in parallel. */
 const SPLIT_LOAD_BYTES = TASK_BYTES
 /**
- * Bytes per task where columns are inferred and staged as COPY text (PostgreSQL): a worker holds a
+ * Bytes per task where columns are inferred and staged where rows cannot be reshaped (COPY text): a worker holds a
  * range's rows until its end (their types are known only then), so smaller ranges keep memory near the
  * mapped mode's. A SQLite staging file takes them as they come (`RowStager.reshape`).
  */
@@ -140,7 +140,10 @@ function planTasks(job: SourceJob, threads: number, { stagingDir, stagingFormat 
       : splitOnLines(
           job.file.path,
           rest,
-          Math.max(threads, Math.ceil((rest.end - rest.start) / (job.mapping.open !== undefined && stagingFormat === 'copy' ? OPEN_TASK_BYTES : TASK_BYTES))),
+          Math.max(
+            threads,
+            Math.ceil((rest.end - rest.start) / (job.mapping.open !== undefined && !stagingReshapes(stagingFormat) ? OPEN_TASK_BYTES : TASK_BYTES)),
+          ),
         )
   return ranges.map((range, i) =>
     taskFor(job, range, undefined, { stagingPath: join(stagingDir, `${job.source.name}.${i}.${stagingFormat}`), stagingFormat, committed: false }),

@@ -24,8 +24,7 @@ export class StagingFile {
     this.#db.pragma('journal_mode = OFF')
     this.#db.pragma('synchronous = OFF')
     this.#db.pragma('locking_mode = EXCLUSIVE')
-    const names = Array.from({ length: columnCount }, (_, i) => `c${i}`)
-    this.#db.exec(`CREATE TABLE rows (${[...names, '_hash'].join(', ')})`)
+    this.#db.exec(`CREATE TABLE rows (${[...columnNames(columnCount), '_hash'].join(', ')})`)
     this.#db.exec(`CREATE UNIQUE INDEX rows_key ON rows (${keyIndexes.map((i) => `c${i}`).join(', ')})`)
     this.#columnCount = columnCount
     this.#insert = this.#prepareInsert()
@@ -45,8 +44,9 @@ export class StagingFile {
   }
 
   #prepareInsert(): SqliteStatement {
-    const names = Array.from({ length: this.#columnCount }, (_, i) => `c${i}`)
-    return this.#db.prepare(`INSERT OR REPLACE INTO rows (${[...names, '_hash'].join(', ')}) VALUES (${new Array(this.#columnCount + 1).fill('?').join(', ')})`)
+    return this.#db.prepare(
+      `INSERT OR REPLACE INTO rows (${[...columnNames(this.#columnCount), '_hash'].join(', ')}) VALUES (${new Array(this.#columnCount + 1).fill('?').join(', ')})`,
+    )
   }
 
   get rows(): number {
@@ -86,4 +86,9 @@ export class StagingFile {
     if (this.#db.open) this.#db.close()
     rmSync(this.path, { force: true })
   }
+}
+
+/** The staging table's value columns: `c0` … in the values' order. */
+function columnNames(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `c${i}`)
 }
