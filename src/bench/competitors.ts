@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process'
-import { existsSync, writeFileSync } from 'node:fs'
+import { existsSync, rmSync, writeFileSync } from 'node:fs'
 import { removeDatabaseFiles } from '../sink/sqlite/database-files.js'
 import { openDatabase } from '../sink/sqlite/sqlite-driver.js'
 import { quoteIdent } from '../sink/sqlite/sqlite-schema.js'
 import type { BenchCache } from './bench-data.js'
 import { BENCH_CHILD, CLI, PACKAGE_ROOT } from './bench-paths.js'
 import type { BenchSample } from './bench-results.js'
+import { DUCKDB_LOADER } from './duckdb-loader.js'
 import { type MeasuredProcess, measureProcess } from './measure-process.js'
 import { type ShellStyle, shellLoadScript } from './sqlite-shell-scripts.js'
 
@@ -178,6 +179,26 @@ export async function runNaive(subset: BenchCache, db: string): Promise<BenchSam
   }))
   const result = await measureProcess(process.execPath, [BENCH_CHILD, 'naive', JSON.stringify({ db: freshDb(db), inputs })])
   return { wallMs: result.wallMs, rssMb: result.rssMb, rows: checked('the naive baseline', result, db, subset.records) }
+}
+
+/** DuckDB's own files: the database and its write-ahead log. */
+function removeDuckDb(db: string): void {
+  for (const path of [db, `${db}.wal`]) rmSync(path, { force: true })
+}
+
+/** DuckDB loading every cache file with `read_ndjson_auto`, in a process of its own (see duckdb-loader.ts). */
+export async function runDuckDb(cache: BenchCache, db: string): Promise<BenchSample> {
+  removeDuckDb(db)
+  try {
+    const inputs = cache.sources.map(({ file, spec }) => ({ file, table: spec.table }))
+    const result = await measureProcess(process.execPath, [DUCKDB_LOADER, JSON.stringify({ db, inputs })])
+    if (result.code !== 0) throw new BenchRunError(`DuckDB exited with ${result.code}: ${tail(result.stderr || result.stdout)}`)
+    const { rows } = JSON.parse(result.stdout) as { rows: number }
+    if (rows !== cache.records) throw new BenchRunError(`DuckDB loaded ${rows} rows, expected ${cache.records}`)
+    return { wallMs: result.wallMs, rssMb: result.rssMb, rows }
+  } finally {
+    removeDuckDb(db)
+  }
 }
 
 /** The write ceiling of {@link copyTables}: the finished tables of `sourceDb` copied into empty ones. */

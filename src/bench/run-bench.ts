@@ -18,6 +18,7 @@ import {
   freshDb,
   plainLoaderMissing,
   runCeiling,
+  runDuckDb,
   runNaive,
   runOurSync,
   runPlainLoader,
@@ -25,6 +26,7 @@ import {
   runSqliteUtils,
   toolVersion,
 } from './competitors.js'
+import { duckDbMissing } from './duckdb-loader.js'
 import { GNU_TIME } from './measure-process.js'
 
 export interface RunBenchHooks {
@@ -138,6 +140,7 @@ function competitorConfigs(options: ResolvedBenchOptions, data: BenchData, dbDir
     make('plain', 'plain loader', data.base.records, plainLoaderMissing(options.plainLoader), false, () =>
       runPlainLoader(options.plainLoader, data.base, db('plain')),
     ),
+    make('duckdb', 'DuckDB, read_ndjson_auto', data.base.records, duckDbMissing(), false, () => runDuckDb(data.base, `${db('duckdb')}.duckdb`)),
     make('naive', 'naive baseline', data.subset.records, undefined, true, () => runNaive(data.subset, db('naive'))),
     make('sqlite3-import', 'sqlite3 shell, .import + json_extract', data.base.records, sqlite3, true, () =>
       runSqliteShell(data.base, db('sqlite3-import'), 'import'),

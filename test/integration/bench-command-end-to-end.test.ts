@@ -8,7 +8,7 @@ import { useTempDir } from '../helpers/temp-dir.js'
 
 const RECORDS = 5_000
 const NAIVE = 200
-const SIDE_BY_SIDE = ['plain', 'naive', 'sqlite3-import', 'sqlite3-json-each', 'sqlite-utils', 'ceiling'] as const
+const SIDE_BY_SIDE = ['plain', 'duckdb', 'naive', 'sqlite3-import', 'sqlite3-json-each', 'sqlite-utils', 'ceiling'] as const
 
 describe('`cachesync bench` runs every table end to end on a small data set', () => {
   const tmp = useTempDir()
@@ -78,6 +78,8 @@ describe('`cachesync bench` runs every table end to end on a small data set', ()
     // What needs no other tool must really run: a failure here is a broken competitor, not a missing one.
     expect(rows.find((r) => r.id === 'naive')?.status).toBe('measured')
     expect(rows.find((r) => r.id === 'ceiling')?.status).toBe('measured')
+    // DuckDB is a development dependency: installed wherever these tests run.
+    expect(rows.find((r) => r.id === 'duckdb')?.status).toBe('measured')
     expect(rows.find((r) => r.id === 'naive')?.scaledMs).toBeCloseTo(((rows.find((r) => r.id === 'naive')?.ms ?? 0) * RECORDS) / NAIVE)
   })
 
