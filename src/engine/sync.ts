@@ -111,7 +111,7 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
     })
     const chunks = new ChunkSizer(choice.chunk, { adaptive: options.adaptiveChunk ?? false })
     logger.info({ mode: choice.mode, chunk: options.adaptiveChunk ? `auto from ${chunks.size}` : choice.chunk, reason: choice.reason }, 'mode chosen')
-    sink.tune({ lowMemory: choice.mode === 'streaming' })
+    sink.tune({ lowMemory: choice.mode === 'streaming', writes: runnable.length > 0 })
     const workers = choice.mode === 'parallel' ? Math.min(config.workers, availableParallelism() * 2) : 0
     if (choice.mode === 'parallel' && runnable.length > 0) {
       mkdirSync(sink.stagingDir, { recursive: true })

@@ -231,8 +231,8 @@ export interface Sink {
   ensureSchema(sources: readonly ResolvedSource[], runId?: number): Promise<void>
   /** The inferred columns recorded for a source's table, in order; undefined when none are. */
   storedSchema(source: string): Promise<InferredColumn[] | undefined>
-  /** Adapts caches to the mode: small where memory is the point. */
-  tune(options: { lowMemory: boolean }): void
+  /** Adapts to the mode: caches small where memory is the point; `writes` when there are records to load. */
+  tune(options: { lowMemory: boolean; writes: boolean }): void
   /** Marks runs left `running` by a process that died; returns how many. */
   markInterruptedRuns(): Promise<number>
   startRun(startedAt: Date): Promise<number>

@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { deserializeError } from '../util/errors.js'
 import { HashSet64 } from '../util/hash-set64.js'
 import type { PackResult, PackTask } from './archive-task.js'
 import type { LiveRowsResult, LiveRowsTask, TransformResult, TransformTask } from './transform-task.js'
+import { workerFilename } from './worker-file.js'
 
 /** A pool of worker threads running `transform-worker`; the only module that knows piscina. */
 export interface WorkerPool {
@@ -16,18 +15,6 @@ export interface WorkerPool {
   /** Reads a table's live rows (or a rowid range of them) into a set in shared memory, on a worker (see `readLiveRowSet`). */
   loadLiveRows(task: LiveRowsTask): Promise<{ set: HashSet64; ms: number }>
   destroy(): Promise<void>
-}
-
-/**
- * A worker file as built JavaScript. Under vitest this module runs from `src/*.ts`; the workers then
- * run the built copy of the same source (`npm test` builds first), which is also what the CLI runs.
- */
-export function workerFilename(worker: 'transform-worker' | 'archive-worker' = 'transform-worker'): string {
-  const here = fileURLToPath(import.meta.url)
-  const built = here.endsWith('.ts') ? here.replace(/[/\\]src[/\\]workers[/\\]pool\.ts$/, '/dist/src/workers/pool.js') : here
-  const filename = built.replace(/pool\.js$/, `${worker}.js`)
-  if (!existsSync(filename)) throw new Error(`Worker file ${filename} is missing: run \`npm run build\``)
-  return filename
 }
 
 /** Starts the pool; piscina is loaded only here, so the modes without workers never pay for it. */

@@ -17,6 +17,7 @@ import { isSqliteFailure, translateSqliteError } from './sqlite-errors.js'
 import { createTableSql, legacyHashIndexName, quoteIdent, SYNC_TABLES_SQL, sqlType } from './sqlite-schema.js'
 import { recordColumns, registerWiden, storedSchema } from './sqlite-schema-record.js'
 import { SqliteSourceSink, type SqliteSyncTables } from './sqlite-source-sink.js'
+import { WalCheckpointer } from './wal-checkpointer.js'
 
 /** Pages of WAL (4 KiB each) that trigger an automatic checkpoint; SQLite's default is 1000. */
 const WAL_CHECKPOINT_PAGES = 10_000
@@ -38,6 +39,9 @@ export class SqliteSink implements Sink, SqliteSyncTables {
   #liveDir: string
   /** False in a dry run: its copy of the database is thrown away, and so are the rows it would name. */
   #keepLiveRows = true
+  #logger: Logger = silentLogger
+  /** Checkpoints the log on a thread of its own during a bulk write; see `tune`. */
+  #checkpointer: WalCheckpointer | undefined
 
   private constructor(path: string, db: SqliteDatabase) {
     this.path = path
@@ -68,6 +72,7 @@ export class SqliteSink implements Sink, SqliteSyncTables {
       const sink = SqliteSink.open(target)
       sink.#liveDir = liveRowsDir(dbPath)
       sink.#keepLiveRows = !options.dryRun
+      sink.#logger = options.logger ?? silentLogger
       sink.#onClose = () => {
         rmSync(sink.stagingDir, { recursive: true, force: true })
         if (target !== dbPath) removeDatabaseFiles(target)
@@ -109,8 +114,19 @@ export class SqliteSink implements Sink, SqliteSyncTables {
     this.#db.pragma(`cache_size = -${Math.max(1024, Math.round(kib))}`)
   }
 
-  tune(options: { lowMemory: boolean }): void {
+  tune(options: { lowMemory: boolean; writes: boolean }): void {
     this.setCacheSize(options.lowMemory ? LOW_MEMORY_CACHE_KIB : WHOLE_FILE_CACHE_KIB)
+    // A thread costs its start-up (tens of ms): worth it for a bulk write, not for a sync with little to do.
+    if (options.writes && !options.lowMemory && this.#checkpointer === undefined) {
+      this.#checkpointer = WalCheckpointer.start(this.#db, this.path, WAL_CHECKPOINT_PAGES, this.#logger)
+    }
+  }
+
+  /** Stops the background checkpoints (see `WalCheckpointer`) before work that wants the database alone. */
+  async #stopCheckpointer(): Promise<void> {
+    const checkpointer = this.#checkpointer
+    this.#checkpointer = undefined
+    await checkpointer?.stop()
   }
 
   /** One process writes a SQLite file at a time (the lock file): every source is this run's. */
@@ -119,6 +135,7 @@ export class SqliteSink implements Sink, SqliteSyncTables {
   }
 
   async maintain(action: 'analyze' | 'vacuum'): Promise<void> {
+    await this.#stopCheckpointer()
     // VACUUM rewrites the whole file (and so drops the free pages of deleted rows); ANALYZE only reads.
     // VACUUM may renumber the rowids of a table without an INTEGER PRIMARY KEY: saved rowids go first.
     if (action === 'vacuum') {
@@ -338,6 +355,7 @@ export class SqliteSink implements Sink, SqliteSyncTables {
 
   async close(): Promise<void> {
     try {
+      await this.#stopCheckpointer()
       if (this.#db.open) {
         if (this.#db.inTransaction) this.#db.exec('ROLLBACK')
         this.#db.close()
