@@ -45,7 +45,7 @@ const END = 19 // the top-level value is complete: only whitespace may follow
 
 const QUOTE = 0x22
 const BACKSLASH = 0x5c
-const LITERALS: Record<number, Buffer> = { 0x74: Buffer.from('true'), 0x66: Buffer.from('false'), 0x6e: Buffer.from('null') }
+const LITERALS: Record<number, Buffer> = { 116: Buffer.from('true'), 102: Buffer.from('false'), 110: Buffer.from('null') }
 
 const isSpace = (b: number): boolean => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09
 const isDigit = (b: number): boolean => b >= 0x30 && b <= 0x39

@@ -89,7 +89,29 @@ describe('JsonSplitter', () => {
   it('refuses garbage after the top-level value, and invalid JSON anywhere', () => {
     expect(() => split('[1,2] x')).toThrow("expected the end of the body at byte 6, found 'x'")
     expect(() => split('[1]\n[2]')).toThrow(JsonSyntaxError)
-    for (const bad of ['[1,]', '[,1]', '[01]', '[1.]', '[-]', '[.5]', '[1e]', '[+1]', '[tru]', '[nul]', '["\\x"]', '["\\u12g4"]', '["a\tb"]', '[{"a" 1}]', '[{"a":1,}]', '[{1:2}]', '[{"a":1]', '[[1}]', "['a']", '[NaN]', '[1 2]']) {
+    for (const bad of [
+      '[1,]',
+      '[,1]',
+      '[01]',
+      '[1.]',
+      '[-]',
+      '[.5]',
+      '[1e]',
+      '[+1]',
+      '[tru]',
+      '[nul]',
+      '["\\x"]',
+      '["\\u12g4"]',
+      '["a\tb"]',
+      '[{"a" 1}]',
+      '[{"a":1,}]',
+      '[{1:2}]',
+      '[{"a":1]',
+      '[[1}]',
+      "['a']",
+      '[NaN]',
+      '[1 2]',
+    ]) {
       expect(() => split(bad), bad).toThrow(JsonSyntaxError)
     }
   })
