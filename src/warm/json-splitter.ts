@@ -372,7 +372,7 @@ export class JsonSplitter {
   #collect(what: number, from: number): void {
     this.#collecting = what
     this.#collectFrom = from
-    this.#pieces.length = 0
+    if (this.#pieces.length > 0) this.#pieces.length = 0
   }
 
   /** The bytes collected from the start of the value to `chunk[end]`, and collecting stops. */
@@ -380,7 +380,7 @@ export class JsonSplitter {
     const last = chunk.subarray(this.#collectFrom, end)
     const bytes = this.#pieces.length === 0 ? last : Buffer.concat([...this.#pieces, last])
     this.#collecting = 0
-    this.#pieces.length = 0
+    if (this.#pieces.length > 0) this.#pieces.length = 0
     return bytes
   }
 
