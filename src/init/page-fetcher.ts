@@ -123,8 +123,8 @@ export function createPageFetcher(options: PageFetcherOptions = {}): PageFetcher
           const sink = {
             full: false,
             flush: async () => {},
-            writeLine(json: string) {
-              lines.push(json)
+            writeRecord(bytes: Buffer) {
+              lines.push(bytes.toString())
               if (lines.length >= max) throw ENOUGH
             },
           }

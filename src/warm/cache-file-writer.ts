@@ -4,6 +4,7 @@ import { type CacheMeta, metaPathFor, writeCacheMeta } from '../cache/cache-meta
 import { finishAtomicWrite } from '../util/write-file-atomic.js'
 
 const BUFFER_BYTES = 1 << 20
+const NEWLINE = Buffer.from('\n')
 
 /** The temp file name of a cache file being written; `removeStaleTempFiles` recognises it. */
 export function tempPathFor(target: string): string {
@@ -77,6 +78,18 @@ export class CacheFileWriter {
     }
     // More than the buffer can surely take: queued after what is buffered, in order, for the next flush.
     this.#pending.push(Buffer.from(this.#buffer.subarray(0, this.#used)), Buffer.from(`${json}\n`, 'utf8'))
+    this.#used = 0
+  }
+
+  /** Adds one record given as its JSON bytes (without newline), copied: the caller may reuse them. */
+  writeRecord(bytes: Buffer): void {
+    this.#records++
+    if (this.#used + bytes.length + 1 <= BUFFER_BYTES) {
+      this.#used += bytes.copy(this.#buffer, this.#used)
+      this.#buffer[this.#used++] = 10
+      return
+    }
+    this.#pending.push(Buffer.from(this.#buffer.subarray(0, this.#used)), Buffer.concat([bytes, NEWLINE]))
     this.#used = 0
   }
 

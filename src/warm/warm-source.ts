@@ -211,12 +211,12 @@ function progressSink(writer: CacheFileWriter, report: () => void): RecordSink &
     get firstLine() {
       return firstLine
     },
-    writeLine: (json) => {
+    writeRecord: (bytes) => {
       if (atPageStart) {
-        firstLine = json
+        firstLine = bytes.toString()
         atPageStart = false
       }
-      writer.writeLine(json)
+      writer.writeRecord(bytes)
     },
     get full() {
       return writer.full

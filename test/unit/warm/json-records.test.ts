@@ -6,8 +6,8 @@ function memorySink(): RecordSink & { lines: string[]; flushes: number } {
   const sink = {
     lines: [] as string[],
     flushes: 0,
-    writeLine(json: string) {
-      sink.lines.push(json)
+    writeRecord(bytes: Buffer) {
+      sink.lines.push(bytes.toString())
     },
     get full() {
       return sink.lines.length % 2 === 0
@@ -34,10 +34,10 @@ async function extract(text: string, recordsPath: string[], capturePath?: string
 }
 
 describe('extractRecords', () => {
-  it('writes each element of a top-level array as one compact line', async () => {
+  it('writes each element of a top-level array as one compact line, its bytes as they came', async () => {
     const out = await extract('[ {"id": 1, "name": "é\\n\\"x\\""},\n {"id":2,"tags":[1,[2,{"a":null}]],"n":-1.5e3} ]', [])
     expect(out.records).toBe(2)
-    expect(out.lines).toEqual(['{"id":1,"name":"é\\n\\"x\\""}', '{"id":2,"tags":[1,[2,{"a":null}]],"n":-1500}'])
+    expect(out.lines).toEqual(['{"id":1,"name":"é\\n\\"x\\""}', '{"id":2,"tags":[1,[2,{"a":null}]],"n":-1.5e3}'])
   })
 
   it('finds the array at a dotted path and ignores arrays elsewhere, before and after', async () => {
@@ -64,10 +64,11 @@ describe('extractRecords', () => {
     expect((await extract('{"meta":{},"items":[]}', ['items'], ['meta', 'next'])).captured).toBeUndefined()
   })
 
-  it('flushes the sink whenever it says it is full, and at the end', async () => {
-    const out = await extract('[1,2,3,4,5]', [])
+  it('flushes the sink whenever it says it is full after a chunk, and at the end', async () => {
+    // Chunks '[1' ',2' ',3' ',4' ',5' ']': full (an even count) after 0, 2 and 4 lines, then the last flush.
+    const out = await extract('[1,2,3,4,5]', [], undefined, 2)
     expect(out.lines).toHaveLength(5)
-    expect(out.flushes).toBe(3)
+    expect(out.flushes).toBe(4)
   })
 
   it('an empty records array is zero records', async () => {
