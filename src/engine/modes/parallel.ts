@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { type ByteRange, splitOnLines } from '../../cache/cache-files.js'
+import { type IndexedLines, linesOf } from '../../cache/line-index-reader.js'
 import { type ChunkRows, stagingReshapes } from '../../sink/sink.js'
 import { CachesyncError } from '../../util/errors.js'
 import { HashSetUnion } from '../../util/hash-set-union.js'
@@ -184,8 +185,19 @@ function taskFor(
     range,
     known: known?.memory,
     packWritten: job.sourceSink.keepsLiveRows && !committed,
+    lines: indexedLines(job, range),
     ...how,
   }
+}
+
+/**
+ * The range's entries of the cache file's line index, copied: a view would post the whole index to the
+ * worker. Undefined without an index, or for a range that does not fall on its lines.
+ */
+function indexedLines(job: SourceJob, range: ByteRange): IndexedLines | undefined {
+  if (job.lineIndex === undefined) return undefined
+  const lines = linesOf(job.lineIndex, range)
+  return lines === undefined ? undefined : { start: lines.start, entries: new Uint8Array(lines.entries) }
 }
 
 async function mergeInOrder(
