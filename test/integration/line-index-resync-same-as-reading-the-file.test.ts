@@ -137,7 +137,7 @@ describe.each(SINK_KINDS)('a re-sync with a line index (%s sink)', (kind) => {
       expect(ignored.map((line) => (line.obj as { source: string }).source)).toEqual(['users'])
       // The other sources' indexes match and are read.
       expect(log?.lines.filter((line) => line.msg.startsWith('line index matches')).length).toBe(2)
-      expect((ignored[0]?.obj as { reason: string }).reason).toMatch(reason)
+      expect((ignored[0]?.obj as { reason?: string } | undefined)?.reason).toMatch(reason)
       const report = reports.get(`defect ${i}`) as SyncReport
       expect(report.ok).toBe(true)
       expect(report.sources.map((s) => s.records)).toEqual((reports.get('plain parallel') as SyncReport).sources.map((s) => s.records))
