@@ -1,4 +1,5 @@
-import { contentHashOf, locateCacheFile } from '../cache/cache-files.js'
+import { type CacheFile, contentHashOf, locateCacheFile } from '../cache/cache-files.js'
+import { type LineIndex, openLineIndex } from '../cache/line-index-reader.js'
 import type { ResolvedConfig, ResolvedSource } from '../config/resolve-config.js'
 import type { Checkpoint, Sink } from '../sink/sink.js'
 import type { Logger } from '../util/logger.js'
@@ -66,6 +67,7 @@ export async function planJobs(
         job: {
           source,
           file,
+          lineIndex: hadLiveRows && !rewrite ? usableLineIndex(file, source.name, logger) : undefined,
           contentHash,
           mapping: { ...mappingSpecOf(source), fingerprint },
           sourceSink,
@@ -89,6 +91,18 @@ export async function planJobs(
     }
   }
   return { jobs, skipped }
+}
+
+/** The cache file's line index when it matches the file; one that does not is ignored, and said so. */
+function usableLineIndex(file: CacheFile, source: string, logger: Logger): LineIndex | undefined {
+  const found = openLineIndex(file)
+  if (found === undefined) return undefined
+  if ('ignored' in found) {
+    logger.info({ source, reason: found.ignored }, 'line index ignored: every line of the cache file is read')
+    return undefined
+  }
+  logger.debug({ source, path: found.path, lines: found.lines }, 'line index matches the cache file: only lines not live are read')
+  return found
 }
 
 /**

@@ -84,6 +84,18 @@ export class RecordProcessor {
     this.#emit(record, hash, line, text)
   }
 
+  /**
+   * A line known by its hash alone (8 bytes at `offset` of `hash`, from a line index): counted and marked
+   * seen, and true, when a live row has it and known rows are skipped; false otherwise, with nothing done:
+   * the line must then go through `processLine`.
+   */
+  skipKnownHash(hash: Uint8Array, offset: number): boolean {
+    if (this.#known === undefined || !this.#skipKnown || !this.#known.markSeen(hash, offset)) return false
+    this.counts.read++
+    this.counts.known++
+    return true
+  }
+
   /** One element of a JSON array; its text is its canonical JSON. */
   processRecord(record: unknown, line: number): void {
     this.counts.read++

@@ -1,4 +1,5 @@
 import type { CacheFile } from '../cache/cache-files.js'
+import type { LineIndex } from '../cache/line-index-reader.js'
 import type { ResolvedSource } from '../config/resolve-config.js'
 import { type FieldType, widenStored } from '../schema/field-type.js'
 import type { OpenColumn } from '../schema/open-spec.js'
@@ -30,6 +31,11 @@ export interface SourceJob {
   readonly resumeFrom: FilePosition
   /** True when the file's position can be checkpointed: plain NDJSON. */
   readonly resumable: boolean
+  /**
+   * The cache file's line index, when it has one that matches it and a re-sync can use it (live rows to
+   * look lines up in, no rewrite): see `openLineIndex`.
+   */
+  readonly lineIndex?: LineIndex | undefined
   /** The table's inferred columns as they stand, where the source has them (`source.open`). */
   readonly schema: SchemaTracker | undefined
 }

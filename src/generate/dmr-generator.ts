@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto'
 import { type FileHandle, mkdir, open, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeCacheMeta } from '../cache/cache-meta.js'
+import { LineIndexBuilder, lineIndexPathFor } from '../cache/line-index.js'
 import { CachesyncError } from '../util/errors.js'
 import { PACKAGE_VERSION } from '../util/package-version.js'
+import { loadRowHash } from '../util/row-hash.js'
 import { atomicTempPath, finishAtomicWrite } from '../util/write-file-atomic.js'
 import {
   ASSIGNED,
@@ -410,7 +412,7 @@ async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {
  * two alternating buffers (much faster than Buffer.from() on a long concatenated string) so that generating the next
  * batch overlaps writing the previous one, and at most one write is in flight.
  */
-async function writeLines(file: string, lines: Iterable<string>): Promise<Omit<GeneratedSource, 'name' | 'file'>> {
+async function writeLines(file: string, lines: Iterable<string>, index: LineIndexBuilder): Promise<Omit<GeneratedSource, 'name' | 'file'>> {
   const temp = atomicTempPath(file)
   const handle = await open(temp, 'w')
   const hash = createHash('sha256')
@@ -432,7 +434,9 @@ async function writeLines(file: string, lines: Iterable<string>): Promise<Omit<G
   try {
     for (const line of lines) {
       if (used + line.length * 3 > BATCH_BYTES) await flush()
+      const from = used
       used += buffer.write(line, used, 'utf8')
+      index.add(buffer.subarray(from, used - 1), bytes + used)
       records++
     }
     await flush()
@@ -467,14 +471,19 @@ function validate(options: GenerateOptions): { seed: number; changeRate: number 
 export async function generateDmrCache(options: GenerateOptions): Promise<GenerateReport> {
   const started = performance.now()
   const { seed, changeRate } = validate(options)
+  await loadRowHash()
   await mkdir(options.cacheDir, { recursive: true })
   const counts = splitCounts(options.records)
   const sources: GeneratedSource[] = []
   for (const [i, spec] of SOURCES.entries()) {
     const file = join(options.cacheDir, `${spec.name}.ndjson`)
-    const written = await writeLines(file, sourceLines(spec, counts[i] ?? 0, seed >>> 0, changeRate))
+    // An index of the file before is no longer the file's; the new one is written once the file and its meta are.
+    await rm(lineIndexPathFor(file), { force: true })
+    const index = new LineIndexBuilder()
+    const written = await writeLines(file, sourceLines(spec, counts[i] ?? 0, seed >>> 0, changeRate), index)
     const meta = { fetchedAt: new Date().toISOString(), ...written, source: `generated:seed=${seed}`, version: PACKAGE_VERSION }
     await writeCacheMeta(file, meta)
+    await index.write(file, written.sha256)
     sources.push({ name: spec.name, file, ...written })
   }
   const sum = (key: 'records' | 'bytes'): number => sources.reduce((total, s) => total + s[key], 0)

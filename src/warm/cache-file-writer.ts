@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto'
 import { type FileHandle, open, rm } from 'node:fs/promises'
 import { type CacheMeta, metaPathFor, writeCacheMeta } from '../cache/cache-meta.js'
+import { LineIndexBuilder, lineIndexPathFor } from '../cache/line-index.js'
 import { finishAtomicWrite } from '../util/write-file-atomic.js'
 
 const BUFFER_BYTES = 1 << 20
@@ -30,7 +31,7 @@ export interface WrittenCache {
 
 /**
  * Writes a cache file as NDJSON, one record a line, into a temp file beside it, counting records and bytes and
- * hashing the bytes on the way. `commit` flushes it to disk and renames it over the cache file; `abort` removes
+ * hashing the bytes on the way, and each line for its line index (the row hash must be loaded). `commit` flushes it to disk and renames it over the cache file; `abort` removes
  * it. Until `commit`, the cache file and its meta file are not touched.
  */
 export class CacheFileWriter {
@@ -43,6 +44,9 @@ export class CacheFileWriter {
   #bytes = 0
   #records = 0
   #closed = false
+  /** The line index of what is written (see `line-index.ts`), and the offset after the last line. */
+  readonly #index = new LineIndexBuilder()
+  #end = 0
 
   private constructor(target: string, handle: FileHandle) {
     this.target = target
@@ -72,12 +76,18 @@ export class CacheFileWriter {
   writeLine(json: string): void {
     this.#records++
     if (this.#used + json.length * 3 + 1 <= BUFFER_BYTES) {
+      const from = this.#used
       this.#used += this.#buffer.write(json, this.#used, 'utf8')
+      this.#index.add(this.#buffer.subarray(from, this.#used), this.#end + this.#used - from + 1)
       this.#buffer[this.#used++] = 10
+      this.#end += this.#used - from
       return
     }
     // More than the buffer can surely take: queued after what is buffered, in order, for the next flush.
-    this.#pending.push(Buffer.from(this.#buffer.subarray(0, this.#used)), Buffer.from(`${json}\n`, 'utf8'))
+    const line = Buffer.from(`${json}\n`, 'utf8')
+    this.#index.add(line.subarray(0, line.length - 1), this.#end + line.length)
+    this.#end += line.length
+    this.#pending.push(Buffer.from(this.#buffer.subarray(0, this.#used)), line)
     this.#used = 0
   }
 
@@ -124,6 +134,8 @@ export class CacheFileWriter {
     this.#bytes = mark.bytes
     this.#records = mark.records
     this.#hash = mark.hash.copy()
+    this.#end = mark.bytes
+    this.#index.truncate(mark.records)
   }
 
   /**
@@ -134,9 +146,12 @@ export class CacheFileWriter {
     await this.flush()
     const written = { records: this.#records, bytes: this.#bytes, sha256: this.#hash.digest('hex') }
     await rm(metaPathFor(this.target), { force: true })
+    await rm(lineIndexPathFor(this.target), { force: true })
     this.#closed = true
     await finishAtomicWrite(this.#handle, this.temp, this.target)
     await writeCacheMeta(this.target, { ...meta, ...written })
+    // Last: the index names the file as renamed (its mtime) and its meta's sha256. A crash before leaves none.
+    await this.#index.write(this.target, written.sha256)
     return written
   }
 

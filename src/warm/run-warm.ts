@@ -6,6 +6,7 @@ import { CachesyncError } from '../util/errors.js'
 import { type Logger, silentLogger } from '../util/logger.js'
 import { PACKAGE_VERSION } from '../util/package-version.js'
 import { PidLock } from '../util/pid-lock.js'
+import { loadRowHash } from '../util/row-hash.js'
 import { createTaskLimiter } from '../util/task-limiter.js'
 import { TEMP_FILE } from './cache-file-writer.js'
 import { CircuitBreakers } from './circuit-breaker.js'
@@ -63,6 +64,8 @@ export async function runWarm(config: ResolvedConfig, options: WarmOptions = {})
   const sources = selectSources(config.sources, options.sources)
   const settings = config.warm
   await mkdir(config.cacheDir, { recursive: true })
+  // The warm writes each cache file's line index, which holds the row hash of every line.
+  await loadRowHash()
   const lock = PidLock.acquire(
     join(config.cacheDir, WARM_LOCK_FILE),
     (holder) => `Cache directory ${config.cacheDir} is being warmed by another process: pid ${holder.pid} on ${holder.host}, since ${holder.startedAt}`,

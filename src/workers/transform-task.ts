@@ -1,4 +1,5 @@
 import type { ByteRange, CacheFormat } from '../cache/cache-files.js'
+import type { IndexedLines } from '../cache/line-index-reader.js'
 import type { MappingSpec } from '../engine/record-mapper.js'
 import type { ProcessorCounts, Reject } from '../engine/record-processor.js'
 import type { OpenColumn } from '../schema/open-spec.js'
@@ -26,6 +27,11 @@ export interface TransformTask {
   readonly known: readonly SharedHashSet64[] | undefined
   /** Parse and write known records too (the mapping changed). */
   readonly rewrite: boolean
+  /**
+   * The range's lines as the cache file's line index has them (their hashes and ends), when it has one
+   * that matches the file: known lines are then looked up without being read.
+   */
+  readonly lines?: IndexedLines | undefined
   /** Return the staged rows as (hash, rowid) pairs: the key is the rowid (`SourceSink.keepsLiveRows`). */
   readonly packWritten: boolean
 }

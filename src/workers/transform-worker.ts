@@ -1,3 +1,6 @@
+import { closeSync, openSync, readSync } from 'node:fs'
+import { LINE_INDEX_ENTRY_BYTES } from '../cache/line-index.js'
+import type { IndexedLines } from '../cache/line-index-reader.js'
 import { forEachLine, ReusableBuffer, readBytes, readJsonRecords, withoutBom } from '../cache/line-reader.js'
 import { lastPerRowid, WrittenRows } from '../engine/live-rows-after.js'
 import type { RowValues } from '../engine/record-mapper.js'
@@ -8,8 +11,8 @@ import { stagingReshapes } from '../sink/sink.js'
 import { createStager, type RowStager, readLiveRowsPart, translateStagingError } from '../sink/worker-side.js'
 import { serializeError } from '../util/errors.js'
 import { HashSetUnion } from '../util/hash-set-union.js'
-import { loadRowHash } from '../util/row-hash.js'
-import type { LiveRowsResult, LiveRowsTask, TransformResult, TransformTask } from './transform-task.js'
+import { loadRowHash, ROW_HASH_BYTES } from '../util/row-hash.js'
+import type { LiveRowsResult, LiveRowsTask, TaskTimings, TransformResult, TransformTask } from './transform-task.js'
 
 /** Rows buffered before a staging insert: timing each batch, not each row, keeps the clock cheap. */
 const STAGING_BATCH = 1000
@@ -75,6 +78,10 @@ export default function transform(task: TransformTask): TransformResult {
       started = performance.now()
       records.forEach((record, i) => processor.processRecord(record, i + 1))
       lines = records.length
+    } else if (task.lines !== undefined && known !== undefined && !task.rewrite) {
+      const readBefore = timings.read
+      lines = processIndexedLines(task.file, task.lines, processor, timings)
+      started += timings.read - readBefore
     } else {
       const bytes = withoutBom(readBytes(task.file, task.range, task.gzip, reader), task.range.start)
       timings.read += performance.now() - started
@@ -101,6 +108,49 @@ export default function transform(task: TransformTask): TransformResult {
     staging?.discard()
     return { ok: false, error: serializeError(translateStagingError(task.stagingFormat, err, task.stagingPath)) }
   }
+}
+
+/**
+ * The range's lines as its line index lists them: a line whose hash a live row has is counted and marked
+ * seen without reading it; only the others are read from the cache file, and processed as any line.
+ */
+function processIndexedLines(file: string, indexed: IndexedLines, processor: RecordProcessor, timings: TaskTimings): number {
+  const lines = indexed.entries.length / LINE_INDEX_ENTRY_BYTES
+  const fd = openSync(file, 'r')
+  try {
+    const view = new DataView(indexed.entries.buffer, indexed.entries.byteOffset, indexed.entries.byteLength)
+    let start = indexed.start
+    for (let i = 0; i < lines; i++) {
+      const at = i * LINE_INDEX_ENTRY_BYTES + ROW_HASH_BYTES
+      // Two halves rather than a BigInt a line: offsets stay far below 2^53.
+      const end = view.getUint32(at, false) * 2 ** 32 + view.getUint32(at + 4, false)
+      if (!processor.skipKnownHash(indexed.entries, i * LINE_INDEX_ENTRY_BYTES)) {
+        const started = performance.now()
+        const bytes = withoutBom(readLineAt(fd, start, end), start)
+        timings.read += performance.now() - started
+        processor.processLine(bytes, i + 1)
+      }
+      start = end
+    }
+    return lines
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** The line between two offsets, without its line ending; the bytes are only good until the next read. */
+function readLineAt(fd: number, start: number, end: number): Buffer {
+  const buffer = reader.take(end - start)
+  let done = 0
+  while (done < buffer.length) {
+    const read = readSync(fd, buffer, done, buffer.length - done, start + done)
+    if (read === 0) break
+    done += read
+  }
+  let stop = done
+  if (stop > 0 && buffer[stop - 1] === 10) stop--
+  if (stop > 0 && buffer[stop - 1] === 13) stop--
+  return buffer.subarray(0, stop)
 }
 
 /** Widens the staged columns whose type grew since they were staged, and adds the new ones. */

@@ -21,7 +21,7 @@ beforeAll(async () => {
   const report = await runWarm(usersFrom(`${api.url}/static/users.json`))
   expect(report.sources[0]?.outcome).toBe('fetched')
   good = snapshotDir(cacheDir)
-  expect(Object.keys(good)).toEqual(['users.meta.json', 'users.ndjson'])
+  expect(Object.keys(good)).toEqual(['users.meta.json', 'users.ndjson', 'users.ndjson.lines'])
 })
 afterAll(async () => {
   await api.close()

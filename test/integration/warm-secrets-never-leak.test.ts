@@ -86,7 +86,7 @@ describe('credentials', () => {
       filesUnder(cacheDir)
         .map((f) => f.slice(cacheDir.length + 1))
         .sort(),
-    ).toEqual(['.cachesync-warm.json', 'rptrs.meta.json', 'rptrs.ndjson', 'users.meta.json', 'users.ndjson'])
+    ).toEqual(['.cachesync-warm.json', 'rptrs.meta.json', 'rptrs.ndjson', 'rptrs.ndjson.lines', 'users.meta.json', 'users.ndjson', 'users.ndjson.lines'])
     // The warm record keeps the failed source's error: scrubbed like every other message.
     expect(JSON.parse(readFileSync(join(cacheDir, '.cachesync-warm.json'), 'utf8')).devices).toMatchObject({ outcome: 'failed', code: 'ERR_HTTP_STATUS' })
     for (const text of texts) for (const secret of SECRETS) expect(text).not.toContain(secret)

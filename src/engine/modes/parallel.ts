@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { type ByteRange, splitOnLines } from '../../cache/cache-files.js'
+import { type IndexedLines, linesOf } from '../../cache/line-index-reader.js'
 import { type ChunkRows, stagingReshapes } from '../../sink/sink.js'
 import { CachesyncError } from '../../util/errors.js'
 import { HashSetUnion } from '../../util/hash-set-union.js'
@@ -13,6 +14,12 @@ type TaskResult = Extract<TransformResult, { ok: true }>
 
 /** Bytes per worker task: big enough to amortise a staging file, small enough to pipeline the merges. */
 const TASK_BYTES = 16 * 1024 * 1024
+
+/**
+ * Bytes per task where the file's line index is used: a task then reads 16 bytes a line and the few
+ * lines not live, so its fixed costs (a staging file, a merge, a message) dominate; fewer, larger tasks.
+ */
+const INDEXED_TASK_BYTES = 4 * TASK_BYTES
 
 /** From this file size on, each worker reads the live rows of one rowid range, in parallel. */
 const SPLIT_LOAD_BYTES = TASK_BYTES
@@ -131,20 +138,19 @@ function quiet<T>(promise: Promise<T>): Promise<T> {
   return promise
 }
 
+/** The bytes of the file a task takes, by what the task must hold and do (see the constants). */
+function taskBytes(job: SourceJob, stagingFormat: ModeContext['stagingFormat']): number {
+  if (job.mapping.open !== undefined && !stagingReshapes(stagingFormat)) return OPEN_TASK_BYTES
+  return job.lineIndex === undefined ? TASK_BYTES : INDEXED_TASK_BYTES
+}
+
 /** The ranges of a source's file as tasks; the live-row snapshot is added when they are dispatched. */
 function planTasks(job: SourceJob, threads: number, { stagingDir, stagingFormat }: Pick<ModeContext, 'stagingDir' | 'stagingFormat'>): TransformTask[] {
   const rest = { start: job.resumeFrom.byteOffset, end: job.file.bytes }
   const ranges: ByteRange[] =
     !job.resumable || rest.end <= rest.start
       ? [rest]
-      : splitOnLines(
-          job.file.path,
-          rest,
-          Math.max(
-            threads,
-            Math.ceil((rest.end - rest.start) / (job.mapping.open !== undefined && !stagingReshapes(stagingFormat) ? OPEN_TASK_BYTES : TASK_BYTES)),
-          ),
-        )
+      : splitOnLines(job.file.path, rest, Math.max(threads, Math.ceil((rest.end - rest.start) / taskBytes(job, stagingFormat))))
   return ranges.map((range, i) =>
     taskFor(job, range, undefined, { stagingPath: join(stagingDir, `${job.source.name}.${i}.${stagingFormat}`), stagingFormat, committed: false }),
   )
@@ -184,8 +190,19 @@ function taskFor(
     range,
     known: known?.memory,
     packWritten: job.sourceSink.keepsLiveRows && !committed,
+    lines: indexedLines(job, range),
     ...how,
   }
+}
+
+/**
+ * The range's entries of the cache file's line index, copied: a view would post the whole index to the
+ * worker. Undefined without an index, or for a range that does not fall on its lines.
+ */
+function indexedLines(job: SourceJob, range: ByteRange): IndexedLines | undefined {
+  if (job.lineIndex === undefined) return undefined
+  const lines = linesOf(job.lineIndex, range)
+  return lines === undefined ? undefined : { start: lines.start, entries: new Uint8Array(lines.entries) }
 }
 
 async function mergeInOrder(

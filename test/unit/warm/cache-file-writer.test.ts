@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { loadRowHash } from '../../../src/util/row-hash.js'
 import { CacheFileWriter } from '../../../src/warm/cache-file-writer.js'
 import { useTempDir } from '../../helpers/temp-dir.js'
 
 const dir = useTempDir()
+beforeAll(loadRowHash)
 const sha256 = (bytes: Buffer | string): string => createHash('sha256').update(bytes).digest('hex')
 
 describe('CacheFileWriter', () => {
