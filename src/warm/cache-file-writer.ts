@@ -94,6 +94,8 @@ export class CacheFileWriter {
   /** Adds one record given as its JSON bytes (without newline), copied: the caller may reuse them. */
   writeRecord(bytes: Buffer): void {
     this.#records++
+    this.#end += bytes.length + 1
+    this.#index.add(bytes, this.#end)
     if (this.#used + bytes.length + 1 <= BUFFER_BYTES) {
       this.#used += bytes.copy(this.#buffer, this.#used)
       this.#buffer[this.#used++] = 10

@@ -52,9 +52,10 @@ describe('line index', () => {
     const writer = await CacheFileWriter.open(target)
     writer.writeLine(RECORDS[0] as string)
     const mark = await writer.mark()
-    writer.writeLine('{"id":99,"dropped":true}')
+    writer.writeRecord(Buffer.from('{"id":99,"dropped":true}'))
     await writer.rollback(mark)
-    for (const record of RECORDS.slice(1)) writer.writeLine(record)
+    // The warm hands on each record's bytes as they came (writeRecord); both ways index alike.
+    for (const record of RECORDS.slice(1)) writer.writeRecord(Buffer.from(record))
     await writer.commit({ source: 'test' })
     const index = valid(openLineIndex(await cacheFile(target)))
     expect(index.lines).toBe(RECORDS.length)
