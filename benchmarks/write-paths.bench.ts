@@ -68,6 +68,7 @@ const noTables: SqliteSyncTables = {
   saveCheckpoint() {},
   clearCheckpoint() {},
   recordSourceSynced() {},
+  afterWrite() {},
   savedLiveRows: () => undefined,
   writeLiveRows: () => undefined,
   recordLiveRows() {},

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, readdirSync, rmSync } from 'node:fs'
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import type { InferredColumn, ResolvedSource } from '../../config/resolve-config.js'
@@ -21,6 +21,8 @@ import { WalCheckpointer } from './wal-checkpointer.js'
 
 /** Pages of WAL (4 KiB each) that trigger an automatic checkpoint; SQLite's default is 1000. */
 const WAL_CHECKPOINT_PAGES = 10_000
+/** The log's size from which its checkpoints move to a thread of their own (see `WalCheckpointer`). */
+const CHECKPOINT_ASIDE_FROM_BYTES = 8 * 1024 * 1024
 
 /** Page cache sizes: small where memory is the point (streaming), generous where speed is. */
 const LOW_MEMORY_CACHE_KIB = 8 * 1024
@@ -40,8 +42,9 @@ export class SqliteSink implements Sink, SqliteSyncTables {
   /** False in a dry run: its copy of the database is thrown away, and so are the rows it would name. */
   #keepLiveRows = true
   #logger: Logger = silentLogger
-  /** Checkpoints the log on a thread of its own during a bulk write; see `tune`. */
+  /** Checkpoints the log on a thread of its own during a bulk write; see `afterWrite`. */
   #checkpointer: WalCheckpointer | undefined
+  #checkpointsAside = false
 
   private constructor(path: string, db: SqliteDatabase) {
     this.path = path
@@ -116,10 +119,22 @@ export class SqliteSink implements Sink, SqliteSyncTables {
 
   tune(options: { lowMemory: boolean; writes: boolean }): void {
     this.setCacheSize(options.lowMemory ? LOW_MEMORY_CACHE_KIB : WHOLE_FILE_CACHE_KIB)
-    // A thread costs its start-up (tens of ms): worth it for a bulk write, not for a sync with little to do.
-    if (options.writes && !options.lowMemory && this.#checkpointer === undefined) {
-      this.#checkpointer = WalCheckpointer.start(this.#db, this.path, WAL_CHECKPOINT_PAGES, this.#logger)
+    this.#checkpointsAside = options.writes && !options.lowMemory
+  }
+
+  /**
+   * A thread costs its start (tens of ms of CPU, on a machine whose cores the workers use): it is started
+   * once the log holds a bulk write's worth, so a sync that writes little never pays for it.
+   */
+  afterWrite(): void {
+    if (!this.#checkpointsAside || this.#checkpointer !== undefined) return
+    let logBytes = 0
+    try {
+      logBytes = statSync(`${this.path}-wal`).size
+    } catch {
+      return
     }
+    if (logBytes >= CHECKPOINT_ASIDE_FROM_BYTES) this.#checkpointer = WalCheckpointer.start(this.#db, this.path, WAL_CHECKPOINT_PAGES, this.#logger)
   }
 
   /** Stops the background checkpoints (see `WalCheckpointer`) before work that wants the database alone. */

@@ -22,6 +22,8 @@ export interface SqliteSyncTables {
   forgetLiveRows(of: { source: string; table: string }): void
   pruneLiveRows(): void
   recordSourceSynced(source: ResolvedSource, state: { contentHash: string; fingerprint: string; runId: number }): void
+  /** Told after each chunk's transaction commits. */
+  afterWrite(): void
 }
 
 /**
@@ -96,6 +98,7 @@ export class SqliteSourceSink implements SourceSink {
       rows.kind === 'rows'
         ? this.#db.transaction(withExtras(() => this.upsert(rows.rows, rows.hashes, rows.columns?.names)))()
         : this.mergeStaging(rows.path, (merge) => this.#db.transaction(withExtras(merge))(), rows.columns)
+    this.#tables.afterWrite()
     return { ...counts, ms: performance.now() - started }
   }
 
