@@ -11,7 +11,7 @@ import { metricsPath, writeMetrics } from '../metrics-file.js'
 import { createProgress } from '../progress.js'
 import { listenForStop } from '../stop-signals.js'
 import { syncToJson } from '../sync-to-json.js'
-import { checkWatchArgs, runSyncWatch } from '../sync-watch.js'
+import { checkWatchArgs } from '../watch-args.js'
 
 /** `cachesync sync`: load the cache files into the database, once or with `--watch` every interval. */
 export async function run(args: SyncArgs): Promise<number> {
@@ -36,6 +36,8 @@ export async function run(args: SyncArgs): Promise<number> {
   if (args.watch) {
     // The runs inside log warnings and errors only, unless asked: the watch logs one line a cycle.
     const runs = cliLogger({ logLevel: args.logLevel ?? process.env.CACHESYNC_LOG_LEVEL ?? 'warn' })
+    // The watch loop (and the warm it runs) is loaded only for --watch: a cron run's start-up stays small.
+    const { runSyncWatch } = await import('../sync-watch.js')
     return runSyncWatch(config, args, { ...watch, metricsFile }, { cycles: logger, runs }, options)
   }
   const progress = await createProgress(logger, args.progress)
