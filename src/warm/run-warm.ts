@@ -92,7 +92,8 @@ export async function runWarm(config: ResolvedConfig, options: WarmOptions = {})
           )
         : undefined
     const breakers = options.breakers ?? new CircuitBreakers(settings.breaker, now, () => saver?.save(breakers.snapshot()))
-    if (options.breakers === undefined) breakers.restore(await readBreakerFile(config.cacheDir))
+    const savedBreakers = options.breakers === undefined ? await readBreakerFile(config.cacheDir) : {}
+    breakers.restore(savedBreakers)
     const ctx: WarmContext = {
       cacheDir: config.cacheDir,
       client,
@@ -119,7 +120,9 @@ export async function runWarm(config: ResolvedConfig, options: WarmOptions = {})
     }
     const opensBefore = breakers.opens
     const reports = await Promise.all(sources.map(([source, http]) => warmSource(source, http, ctx)))
-    saver?.save(breakers.snapshot())
+    // Nothing to remember and nothing remembered: no file (a healthy cache directory holds none).
+    const snapshot = breakers.snapshot()
+    if (Object.keys(snapshot).length > 0 || Object.keys(savedBreakers).length > 0) saver?.save(snapshot)
     await saver?.flush()
     const report: WarmReport = {
       ok: reports.every((r) => r.outcome !== 'failed'),
