@@ -121,9 +121,12 @@ export class CursorTracker {
   nextCursor(newest: string | number | null): string | number | null {
     if (newest === null) return null
     const order = orderOf(newest, this.#spec.kind) as number
-    return this.#spec.kind === 'number' ? order - this.#spec.lag : new Date(order - this.#spec.lag).toISOString()
+    return this.#spec.kind === 'number' ? order - this.#spec.lag : timestampLike(String(newest), order - this.#spec.lag)
   }
 }
+
+/** A time without a zone (`2026-06-01 10:00:00`, as many APIs write): read as UTC, whatever the machine's zone. */
+const ZONELESS = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/
 
 /** A cursor value as a number to compare: a timestamp's milliseconds, a number itself; undefined when it is neither. */
 function orderOf(value: unknown, kind: 'timestamp' | 'number'): number | undefined {
@@ -132,8 +135,21 @@ function orderOf(value: unknown, kind: 'timestamp' | 'number'): number | undefin
     return Number.isFinite(n) ? n : undefined
   }
   if (typeof value !== 'string' || value === '') return undefined
-  const ms = Date.parse(value)
+  const ms = Date.parse(ZONELESS.test(value) ? `${value.replace(' ', 'T')}Z` : value)
   return Number.isNaN(ms) ? undefined : ms
+}
+
+/**
+ * The time `ms` written as the API wrote `sample`: a zoneless time stays zoneless (in UTC, as it was read),
+ * with a space or a T and with or without seconds and fractions as the sample; any other form becomes
+ * ISO 8601 in UTC.
+ */
+function timestampLike(sample: string, ms: number): string {
+  const iso = new Date(ms).toISOString()
+  if (!ZONELESS.test(sample)) return iso
+  const seconds = /\d{2}:\d{2}:\d{2}/.test(sample) ? iso.slice(16, 19) : ''
+  const fraction = seconds !== '' && sample.includes('.') ? iso.slice(19, 23) : ''
+  return `${iso.slice(0, 10)}${sample[10]}${iso.slice(11, 16)}${seconds}${fraction}`
 }
 
 /** The state after a full fetch: a new base, no deltas, the cursor from its records. */

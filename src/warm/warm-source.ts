@@ -181,6 +181,8 @@ export async function warmSource(source: ResolvedSource, http: ResolvedHttp, ctx
       const entry = written === undefined ? undefined : { seq: plan.seq, file: basename(plan.target), fetchedAt: at, ...written }
       // Only now, the delta synced to disk and renamed into place, does the cursor move.
       const saved = await saveAfterDelta(ctx.cacheDir, source.name, plan.state, entry, tracker, at)
+      // The cache as a whole is current now: `maxAge` counts from here, as after a 304 (fetchedAt, the deltas' base, stays).
+      if (state.meta !== undefined) await writeCacheMeta(target, { ...state.meta, checkedAt: at })
       const report = { fetch: 'delta' as const, since: plan.cursor, cursor: saved.cursor, nullCursor: tracker.nullCursor, deltas: saved.deltas.length }
       return finish('fetched', written?.records ?? 0, written?.bytes ?? 0, report)
     }

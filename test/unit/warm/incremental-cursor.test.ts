@@ -30,6 +30,14 @@ describe('the cursor of an incremental fetch', () => {
     expect(tracker.newest('2026-07-01T00:00:00Z')).toBe('2026-07-01T00:00:00Z')
   })
 
+  it('reads a time without a zone as UTC, and sends it back in the form the API wrote it', () => {
+    const tracker = new CursorTracker(TIMESTAMP)
+    tracker.observe('{"meta":{"updated":"2026-06-01 10:00:30"}}')
+    expect(tracker.nextCursor(tracker.newest(null))).toBe('2026-06-01 09:59:30')
+    expect(tracker.nextCursor('2026-06-01T10:00:30.250')).toBe('2026-06-01T09:59:30.250')
+    expect(tracker.nextCursor('2026-06-01T12:00:00+02:00')).toBe('2026-06-01T09:59:00.000Z')
+  })
+
   it('of kind number takes numbers and numeric strings, the lag an amount', () => {
     const tracker = new CursorTracker(NUMBER)
     for (const line of ['{"version":7}', '{"version":"41"}', '{"version":true}', '{"version":""}']) tracker.observe(line)
