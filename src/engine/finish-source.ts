@@ -56,7 +56,7 @@ export async function finishSource(job: SourceJob, run: SourceRun, runId: number
   const base = {
     name: job.source.name,
     table: job.source.table,
-    file: job.file.path,
+    file: job.cacheFile,
     records,
     resumedRecords: job.resumeFrom.records,
     knownRecords: run.counts.known,

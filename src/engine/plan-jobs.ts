@@ -86,6 +86,7 @@ export async function planJobs(
           contentHash,
           syncedHash: input?.syncedHash ?? contentHash,
           upsertOnly,
+          cacheFile: full.path,
           mapping: { ...mappingSpecOf(source), fingerprint },
           sourceSink,
           hadLiveRows,
