@@ -26,6 +26,11 @@ export function formatStatus(status: Status): string {
   }
   lines.push(`sync: ${lockLine(status.db.syncLock, db.kind === 'sqlite' ? 'the next sync takes it over' : 'the next sync marks its run interrupted')}`)
   lines.push(`warm: ${lockLine(status.warmLock, 'the next warm takes it over')} (cache ${status.cacheDir})`)
+  for (const b of status.openBreakers) {
+    lines.push(
+      `  circuit OPEN for ${b.host} until ${fmtWhen(b.openUntil)} UTC (${formatAge(Date.parse(b.openUntil) - now)} left): warms do not ask it until then`,
+    )
+  }
   lines.push('')
   const header = ['source', 'last sync', 'state', 'rows', 'deleted', 'ins', 'upd', 'del', 'rej', 'cache', 'age', 'fresh', 'last warm']
   const rows = status.sources.map((s) => {
@@ -61,6 +66,17 @@ export function formatStatus(status: Status): string {
     if (s.lastSync?.error !== undefined) lines.push(`  ✗ ${s.name}, last sync: ${s.lastSync.error}`)
     if (s.lastWarm?.error !== undefined) lines.push(`  ✗ ${s.name}, last warm: ${s.lastWarm.error}`)
     if (s.cache.missing !== undefined) lines.push(`  ! ${s.cache.missing}`)
+    const inc = s.incremental
+    if (inc !== undefined) {
+      const due =
+        inc.nextFullAt === undefined
+          ? ''
+          : `, next full fetch ${Date.parse(inc.nextFullAt) <= now ? 'due now' : `in ${formatAge(Date.parse(inc.nextFullAt) - now)}`}`
+      const nulls = inc.nullCursorRecords > 0 ? `; ${formatInt(inc.nullCursorRecords)} records without a cursor value` : ''
+      lines.push(
+        `  ${s.name}: incremental, cursor ${inc.cursor ?? 'none'}, ${formatInt(inc.deltas)} delta${inc.deltas === 1 ? '' : 's'} (${formatInt(inc.deltaRecords)} records) since the last full fetch ${formatAge(now - Date.parse(inc.lastFullAt))} ago${due}${nulls}`,
+      )
+    }
   }
   return lines.join('\n')
 }

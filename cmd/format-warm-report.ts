@@ -1,4 +1,5 @@
 import { formatBytes, formatDuration, formatInt } from '../src/util/format.js'
+import type { IncrementalReport } from '../src/warm/incremental-fetch.js'
 import type { WarmReport } from '../src/warm/warm-report.js'
 import { formatTable } from './format-table.js'
 
@@ -7,7 +8,7 @@ export function formatWarmReport(report: WarmReport): string {
   const header = ['source', 'outcome', 'records', 'bytes', 'pages', 'time', 'retries']
   const rows = report.sources.map((s) => [
     s.name,
-    s.outcome,
+    s.incremental === undefined ? s.outcome : `${s.outcome} (${s.incremental.fetch})`,
     formatInt(s.records),
     formatBytes(s.bytes),
     formatInt(s.pages),
@@ -28,8 +29,15 @@ export function formatWarmReport(report: WarmReport): string {
   const lines = formatTable(header, rows, 'llrrrrr')
   for (const s of report.sources) {
     if (s.outcome === 'failed') lines.push(`  ✗ ${s.name}: ${s.error} — its cache file, if any, is left as it was`)
+    else if (s.incremental !== undefined) lines.push(`  ${s.name}: ${describeIncremental(s.incremental)}`)
   }
   return lines.join('\n')
+}
+
+function describeIncremental(inc: IncrementalReport): string {
+  const fetched = inc.fetch === 'delta' ? `changes since ${inc.since}` : `everything (${inc.why ?? 'full fetch'})`
+  const nulls = inc.nullCursor > 0 ? `; ${formatInt(inc.nullCursor)} records without a cursor value (only full fetches see them change)` : ''
+  return `fetched ${fetched}; next cursor ${inc.cursor ?? 'none'}; ${formatInt(inc.deltas)} delta${inc.deltas === 1 ? '' : 's'} for the sync${nulls}`
 }
 
 /** The `--json` contract of `cachesync warm`: scripts and monitors read these names. */
@@ -47,6 +55,7 @@ export function warmToJson(report: WarmReport): object {
       error: s.outcome === 'failed' ? s.error : null,
       code: s.outcome === 'failed' ? s.code : null,
       url: s.url,
+      incremental: s.incremental ?? null,
     })),
     ms: Math.round(report.ms),
     peakRssMb: report.peakRssMb,

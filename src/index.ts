@@ -13,6 +13,7 @@ export type { PhaseTimes, RecordCounts, SourceReport, SyncMode, SyncReport } fro
 export type { CachesyncErrorCode } from './util/errors.js'
 export { CachesyncError, ConfigError, HttpStatusError, isUserError } from './util/errors.js'
 export type { Logger } from './util/logger.js'
+export type { IncrementalReport } from './warm/incremental-fetch.js'
 export type { WarmOptions } from './warm/run-warm.js'
 export { runWarm } from './warm/run-warm.js'
 export type { WarmOutcome, WarmProgressEvent, WarmReport, WarmSourceReport } from './warm/warm-report.js'

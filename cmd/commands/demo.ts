@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
 import { startDemoApi } from '../../src/demo-api/demo-api.js'
+import { withDemoIncremental } from '../../src/demo-api/demo-incremental.js'
 import { runSync } from '../../src/engine/sync.js'
 import { runWarm } from '../../src/warm/run-warm.js'
 import { cliLogger } from '../cli-logger.js'
@@ -21,10 +22,11 @@ export async function run(args: DemoArgs): Promise<number> {
   // Info lines would tear through the progress lines on a terminal: there they are asked for explicitly.
   const quietOnTty = process.stderr.isTTY === true && process.env.CACHESYNC_LOG_LEVEL === undefined
   const logger = cliLogger({ logLevel: args.logLevel ?? (quietOnTty ? 'warn' : undefined) })
-  const api = await startDemoApi({ records: args.records, seed: 1 })
+  // A twentieth of the devices change on every fetch: the second demo run fetches only those.
+  const api = await startDemoApi({ records: args.records, seed: 1, deviceChanges: 0.05 })
   try {
     say(`Demo API with ${args.records.toLocaleString('en-US')} DMR records on ${api.url} (RadioID and BrandMeister paths).`)
-    const config = loadConfig({ db: args.db, cacheDir }, { mode: 'auto', baseUrl: api.url })
+    const config = withDemoIncremental(loadConfig({ db: args.db, cacheDir }, { mode: 'auto', baseUrl: api.url }))
     say(`Warming ${cacheDir} from it …\n`)
     const warmProgress = await createWarmProgress(logger, !args.json)
     const warm = await runWarm(config, { logger, onProgress: warmProgress.onProgress }).finally(() => warmProgress.stop())
@@ -39,7 +41,7 @@ export async function run(args: DemoArgs): Promise<number> {
     if (args.json) process.stdout.write(`${JSON.stringify({ warm: warmToJson(warm), sync: syncToJson(report) })}\n`)
     else say(formatSyncReport(report))
     say(
-      '\nRun it again: the API answers 304 Not Modified for the dumps, and unchanged cache files are not synced again. Try `npx cachesync serve-demo --change-rate 0.01`, then `npx cachesync warm --base-url <its URL> --cache-dir ./data/demo-cache` and `npx cachesync sync --cache-dir ./data/demo-cache`.',
+      '\nRun it again: the API answers 304 Not Modified for the dumps, unchanged cache files are not synced again, and the device list is fetched incrementally: only the devices changed since the last run, applied as a delta. Try `npx cachesync serve-demo --change-rate 0.01`, then `npx cachesync warm --base-url <its URL> --cache-dir ./data/demo-cache` and `npx cachesync sync --cache-dir ./data/demo-cache`.',
     )
     return report.ok ? EXIT.ok : EXIT.failed
   } finally {

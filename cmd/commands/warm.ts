@@ -32,6 +32,7 @@ export async function run(args: WarmArgs): Promise<number> {
       ...(args.source === undefined ? {} : { sources: args.source.flatMap((s) => s.split(',')).filter((s) => s !== '') }),
       ...(maxAgeMs === undefined ? {} : { maxAgeMs }),
       allowShrink: args.allowShrink,
+      full: args.full,
       logger,
       onProgress: progress.onProgress,
       signal: abort.signal,

@@ -7,7 +7,12 @@ export const serveDemoCommand = defineCommand({
     port: { type: 'number', default: 0, describe: 'port to listen on; 0 picks a free one' },
     records: { type: 'number', default: 276_600, describe: 'records over the three sources' },
     seed: { type: 'number', default: 1, describe: 'the same seed serves the same data' },
-    'change-rate': { type: 'number', default: 0, describe: 'serve the data set changed by this fraction' },
+    'change-rate': {
+      type: 'number',
+      default: 0,
+      describe:
+        'serve the data set changed by this fraction; the device list also changes this fraction at the start of every fetch (?updated_since= sees them)',
+    },
     gzip: { type: 'boolean', default: false, describe: 'gzip bodies for clients that accept it' },
     faults: {
       type: 'string',

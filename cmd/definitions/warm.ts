@@ -16,6 +16,11 @@ export const warmCommand = defineCommand({
       default: false,
       describe: "accept a fetch with fewer records than the source's minRecords, or dropping more than its maxShrink [default: 50 %]",
     },
+    full: {
+      type: 'boolean',
+      default: false,
+      describe: 'incremental sources fetch everything now, as when their fullEvery is due: deletes upstream come in',
+    },
     json: SHARED_OPTIONS.json,
     'metrics-file': SHARED_OPTIONS['metrics-file'],
     'log-level': SHARED_OPTIONS['log-level'],

@@ -1,6 +1,15 @@
 import { z } from 'zod'
 import { DEFAULT_MEMORY_THRESHOLD_MB } from '../engine/memory-guard.js'
-import { authSchema, COLUMN_TYPES, columnObjectSchema, configFileSchema, NORMALIZERS, PAGINATION_FORMS, sourceSchema } from './config-schema.js'
+import {
+  authSchema,
+  COLUMN_TYPES,
+  columnObjectSchema,
+  configFileSchema,
+  incrementalSchema,
+  NORMALIZERS,
+  PAGINATION_FORMS,
+  sourceSchema,
+} from './config-schema.js'
 import { DMR_SOURCES } from './dmr-sources.js'
 import { DEFAULT_CONFIG, ENV_KEYS, WARM_ENV_KEYS } from './resolve-config.js'
 import { DEFAULT_SCHEMA } from './resolve-sink.js'
@@ -141,6 +150,13 @@ export function renderConfigurationReference(): string {
     'Header and query credentials are not sent along redirects.',
     '',
     table(rowsOf(toNode(authSchema), {}, {})),
+    '',
+    '### Incremental fetch',
+    '',
+    "Under a source's `incremental:`. A warm with a saved cursor asks only for the records changed since it, into a delta",
+    'file that `sync` applies as upserts; a full fetch now and then brings deletes in. See [incremental.md](incremental.md).',
+    '',
+    table(rowsOf(toNode(incrementalSchema), {}, {})),
     '',
     '## Built-in sources',
     '',

@@ -166,6 +166,42 @@ export const authSchema = z
     if (auth.type !== 'bearer' && auth.name === undefined) ctx.addIssue({ code: 'custom', message: `type ${auth.type} needs name`, path: ['name'] })
   })
 
+/**
+ * An incremental fetch: the cursor goes in a query parameter, taken from a field of the records. Exported
+ * for the configuration page.
+ */
+export const incrementalSchema = z
+  .strictObject({
+    param: z
+      .string()
+      .min(1, 'must name a query parameter, such as updated_since')
+      .meta({ description: 'The query parameter that takes the cursor (`updated_since`); the API answers the records changed since it.' }),
+    field: jsonPath.meta({ description: 'The field of each record the cursor comes from (`updated_at`), dotted for a nested one.' }),
+    kind: z.enum(['timestamp', 'number'], { error: 'must be timestamp or number' }).optional().meta({
+      description: '`timestamp`: an ISO 8601 time (sent back as one); `number`: a growing number (a version, a sequence).',
+      defaultText: '`timestamp`',
+    }),
+    lag: z.union([z.number(), z.string()]).optional().meta({
+      typeText: 'duration or number',
+      description:
+        'Asked again from this far before the newest cursor seen, for clocks that differ and transactions that commit late: a duration for `timestamp`, an amount for `number`. Records met again are applied as unchanged.',
+      defaultText: '`5m`, or `0` for `number`',
+    }),
+    fullEvery: duration
+      .optional()
+      .meta({ description: 'A full fetch runs anyway when the last is this old: the only way deletes upstream are seen.', defaultText: '`1d`' }),
+  })
+  .superRefine((spec, ctx) => {
+    if (spec.lag === undefined) return
+    if (spec.kind === 'number' && (typeof spec.lag !== 'number' || spec.lag < 0)) {
+      ctx.addIssue({ code: 'custom', message: 'must be a number of 0 or more where kind is number', path: ['lag'] })
+    }
+    if (spec.kind !== 'number') {
+      const ms = typeof spec.lag === 'number' ? spec.lag : parseDuration(spec.lag)
+      if (ms === undefined || !Number.isFinite(ms) || ms < 0) ctx.addIssue({ code: 'custom', message: 'must be a duration such as 30s or 5m', path: ['lag'] })
+    }
+  })
+
 const headerName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name')
 const headersSchema = z.record(headerName, z.string()).superRefine((headers, ctx) => {
   for (const name of Object.keys(headers)) {
@@ -188,6 +224,11 @@ export const sourceSchema = z.strictObject({
     typeText: 'map of header to text',
     description: 'Extra request headers. Secrets go in `auth`, which keeps them out of logs.',
     defaultText: 'none',
+  }),
+  incremental: incrementalSchema.optional().meta({
+    typeText: 'object',
+    description: 'Fetch only what changed since the last warm: see [Incremental fetch](#incremental-fetch) and [incremental.md](incremental.md).',
+    defaultText: 'every warm fetches everything',
   }),
   maxAge: duration.optional().meta({ description: 'A cache checked more recently than this is not fetched again.', defaultText: '`warm.maxAge`' }),
   minRecords: nonNegativeInt
@@ -387,6 +428,7 @@ export type ColumnSpec = ColumnType | 'auto' | z.infer<typeof columnObjectSchema
 export type WarmSettings = z.infer<typeof warmSchema>
 export type ArchiveSettings = z.output<typeof archiveSchema>
 export type AuthSpec = z.infer<typeof authSchema>
+export type IncrementalSpec = z.infer<typeof incrementalSchema>
 export type Pagination = { [K in keyof typeof PAGINATION_FORMS]: z.infer<(typeof PAGINATION_FORMS)[K]> }[keyof typeof PAGINATION_FORMS]
 
 function isHttpUrl(text: string): boolean {

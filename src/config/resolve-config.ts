@@ -268,6 +268,7 @@ function resolveSources(specs: readonly SourceSpec[], cacheDir: string, baseUrl:
     if (spec.url !== undefined && (spec.format === 'json' || (spec.file !== undefined && !/\.(ndjson|jsonl)$/.test(spec.file)))) {
       issues.push(`${where}.file: cachesync warm writes NDJSON; a source with a url needs a .ndjson or .jsonl file (or none)`)
     }
+    if (spec.incremental !== undefined && spec.url === undefined) issues.push(`${where}.incremental: needs a url to fetch from`)
     names.add(spec.name)
     tables.add(table)
     const entries = Object.entries(spec.columns ?? {})

@@ -1,4 +1,5 @@
-import type { AuthSpec, Pagination, SourceSpec, WarmSettings } from './config-schema.js'
+import { parseDuration } from '../util/duration.js'
+import type { AuthSpec, IncrementalSpec, Pagination, SourceSpec, WarmSettings } from './config-schema.js'
 
 /** How `cachesync warm` paces, retries and times its requests, every default applied. */
 export interface ResolvedWarmSettings {
@@ -43,6 +44,36 @@ export interface ResolvedHttp {
   readonly minRecords: number | undefined
   /** Undefined for the warm setting. */
   readonly maxShrink: number | undefined
+  /** Undefined where every warm fetches everything. */
+  readonly incremental: ResolvedIncremental | undefined
+}
+
+/** How a source is fetched by cursor (`incremental:`), every default applied. */
+export interface ResolvedIncremental {
+  readonly param: string
+  /** The record field of the cursor, as a path. */
+  readonly field: readonly string[]
+  readonly kind: 'timestamp' | 'number'
+  /** Milliseconds for a timestamp, an amount for a number. */
+  readonly lag: number
+  readonly fullEveryMs: number
+}
+
+/** Five minutes of lag for timestamps, none for numbers, a full fetch a day. */
+export const DEFAULT_INCREMENTAL = Object.freeze({ lagMs: 5 * 60_000, lagNumber: 0, fullEveryMs: 86_400_000 })
+
+function resolveIncremental(spec: IncrementalSpec | undefined): ResolvedIncremental | undefined {
+  if (spec === undefined) return undefined
+  const kind = spec.kind ?? 'timestamp'
+  const lag =
+    spec.lag === undefined
+      ? kind === 'number'
+        ? DEFAULT_INCREMENTAL.lagNumber
+        : DEFAULT_INCREMENTAL.lagMs
+      : typeof spec.lag === 'number'
+        ? spec.lag
+        : (parseDuration(spec.lag) ?? 0)
+  return { param: spec.param, field: spec.field.split('.'), kind, lag, fullEveryMs: spec.fullEvery ?? DEFAULT_INCREMENTAL.fullEveryMs }
 }
 
 /**
@@ -110,6 +141,7 @@ export function resolveHttp(spec: SourceSpec, baseUrl: string | undefined): Reso
     maxAgeMs: spec.maxAge,
     minRecords: spec.minRecords,
     maxShrink: spec.maxShrink,
+    incremental: resolveIncremental(spec.incremental),
   }
 }
 

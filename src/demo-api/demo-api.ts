@@ -4,6 +4,7 @@ import type { Writable } from 'node:stream'
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises'
 import { createGzip } from 'node:zlib'
 import { type DmrDatasetSource, dmrDataset } from '../generate/dmr-generator.js'
+import { ChangingRecords } from './changing-records.js'
 import { type DemoFault, FAULT_PARAMS, faultFromQuery } from './demo-faults.js'
 
 /** Options of {@link startDemoApi}; all optional. */
@@ -14,8 +15,15 @@ export interface DemoApiOptions {
   records?: number
   /** @default 1 */
   seed?: number
-  /** Serve the data set changed by this fraction (see `cachesync generate --change-rate`). @default 0 */
+  /**
+   * Serve the data set changed by this fraction (see `cachesync generate --change-rate`); the device list
+   * also changes this fraction of its records at the start of every fetch, stamped `updated_at`. @default 0
+   */
   changeRate?: number
+  /** The fraction of the device list that changes at the start of every fetch. @default changeRate */
+  deviceChanges?: number
+  /** The clock of the device list's `updated_at`. @default Date.now */
+  now?: () => number
   /** Faults by path (`/static/users.json`), as if each request carried them in its query string. */
   faults?: Readonly<Record<string, DemoFault>>
   /** Gzip bodies for clients that accept it. @default false */
@@ -44,6 +52,10 @@ export interface DemoApi {
   setFault(path: string, fault: DemoFault | undefined): void
   /** Resolves once a response has been cut or stalled as a fault asked: a test's cue to act mid-body. */
   readonly faulted: Promise<void>
+  /** The device list (`/v2/device`), which changes and answers `?updated_since=`: change or remove its records by position. */
+  readonly devices: Pick<ChangingRecords, 'change' | 'remove'>
+  /** Body bytes sent so far, over all responses (before gzip): what a warm cost on the wire. */
+  readonly bytesSent: number
   close(): Promise<void>
 }
 
@@ -52,6 +64,8 @@ interface Route {
   /** The object key the records sit under, or undefined for a top-level array. */
   readonly wrapper: string | undefined
   readonly paginated: boolean
+  /** The device list: changing records, `?updated_since=`. */
+  readonly changing?: ChangingRecords
 }
 
 const MAX_LOGGED = 1000
@@ -68,10 +82,16 @@ export async function startDemoApi(options: DemoApiOptions = {}): Promise<DemoAp
   const changeRate = options.changeRate ?? 0
   const dataset = dmrDataset({ records, seed, changeRate })
   const byName = new Map(dataset.map((source) => [source.name, source]))
+  const devices = new ChangingRecords(byName.get('devices') as DmrDatasetSource, {
+    changeRate: options.deviceChanges ?? changeRate,
+    now: options.now ?? Date.now,
+    seed,
+  })
+  let bytesSent = 0
   const routes = new Map<string, Route>([
     ['/static/rptrs.json', { source: byName.get('rptrs') as DmrDatasetSource, wrapper: 'rptrs', paginated: false }],
     ['/static/users.json', { source: byName.get('users') as DmrDatasetSource, wrapper: 'users', paginated: false }],
-    ['/v2/device', { source: byName.get('devices') as DmrDatasetSource, wrapper: undefined, paginated: true }],
+    ['/v2/device', { source: byName.get('devices') as DmrDatasetSource, wrapper: undefined, paginated: true, changing: devices }],
   ])
   // Whole seconds, as HTTP dates carry them.
   const lastModified = new Date(Math.floor(Date.now() / 1000) * 1000)
@@ -121,12 +141,24 @@ export async function startDemoApi(options: DemoApiOptions = {}): Promise<DemoAp
       if (fault.retryAfter !== undefined) res.setHeader('retry-after', String(fault.retryAfter))
       return sendJson(res, fault.status, { error: 'injected fault' })
     }
-    const page = route.paginated ? pageOf(url, route.source.records) : { offset: 0, limit: route.source.records }
+    const since = sinceOf(url)
+    if (route.changing !== undefined && since === 'invalid') {
+      log(400)
+      return sendJson(res, 400, { error: 'updated_since must be an ISO 8601 time' })
+    }
+    const sinceMs = route.changing === undefined || since === 'invalid' ? undefined : since
+    const startsFetch = route.changing !== undefined && (url.searchParams.get('offset') ?? '0') === '0'
+    if (startsFetch) route.changing?.fetchStarted()
+    const served = route.changing?.positions(sinceMs)
+    const total = served?.length ?? route.source.records
+    const page = route.paginated ? pageOf(url, total) : { offset: 0, limit: total }
     if (page === undefined) {
       log(400)
       return sendJson(res, 400, { error: 'limit and offset must be non-negative integers' })
     }
-    const etag = `"${route.source.name}-${seed}-${records}-${changeRate}${route.paginated ? `-${page.offset}-${page.limit}` : ''}"`
+    const changes =
+      route.changing === undefined || (route.changing.version === 0 && sinceMs === undefined) ? '' : `-v${route.changing.version}-${sinceMs ?? 'all'}`
+    const etag = `"${route.source.name}-${seed}-${records}-${changeRate}${changes}${route.paginated ? `-${page.offset}-${page.limit}` : ''}"`
     res.setHeader('etag', etag)
     res.setHeader('last-modified', lastModified.toUTCString())
     res.setHeader('cache-control', 'no-cache')
@@ -143,7 +175,7 @@ export async function startDemoApi(options: DemoApiOptions = {}): Promise<DemoAp
       res.end()
       return
     }
-    await sendBody(res, gzip, route, page, fault)
+    await sendBody(res, gzip, route, page, fault, served, total)
   }
 
   function activeFault(url: URL): DemoFault | undefined {
@@ -162,7 +194,13 @@ export async function startDemoApi(options: DemoApiOptions = {}): Promise<DemoAp
     route: Route,
     page: { offset: number; limit: number },
     fault: DemoFault | undefined,
+    served: Int32Array | undefined,
+    total: number,
   ): Promise<void> {
+    const recordAt = (i: number): string => {
+      const position = served === undefined ? i : (served[i] as number)
+      return route.changing === undefined ? route.source.recordAt(position) : route.changing.recordAt(position)
+    }
     let out: Writable = res
     if (gzip) {
       const zip = createGzip({ level: 1 })
@@ -189,15 +227,16 @@ export async function startDemoApi(options: DemoApiOptions = {}): Promise<DemoAp
         return false
       }
       sent += chunk.length
+      bytesSent += chunk.length
       if (!out.write(chunk) && !closed) await drained(out, res)
       return !closed
     }
-    const end = Math.min(route.source.records, page.offset + page.limit)
+    const end = Math.min(total, page.offset + page.limit)
     const brokenAt = fault?.invalidJson ? page.offset + Math.floor((end - page.offset) / 2) : -1
     let batch = route.wrapper === undefined ? '[' : `{"${route.wrapper}":[`
     for (let position = page.offset; position < end; position++) {
       if (position > page.offset) batch += ','
-      batch += position === brokenAt ? '{"id": 1, oops' : route.source.recordAt(position)
+      batch += position === brokenAt ? '{"id": 1, oops' : recordAt(position)
       if (batch.length >= BATCH_CHARS) {
         if (!(await write(batch))) return
         batch = ''
@@ -219,6 +258,10 @@ export async function startDemoApi(options: DemoApiOptions = {}): Promise<DemoAp
     port,
     requests,
     faulted,
+    devices,
+    get bytesSent() {
+      return bytesSent
+    },
     setFault(path, fault) {
       if (fault === undefined) faults.delete(path)
       else faults.set(path, fault)
@@ -230,6 +273,14 @@ export async function startDemoApi(options: DemoApiOptions = {}): Promise<DemoAp
       await closing
     },
   }
+}
+
+/** `?updated_since=` as milliseconds; undefined when absent. */
+function sinceOf(url: URL): number | undefined | 'invalid' {
+  const raw = url.searchParams.get('updated_since')
+  if (raw === null) return undefined
+  const ms = Date.parse(raw)
+  return Number.isNaN(ms) ? 'invalid' : ms
 }
 
 function pageOf(url: URL, total: number): { offset: number; limit: number } | undefined {

@@ -37,9 +37,10 @@ export async function finishSource(job: SourceJob, run: SourceRun, runId: number
   if (run.deletion.kind === 'unseen') markSeen(run.deletion.known, run.kept)
   const written = job.sourceSink.keepsLiveRows ? run.writtenRows : undefined
   const remove = whole && run.deletion.kind === 'unseen' ? { ...vanishedRows(run.deletion.known, written), deletedAt: new Date().toISOString() } : undefined
-  const synced = whole ? { contentHash: job.contentHash, fingerprint: job.mapping.fingerprint } : undefined
-  // After `remove` took the unseen rows: bringing the snapshot up to date forgets which they were.
-  const live = whole && run.writtenRows !== undefined ? nextLiveSet(run, run.writtenRows) : undefined
+  const synced = whole ? { contentHash: job.syncedHash, fingerprint: job.mapping.fingerprint } : undefined
+  // After `remove` took the unseen rows: bringing the snapshot up to date forgets which they were. Deltas
+  // were applied without a snapshot: the rows written alone are not the table's live rows.
+  const live = whole && !job.upsertOnly && run.writtenRows !== undefined ? nextLiveSet(run, run.writtenRows) : undefined
   const done = await job.sourceSink.finish(job.commits.finish(run.rejects.slice(run.rejectsCommitted), runId, synced, remove, live))
   busy.write += done.ms
   const { inserted, updated } = run.written
@@ -55,7 +56,7 @@ export async function finishSource(job: SourceJob, run: SourceRun, runId: number
   const base = {
     name: job.source.name,
     table: job.source.table,
-    file: job.file.path,
+    file: job.cacheFile,
     records,
     resumedRecords: job.resumeFrom.records,
     knownRecords: run.counts.known,

@@ -1,9 +1,11 @@
 import { type CacheFile, contentHashOf, locateCacheFile } from '../cache/cache-files.js'
+import { deltasOnto } from '../cache/delta-files.js'
 import { type LineIndex, openLineIndex } from '../cache/line-index-reader.js'
 import type { ResolvedConfig, ResolvedSource } from '../config/resolve-config.js'
 import type { Checkpoint, Sink } from '../sink/sink.js'
 import type { Logger } from '../util/logger.js'
 import { ChunkCommitter, type FilePosition, START } from './chunk-committer.js'
+import { deltaInput } from './delta-input.js'
 import { mappingFingerprint, mappingSpecOf } from './record-mapper.js'
 import type { OpenSourceResolution } from './resolve-open-sources.js'
 import { SchemaTracker } from './schema-tracker.js'
@@ -19,6 +21,8 @@ export interface PlanOptions {
   runId: number
   /** A source another host is syncing: wait for its lock, or skip it. */
   policy: 'wait' | 'skip'
+  /** Where a source's full file and deltas are put end to end when it reads several. */
+  workDir: string
 }
 
 /**
@@ -30,7 +34,7 @@ export async function planJobs(
   config: ResolvedConfig,
   resolved: readonly OpenSourceResolution[],
   sink: Sink,
-  { force, runId, policy }: PlanOptions,
+  { force, runId, policy, workDir }: PlanOptions,
   logger: Logger,
 ): Promise<{ jobs: PlannedJob[]; skipped: SourceReport[] }> {
   const jobs: PlannedJob[] = []
@@ -39,16 +43,28 @@ export async function planJobs(
     const source = resolution.source
     try {
       if ('error' in resolution) throw resolution.error
-      const file = await locateCacheFile(config.cacheDir, source)
-      const contentHash = await contentHashOf(file)
+      const full = await locateCacheFile(config.cacheDir, source)
+      const fullHash = await contentHashOf(full)
       const fingerprint = mappingFingerprint(source)
+      const deltas = await deltasOnto(config.cacheDir, source.name, { sha256: fullHash, fetchedAt: full.meta?.fetchedAt })
       const lock = await sink.lockSource(source.name, policy)
       if (!lock.acquired) {
         logger.warn({ source: source.name, holder: lock.holder }, 'source is being synced by another host: skipped (--pg-lock skip)')
-        skipped.push({ ...emptySourceReport(source, file.path), state: 'skipped', holder: lock.holder })
+        skipped.push({ ...emptySourceReport(source, full.path), state: 'skipped', holder: lock.holder })
         continue
       }
       const state = await sink.sourceState(source.name)
+      // Incremental: the deltas the table lacks, or the full file with every delta after it; none left is unchanged.
+      const input = deltas.length === 0 ? undefined : await deltaInput(source.name, full, fullHash, deltas, state, { fingerprint, force, workDir })
+      if (deltas.length > 0 && input === undefined) {
+        logger.info({ source: source.name, deltas: deltas.length }, 'cache and its deltas unchanged since the last sync: skipped')
+        skipped.push({ ...emptySourceReport(source, full.path), state: 'unchanged' })
+        continue
+      }
+      if (input !== undefined) logger.info({ source: source.name, deltas: input.deltas, upsertOnly: input.upsertOnly }, 'applying deltas')
+      const file = input?.file ?? full
+      const contentHash = input?.contentHash ?? fullHash
+      const upsertOnly = input?.upsertOnly === true
       const resumable = file.format === 'ndjson' && !file.gzip
       const resumeFrom = resumePoint(await sink.checkpoint(source.name), { contentHash, fingerprint, bytes: file.bytes, resumable })
       if (!force && state?.contentHash === contentHash && state.fingerprint === fingerprint && resumeFrom === START) {
@@ -61,7 +77,8 @@ export async function planJobs(
       // Rows written under another mapping cannot be trusted by their hash: map every record once.
       const rewrite = state !== undefined && state.fingerprint !== fingerprint
       const sourceSink = sink.createSourceSink(source, { rewrite })
-      const hadLiveRows = await sourceSink.hasLiveRows()
+      // Deltas delete nothing: without the live rows' snapshot every record is upserted, and nothing is unseen.
+      const hadLiveRows = !upsertOnly && (await sourceSink.hasLiveRows())
       if (hadLiveRows) sourceSink.trackDisplaced()
       jobs.push({
         job: {
@@ -69,6 +86,9 @@ export async function planJobs(
           file,
           lineIndex: hadLiveRows && !rewrite ? usableLineIndex(file, source.name, logger) : undefined,
           contentHash,
+          syncedHash: input?.syncedHash ?? contentHash,
+          upsertOnly,
+          cacheFile: full.path,
           mapping: { ...mappingSpecOf(source), fingerprint },
           sourceSink,
           hadLiveRows,
@@ -80,7 +100,8 @@ export async function planJobs(
           commits: new ChunkCommitter({
             identity: resumable ? { contentHash, fingerprint } : undefined,
             runId,
-            resumed: resumeFrom !== START,
+            // Deltas add to what the full file's sync found: its rejects stay.
+            resumed: resumeFrom !== START || upsertOnly,
           }),
         },
       })

@@ -18,7 +18,14 @@ import type { SchemaTracker } from './schema-tracker.js'
 export interface SourceJob {
   readonly source: ResolvedSource
   readonly file: CacheFile
+  /** What a checkpoint into `file` is valid for. */
   readonly contentHash: string
+  /** What the source's state records once `file` is read through: `contentHash`, or the chain identity of its last delta. */
+  readonly syncedHash: string
+  /** The file is deltas only: upserted, nothing deleted, the saved live rows dropped (the next sync reads the table). */
+  readonly upsertOnly: boolean
+  /** The cache file the report names: the source's full file, also where `file` is its deltas put end to end. */
+  readonly cacheFile: string
   readonly mapping: MappingSpec & { fingerprint: string }
   readonly sourceSink: SourceSink
   /** False when the table had no live row: nothing can then be unchanged or deleted. */

@@ -99,7 +99,13 @@ export async function runSync(config: ResolvedConfig, options: SyncOptions = {})
 
     const planStarted = performance.now()
     const policy = config.sink.kind === 'postgres' ? config.sink.lock : 'wait'
-    const { jobs, skipped } = await planJobs(config, resolved, sink, { force: options.force ?? false, runId: currentRun, policy }, logger)
+    const { jobs, skipped } = await planJobs(
+      config,
+      resolved,
+      sink,
+      { force: options.force ?? false, runId: currentRun, policy, workDir: sink.stagingDir },
+      logger,
+    )
     busy.read += performance.now() - planStarted
     const runnable = jobs.flatMap((j) => ('job' in j ? [j.job] : []))
     const choice = chooseMode({

@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs'
 import { join } from 'node:path'
 import { locateCacheFile } from '../cache/cache-files.js'
+import { readIncrementalState } from '../cache/delta-files.js'
 import type { ResolvedConfig, ResolvedSource } from '../config/resolve-config.js'
 import type { ResolvedSink } from '../config/resolve-sink.js'
 import type { RecordCounts } from '../engine/sync-report.js'
@@ -8,6 +9,7 @@ import { openSinkReader } from '../sink/open-sink.js'
 import type { RecordedRun } from '../sink/recorded-run.js'
 import type { SinkReader, SyncHolder } from '../sink/sink-reader.js'
 import { inspectLock } from '../util/pid-lock.js'
+import { openBreakers, readBreakerFile } from '../warm/breaker-file.js'
 import { WARM_LOCK_FILE } from '../warm/run-warm.js'
 import { readWarmRecord, type WarmRecordEntry } from '../warm/warm-record.js'
 
@@ -51,6 +53,21 @@ export interface SourceStatus {
   readonly syncedAt: string | undefined
   readonly cache: CacheStatus
   readonly lastWarm: WarmRecordEntry | undefined
+  /** An incremental source's cursor and deltas; undefined for others, or before its first full fetch. */
+  readonly incremental: IncrementalStatus | undefined
+}
+
+export interface IncrementalStatus {
+  /** The value the next incremental fetch sends. */
+  readonly cursor: string | number | null
+  /** Deltas in the cache since the last full fetch, and their records: what a sync applies after the full file. */
+  readonly deltas: number
+  readonly deltaRecords: number
+  /** When the last full fetch ended, and when the next is due (`fullEvery`). */
+  readonly lastFullAt: string
+  readonly nextFullAt: string | undefined
+  /** Records of the last full fetch without a cursor value: only full fetches see them change. */
+  readonly nullCursorRecords: number
 }
 
 export interface CacheStatus {
@@ -72,6 +89,8 @@ export interface Status {
   readonly cacheDir: string
   /** The holder of the cache directory's warm lock: a warm running. */
   readonly warmLock: LockState
+  /** Hosts whose circuit breaker is open (saved in the cache directory): warms do not ask them until then. */
+  readonly openBreakers: readonly { readonly host: string; readonly openUntil: string }[]
   readonly sources: readonly SourceStatus[]
   readonly at: string
 }
@@ -97,12 +116,14 @@ export async function readStatus(config: ResolvedConfig, options: { now?: () => 
         syncedAt: synced.get(source.name),
         cache: await cacheStatus(config, source, now),
         lastWarm: warmRecord[source.name],
+        incremental: await incrementalStatus(config.cacheDir, source),
       })
     }
     return {
       db: await databaseStatus(config.sink, reader, runs.find((r) => r.outcome !== 'running') ?? runs[0]),
       cacheDir: config.cacheDir,
       warmLock: inspectLock(join(config.cacheDir, WARM_LOCK_FILE)),
+      openBreakers: openBreakers(await readBreakerFile(config.cacheDir), now),
       sources,
       at: new Date(now).toISOString(),
     }
@@ -152,6 +173,20 @@ async function cacheStatus(config: ResolvedConfig, source: ResolvedSource, now: 
     maxAgeMs,
     fresh: maxAgeMs === undefined ? undefined : ageMs < maxAgeMs,
     missing: undefined,
+  }
+}
+
+async function incrementalStatus(cacheDir: string, source: ResolvedSource): Promise<IncrementalStatus | undefined> {
+  const state = await readIncrementalState(cacheDir, source.name)
+  if (state === undefined) return undefined
+  const every = source.http?.incremental?.fullEveryMs
+  return {
+    cursor: state.cursor,
+    deltas: state.deltas.length,
+    deltaRecords: state.deltas.reduce((sum, d) => sum + d.records, 0),
+    lastFullAt: state.fullAt,
+    nextFullAt: every === undefined ? undefined : new Date(Date.parse(state.fullAt) + every).toISOString(),
+    nullCursorRecords: state.nullCursorRecords,
   }
 }
 

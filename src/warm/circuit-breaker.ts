@@ -4,6 +4,12 @@ import { CachesyncError } from '../util/errors.js'
 type State = { kind: 'closed'; failures: number } | { kind: 'open'; until: number } | { kind: 'half-open'; probing: boolean }
 
 /**
+ * A host's breaker as it is kept between runs: open until a time, or closed after some consecutive failures.
+ * A half-open one is kept as open until a time past, so that the next run sends one probe.
+ */
+export type SavedBreaker = { readonly openUntil: string } | { readonly failures: number }
+
+/**
  * Circuit breakers, one per host. `failures` consecutive host failures open a host's circuit: for `openFor`
  * every request to it fails at once. Then one request goes through as a probe (half-open): its success closes
  * the circuit, its failure opens it again. Share one instance between runs to carry the state over.
@@ -12,11 +18,37 @@ export class CircuitBreakers {
   readonly #policy: ResolvedBreaker
   readonly #now: () => number
   readonly #hosts = new Map<string, State>()
+  readonly #onOpen: ((host: string) => void) | undefined
   #opens = 0
 
-  constructor(policy: ResolvedBreaker, now: () => number = Date.now) {
+  /** `onOpen`: told each time a circuit opens, to save the state at once (a run killed later keeps it). */
+  constructor(policy: ResolvedBreaker, now: () => number = Date.now, onOpen?: (host: string) => void) {
     this.#policy = policy
     this.#now = now
+    this.#onOpen = onOpen
+  }
+
+  /** Takes over the breakers an earlier run saved: an open period holds across runs. */
+  restore(saved: Readonly<Record<string, SavedBreaker>>): void {
+    for (const [host, entry] of Object.entries(saved)) {
+      if ('openUntil' in entry) {
+        const until = Date.parse(entry.openUntil)
+        if (!Number.isNaN(until)) this.#hosts.set(host, { kind: 'open', until })
+      } else if (Number.isInteger(entry.failures) && entry.failures > 0) {
+        this.#hosts.set(host, { kind: 'closed', failures: entry.failures })
+      }
+    }
+  }
+
+  /** The hosts whose breaker is not plainly closed, as they may be saved. */
+  snapshot(): Record<string, SavedBreaker> {
+    const out: Record<string, SavedBreaker> = {}
+    for (const [host, state] of this.#hosts) {
+      if (state.kind === 'open') out[host] = { openUntil: new Date(state.until).toISOString() }
+      else if (state.kind === 'half-open') out[host] = { openUntil: new Date(this.#now()).toISOString() }
+      else if (state.failures > 0) out[host] = { failures: state.failures }
+    }
+    return out
   }
 
   /** Lets a request to `host` go, or throws ERR_CIRCUIT_OPEN. A request let through must report success or failure. */
@@ -48,6 +80,7 @@ export class CircuitBreakers {
     const opens = failures >= this.#policy.failures
     if (opens && state.kind !== 'open') this.#opens++
     this.#hosts.set(host, opens ? { kind: 'open', until: this.#now() + this.#policy.openForMs } : { kind: 'closed', failures })
+    if (opens) this.#onOpen?.(host)
   }
 
   /** Times a circuit opened (closed or half-open to open) since these breakers were made. */

@@ -8,6 +8,7 @@ import { PACKAGE_VERSION } from '../util/package-version.js'
 import { PidLock } from '../util/pid-lock.js'
 import { loadRowHash } from '../util/row-hash.js'
 import { createTaskLimiter } from '../util/task-limiter.js'
+import { createBreakerSaver, readBreakerFile } from './breaker-file.js'
 import { TEMP_FILE } from './cache-file-writer.js'
 import { CircuitBreakers } from './circuit-breaker.js'
 import { HostPacer, realSleep, type Sleep } from './host-pacer.js'
@@ -29,6 +30,8 @@ export interface WarmOptions {
   maxAgeMs?: number
   /** Accept a fetch that shrinks a source beyond its maxShrink or minRecords: the operator knows it is real. */
   allowShrink?: boolean
+  /** Incremental sources fetch everything, as if their full fetch were due (`--full`). @default false */
+  full?: boolean
   logger?: Logger
   onProgress?: (event: WarmProgressEvent) => void
   /** Cancels the run: requests in flight are aborted, their temp files removed, old caches kept. */
@@ -83,13 +86,24 @@ export async function runWarm(config: ResolvedConfig, options: WarmOptions = {})
     await removeStaleTempFiles(config.cacheDir)
     const now = options.now ?? Date.now
     const sleep = options.sleep ?? realSleep
+    const logger = options.logger ?? silentLogger
+    // Breakers live in the cache directory between runs, unless the caller shares its own.
+    const saver =
+      options.breakers === undefined
+        ? createBreakerSaver(config.cacheDir, (err) =>
+            logger.warn({ error: (err as Error)?.message ?? String(err) }, 'could not save the circuit breakers in the cache directory'),
+          )
+        : undefined
+    const breakers = options.breakers ?? new CircuitBreakers(settings.breaker, now, () => saver?.save(breakers.snapshot()))
+    const savedBreakers = options.breakers === undefined ? await readBreakerFile(config.cacheDir) : {}
+    breakers.restore(savedBreakers)
     const ctx: WarmContext = {
       cacheDir: config.cacheDir,
       client,
       guards: {
         retry: settings.retry,
         timeouts: { headersMs: settings.headersTimeoutMs, bodyMs: settings.bodyTimeoutMs },
-        breakers: options.breakers ?? new CircuitBreakers(settings.breaker, now),
+        breakers,
         pacer: new HostPacer(settings.requestsPerSecond, now, sleep),
         limiter: createTaskLimiter(settings.concurrency),
         sleep,
@@ -100,15 +114,19 @@ export async function runWarm(config: ResolvedConfig, options: WarmOptions = {})
       defaultMaxAgeMs: settings.maxAgeMs,
       defaultMaxShrink: settings.maxShrink,
       allowShrink: options.allowShrink === true,
+      full: options.full === true,
       now,
       env: options.env ?? process.env,
-      logger: options.logger ?? silentLogger,
+      logger,
       version: PACKAGE_VERSION,
       onProgress: options.onProgress,
     }
-    const breakers = ctx.guards.breakers
     const opensBefore = breakers.opens
     const reports = await Promise.all(sources.map(([source, http]) => warmSource(source, http, ctx)))
+    // Nothing to remember and nothing remembered: no file (a healthy cache directory holds none).
+    const snapshot = breakers.snapshot()
+    if (Object.keys(snapshot).length > 0 || Object.keys(savedBreakers).length > 0) saver?.save(snapshot)
+    await saver?.flush()
     const report: WarmReport = {
       ok: reports.every((r) => r.outcome !== 'failed'),
       sources: reports,

@@ -1,3 +1,5 @@
+import type { IncrementalReport } from './incremental-fetch.js'
+
 /**
  * What happened to a source: fetched anew, confirmed unchanged by a 304, skipped as fresh, or failed (its old cache kept).
  *
@@ -22,6 +24,8 @@ export type WarmSourceReport = {
   readonly pages: number
   readonly retries: number
   readonly ms: number
+  /** An incremental source's fetch: full or delta, and where its cursor stands. */
+  readonly incremental?: IncrementalReport
 } & ({ readonly outcome: 'fetched' | 'not-modified' | 'fresh' } | { readonly outcome: 'failed'; readonly error: string; readonly code: string })
 
 /**

@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { type CacheMeta, readCacheMeta, writeCacheMeta } from '../cache/cache-meta.js'
 import type { ResolvedSource } from '../config/resolve-config.js'
 import type { ResolvedHttp } from '../config/resolve-warm.js'
@@ -7,6 +7,7 @@ import { CachesyncError, HttpStatusError } from '../util/errors.js'
 import type { Logger } from '../util/logger.js'
 import { CacheFileWriter } from './cache-file-writer.js'
 import type { HttpClient } from './http-client.js'
+import { CursorTracker, type IncrementalReport, planIncremental, saveAfterDelta, saveAfterFull } from './incremental-fetch.js'
 import { extractRecords, type RecordSink } from './json-records.js'
 import { createPaginator } from './pagination.js'
 import { type FetchGuards, fetchWithRetries } from './resilient-fetch.js'
@@ -28,6 +29,8 @@ export interface WarmContext {
   readonly defaultMaxShrink: number
   /** Skips the shrink guard (`--allow-shrink`). */
   readonly allowShrink: boolean
+  /** Incremental sources fetch everything this time (`--full`). */
+  readonly full: boolean
   readonly now: () => number
   readonly env: NodeJS.ProcessEnv
   readonly logger: Logger
@@ -67,10 +70,10 @@ export async function warmSource(source: ResolvedSource, http: ResolvedHttp, ctx
   const shown = (url: URL): string => maskSourceUrl(url, secretParams)
   const progress = { pages: 0, retries: 0 }
   const base = { name: source.name, url: shown(firstUrl) }
-  const finish = (outcome: 'fetched' | 'not-modified' | 'fresh', records: number, bytes: number): WarmSourceReport => {
-    const report = { ...base, outcome, records, bytes, ...progress, ms: performance.now() - started }
+  const finish = (outcome: 'fetched' | 'not-modified' | 'fresh', records: number, bytes: number, incremental?: IncrementalReport): WarmSourceReport => {
+    const report = { ...base, outcome, records, bytes, ...progress, ms: performance.now() - started, ...(incremental === undefined ? {} : { incremental }) }
     ctx.logger.info(
-      { source: source.name, outcome, records, bytes, pages: progress.pages, retries: progress.retries, ms: Math.round(report.ms) },
+      { source: source.name, outcome, records, bytes, pages: progress.pages, retries: progress.retries, ms: Math.round(report.ms), ...incremental },
       'source warmed',
     )
     return report
@@ -88,20 +91,29 @@ export async function warmSource(source: ResolvedSource, http: ResolvedHttp, ctx
     if (maxAgeMs !== undefined && state.meta !== undefined && age !== undefined && age >= 0 && age < maxAgeMs) {
       return finish('fresh', state.meta.records ?? 0, state.meta.bytes ?? 0)
     }
+    // An incremental source asks by cursor, or everything (its deltas build on the fetch): never conditionally.
+    const plan =
+      http.incremental === undefined
+        ? undefined
+        : await planIncremental(ctx.cacheDir, source.name, http.incremental, state.meta, { now: ctx.now(), full: ctx.full })
+    const tracker = http.incremental === undefined ? undefined : new CursorTracker(http.incremental)
+    const startUrl = plan?.fetch === 'delta' ? paginator.first(withCursor(http.url, http.incremental?.param as string, plan.cursor)) : firstUrl
     // A paginated source has no one validator for all its pages: conditional requests are for single bodies.
-    const conditional = http.pagination === undefined && state.meta !== undefined ? validators(state.meta) : {}
+    const conditional = http.pagination === undefined && state.meta !== undefined && plan === undefined ? validators(state.meta) : {}
     const headers = { ...http.headers, ...inUrl?.headers, ...auth.headers, ...conditional }
     const followRedirects = http.auth === undefined || http.auth.type === 'bearer'
     const host = firstUrl.host
-    writer = await CacheFileWriter.open(target)
-    const sink = progressSink(writer, () =>
-      ctx.onProgress?.({ source: source.name, pages: progress.pages, records: writer?.records ?? 0, bytes: writer?.bytes ?? 0 }),
+    writer = await CacheFileWriter.open(plan?.fetch === 'delta' ? plan.target : target)
+    const sink = progressSink(
+      writer,
+      () => ctx.onProgress?.({ source: source.name, pages: progress.pages, records: writer?.records ?? 0, bytes: writer?.bytes ?? 0 }),
+      tracker,
     )
     let previousPage: string | undefined
     const visited = new Set<string>()
     let validatorsOfBody: { etag?: string; lastModified?: string } = {}
-    ctx.logger.info({ source: source.name, url: base.url }, 'fetching')
-    for (let url: URL | undefined = firstUrl; url !== undefined; ) {
+    ctx.logger.info({ source: source.name, url: base.url, ...(plan?.fetch === 'delta' ? { since: plan.cursor } : {}) }, 'fetching')
+    for (let url: URL | undefined = startUrl; url !== undefined; ) {
       if (visited.has(url.href)) throw new CachesyncError('ERR_SOURCE', `pagination loops: ${shown(url)} was already fetched`)
       visited.add(url.href)
       const requestUrl = new URL(url)
@@ -131,6 +143,7 @@ export async function warmSource(source: ResolvedSource, http: ResolvedHttp, ctx
             return { ...extracted, link: response.headers.link, etag: response.headers.etag, lastModified: response.headers['last-modified'] }
           } catch (err) {
             await (writer as CacheFileWriter).rollback(mark)
+            tracker?.rollback()
             throw err instanceof CachesyncError && err.code === 'ERR_PARSE' ? new CachesyncError('ERR_PARSE', `${shown(pageUrl)}: ${err.message}`) : err
           }
         },
@@ -159,6 +172,20 @@ export async function warmSource(source: ResolvedSource, http: ResolvedHttp, ctx
       ctx.onProgress?.({ source: source.name, pages: progress.pages, records: writer.records, bytes: writer.bytes })
       url = paginator.next({ url: pageUrl, records: page.records, captured: page.captured, link: page.link })
     }
+    if (plan?.fetch === 'delta' && tracker !== undefined) {
+      const at = new Date(ctx.now()).toISOString()
+      // No change since the cursor: no delta file, the cursor stays where it is.
+      const written = writer.records === 0 ? undefined : await writer.commit({ fetchedAt: at, checkedAt: at, source: base.url, version: ctx.version })
+      if (written === undefined) await writer.abort()
+      writer = undefined
+      const entry = written === undefined ? undefined : { seq: plan.seq, file: basename(plan.target), fetchedAt: at, ...written }
+      // Only now, the delta synced to disk and renamed into place, does the cursor move.
+      const saved = await saveAfterDelta(ctx.cacheDir, source.name, plan.state, entry, tracker, at)
+      // The cache as a whole is current now: `maxAge` counts from here, as after a 304 (fetchedAt, the deltas' base, stays).
+      if (state.meta !== undefined) await writeCacheMeta(target, { ...state.meta, checkedAt: at })
+      const report = { fetch: 'delta' as const, since: plan.cursor, cursor: saved.cursor, nullCursor: tracker.nullCursor, deltas: saved.deltas.length }
+      return finish('fetched', written?.records ?? 0, written?.bytes ?? 0, report)
+    }
     if (!ctx.allowShrink) await refuseShrink(source.name, target, state.meta, writer.records, http, ctx.defaultMaxShrink)
     const at = new Date(ctx.now()).toISOString()
     const written = await writer.commit({
@@ -169,6 +196,11 @@ export async function warmSource(source: ResolvedSource, http: ResolvedHttp, ctx
       version: ctx.version,
     })
     writer = undefined
+    if (plan !== undefined && tracker !== undefined) {
+      const saved = await saveAfterFull(ctx.cacheDir, source.name, plan.state, { sha256: written.sha256, fetchedAt: at }, tracker)
+      const why = plan.fetch === 'full' ? { why: plan.why } : {}
+      return finish('fetched', written.records, written.bytes, { fetch: 'full', ...why, cursor: saved.cursor, nullCursor: tracker.nullCursor, deltas: 0 })
+    }
     return finish('fetched', written.records, written.bytes)
   } catch (err) {
     await writer?.abort()
@@ -191,6 +223,13 @@ async function refuseShrink(name: string, target: string, meta: CacheMeta | unde
   )
 }
 
+/** The source's URL asking for what changed since `cursor`. */
+function withCursor(url: string, param: string, cursor: string | number): URL {
+  const out = new URL(url)
+  out.searchParams.set(param, String(cursor))
+  return out
+}
+
 function validators(meta: CacheMeta): Record<string, string> {
   return { ...optional('if-none-match', meta.etag), ...optional('if-modified-since', meta.lastModified) }
 }
@@ -200,13 +239,18 @@ function optional<K extends string>(key: K, value: string | undefined): { [P in 
 }
 
 /** The writer as the records' sink, telling the progress each time a buffer goes to disk, and remembering each page's first record. */
-function progressSink(writer: CacheFileWriter, report: () => void): RecordSink & { pageStart(): void; readonly firstLine: string | undefined } {
+function progressSink(
+  writer: CacheFileWriter,
+  report: () => void,
+  tracker: CursorTracker | undefined,
+): RecordSink & { pageStart(): void; readonly firstLine: string | undefined } {
   let firstLine: string | undefined
   let atPageStart = true
   return {
     pageStart() {
       atPageStart = true
       firstLine = undefined
+      tracker?.pageStart()
     },
     get firstLine() {
       return firstLine
@@ -216,6 +260,7 @@ function progressSink(writer: CacheFileWriter, report: () => void): RecordSink &
         firstLine = bytes.toString()
         atPageStart = false
       }
+      tracker?.observe(bytes.toString())
       writer.writeRecord(bytes)
     },
     get full() {

@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs'
 import { locateCacheFile } from '../cache/cache-files.js'
+import { readIncrementalState } from '../cache/delta-files.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 
 /**
@@ -22,6 +23,9 @@ export async function cacheFingerprint(config: ResolvedConfig): Promise<string> 
     } catch {
       parts.push(`${source.name}:missing`)
     }
+    // An incremental warm adds deltas and leaves the full file as it is.
+    const deltas = (await readIncrementalState(config.cacheDir, source.name))?.deltas ?? []
+    if (deltas.length > 0) parts.push(`${source.name}:deltas:${deltas.map((d) => `${d.seq}:${d.sha256}`).join(',')}`)
   }
   return parts.join('\n')
 }

@@ -31,6 +31,8 @@ export const SYSTEM_TOOLS = {
   psql: 'postgresql-client',
   pg_dump: 'postgresql-client',
   pg_restore: 'postgresql-client',
+  // A named pipe holds a process at an exact point of its work: opening one to write waits for a reader.
+  mkfifo: 'coreutils',
   mount: 'mount',
   umount: 'mount',
 } as const

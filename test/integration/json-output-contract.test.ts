@@ -177,11 +177,11 @@ describe.each(SINK_KINDS)('on %s', (kind: SinkKind) => {
       const status = await cli(db, ['status', '--cache-dir', cacheDir(), '--json'])
       expect(status.code, status.stderr).toBe(0)
       const statusJson = JSON.parse(status.stdout) as { db: Record<string, unknown> & { lastRun: Record<string, unknown> }; sources: Record<string, unknown>[] }
-      expect(Object.keys(statusJson)).toEqual(['db', 'cacheDir', 'warmLock', 'sources', 'at'])
+      expect(Object.keys(statusJson)).toEqual(['db', 'cacheDir', 'warmLock', 'openBreakers', 'sources', 'at'])
       expect(Object.keys(statusJson.db)).toEqual([...STATUS_DB_KEYS])
       expect(statusJson.db).toMatchObject({ kind, target: db.target, exists: true })
       expect(Object.keys(statusJson.db.lastRun)).toEqual([...RUN_KEYS])
-      expect(Object.keys(statusJson.sources[0] ?? {})).toEqual(['name', 'table', 'rows', 'lastSync', 'syncedAt', 'cache', 'lastWarm'])
+      expect(Object.keys(statusJson.sources[0] ?? {})).toEqual(['name', 'table', 'rows', 'lastSync', 'syncedAt', 'cache', 'lastWarm', 'incremental'])
       expect(statusJson.sources[0]?.syncedAt).toMatch(ISO_UTC)
       // Only these differ by design: the SQLite file and its pages, or the PostgreSQL schema (null on the other sink).
       const bySink = { path: 'sink', schema: 'sink', pages: 'sink', pageSize: 'sink', freePages: 'sink' }

@@ -7,13 +7,13 @@ import { useTempDir } from '../helpers/temp-dir.js'
 const dir = useTempDir()
 
 describe('the demo goes the whole way, offline', () => {
-  it('serves the demo API, warms the cache from it, syncs with --mode auto; a second run gets 304s and syncs nothing', async () => {
+  it('serves the demo API, warms the cache from it, syncs with --mode auto; a second run gets 304s for the dumps and a delta of the devices', async () => {
     const args = ['demo', '--records', '1000', '--cache-dir', join(dir(), 'demo-cache'), '--db', join(dir(), 'demo.db'), '--log-level', 'warn']
     const first = await runCli(args)
     expect(first.code, first.stderr).toBe(0)
     expect(first.stdout).toMatch(/^Demo API with 1,000 DMR records on http:\/\/127\.0\.0\.1:\d+ /m)
     expect(first.stdout).toMatch(/^users +fetched +843 /m)
-    expect(first.stdout).toMatch(/^devices +fetched +119 /m)
+    expect(first.stdout).toMatch(/^devices +fetched \(full\) +119 /m)
     expect(first.stdout).toMatch(/^users +synced +843 +843 /m)
     expect(scalar(join(dir(), 'demo.db'), 'SELECT count(*) FROM devices')).toBe(119)
 
@@ -21,7 +21,15 @@ describe('the demo goes the whole way, offline', () => {
     expect(second.code, second.stderr).toBe(0)
     const report = JSON.parse(second.stdout)
     expect(report.warm.sources.map((s: { outcome: string }) => s.outcome)).toEqual(['not-modified', 'not-modified', 'fetched'])
-    expect(report.sync.sources.map((s: { state: string }) => s.state)).toEqual(['unchanged', 'unchanged', 'unchanged'])
+    // The device list is fetched by cursor: only the devices the demo API changed, applied as a delta.
+    const devices = report.warm.sources[2]
+    expect(devices.incremental).toMatchObject({ fetch: 'delta', deltas: 1 })
+    expect(devices.records).toBe(6)
+    const states = Object.fromEntries(report.sync.sources.map((s: { name: string; state: string }) => [s.name, s.state]))
+    expect(states).toEqual({ rptrs: 'unchanged', users: 'unchanged', devices: 'synced' })
+    const synced = report.sync.sources.find((s: { name: string }) => s.name === 'devices')
+    expect(synced.records).toMatchObject({ read: 6, updated: 6, deleted: 0 })
+    expect(scalar(join(dir(), 'demo.db'), 'SELECT count(*) FROM devices')).toBe(119)
   })
 
   it('serve-demo prints its URL, serves the RadioID and BrandMeister shapes on it, and stops on SIGTERM', async () => {
