@@ -1,0 +1,82 @@
+import { PACKED_ROW_BYTES } from '../../util/hash-set64.js'
+
+/** What a `COPY … (FORMAT binary)` stream starts with, before its flags and header extension. */
+const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1')
+/** The signature, the flags word and the extension's length word. */
+const HEADER_BYTES = SIGNATURE.length + 8
+/** Bytes of a `_hash`. */
+const HASH_BYTES = 8
+
+/**
+ * The hashes of a one-column binary COPY (`COPY (SELECT "_hash" …) TO STDOUT (FORMAT binary)`), packed
+ * as `HashSet64.fromPacked` reads them (each hash, then a zero row id: PostgreSQL deletes by hash). The
+ * server sends raw bytes, 14 a row, where a bytea aggregate sends one value built in its memory and
+ * then as hex text twice its size: the scan streams and this reads it as it comes, in pieces that cut
+ * rows anywhere. A null or a hash of another length (a row another writer added) is left out, as the
+ * aggregate left it out: no record matches it, so it is never taken for a known row.
+ */
+export class BinaryCopyHashes {
+  #packed = Buffer.allocUnsafe(1024 * PACKED_ROW_BYTES)
+  #length = 0
+  /** The bytes of a row (or of the header) cut by the end of a piece, until the next piece. */
+  #carry: Buffer = Buffer.alloc(0)
+  #headerRead = false
+  #ended = false
+
+  push(piece: Buffer): void {
+    let data = this.#carry.length === 0 ? piece : Buffer.concat([this.#carry, piece])
+    let at = 0
+    if (!this.#headerRead) {
+      if (data.length < HEADER_BYTES) {
+        this.#carry = Buffer.from(data)
+        return
+      }
+      if (!data.subarray(0, SIGNATURE.length).equals(SIGNATURE)) throw new Error('COPY binary: not a binary COPY stream')
+      const extension = data.readUInt32BE(SIGNATURE.length + 4)
+      if (data.length < HEADER_BYTES + extension) {
+        this.#carry = Buffer.from(data)
+        return
+      }
+      at = HEADER_BYTES + extension
+      this.#headerRead = true
+    }
+    while (!this.#ended && data.length - at >= 2) {
+      const fields = data.readInt16BE(at)
+      if (fields === -1) {
+        this.#ended = true
+        at += 2
+        break
+      }
+      if (fields !== 1) throw new Error(`COPY binary: a row of ${fields} fields, one expected`)
+      if (data.length - at < 6) break
+      const bytes = data.readInt32BE(at + 2)
+      const size = 6 + Math.max(bytes, 0)
+      if (data.length - at < size) break
+      if (bytes === HASH_BYTES) this.#add(data, at + 6)
+      at += size
+    }
+    if (at === data.length) this.#carry = Buffer.alloc(0)
+    else {
+      // Copied: the piece's buffer may be reused by the stream once this returns.
+      data = data.subarray(at)
+      this.#carry = Buffer.from(data)
+    }
+  }
+
+  /** The hashes read, packed; throws if the stream ended before its trailer. */
+  packed(): Buffer {
+    if (!this.#ended) throw new Error('COPY binary: the stream ended early')
+    return this.#packed.subarray(0, this.#length)
+  }
+
+  #add(data: Buffer, at: number): void {
+    if (this.#length + PACKED_ROW_BYTES > this.#packed.length) {
+      const grown = Buffer.allocUnsafe(this.#packed.length * 2)
+      this.#packed.copy(grown, 0, 0, this.#length)
+      this.#packed = grown
+    }
+    data.copy(this.#packed, this.#length, at, at + HASH_BYTES)
+    this.#packed.fill(0, this.#length + HASH_BYTES, this.#length + PACKED_ROW_BYTES)
+    this.#length += PACKED_ROW_BYTES
+  }
+}

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest'
+import { BinaryCopyHashes } from '../../../src/sink/postgres/binary-copy-hashes.js'
+import { createPgPool } from '../../../src/sink/postgres/pg-driver.js'
+import { requirePostgres, usePostgres } from '../../helpers/postgres-cluster.js'
+
+/** The packed form `HashSet64.fromPacked` reads: each hash, then a zero row id. */
+function packed(hashes: readonly string[]): Buffer {
+  return Buffer.concat(hashes.map((hex) => Buffer.concat([Buffer.from(hex, 'hex'), Buffer.alloc(8)])))
+}
+
+describe('the live hashes read from a binary COPY', requirePostgres(), () => {
+  const pg = usePostgres()
+
+  /** What the server sends for `COPY (select) TO STDOUT (FORMAT binary)`, as one buffer. */
+  async function copyOut(select: string): Promise<Buffer> {
+    const pool = createPgPool({ url: pg.cluster().url(), max: 1, applicationName: 'binary-copy-hashes test' })
+    try {
+      const client = await pool.connect()
+      const pieces: Buffer[] = []
+      await client.copyTo(`COPY (${select}) TO STDOUT (FORMAT binary)`, (piece) => pieces.push(Buffer.from(piece)))
+      client.release()
+      return Buffer.concat(pieces)
+    } finally {
+      await pool.end()
+    }
+  }
+
+  it('keeps each 8-byte hash, in order, however the stream is cut; a null or a hash of another length is left out', async () => {
+    const stream = await copyOut(
+      `SELECT h FROM (VALUES (1, '\\x0102030405060708'::bytea), (2, NULL), (3, '\\xffffffffffffffff'), (4, '\\x01'), (5, '\\x000000000000000000'), (6, '\\x0a0b0c0d0e0f1011')) AS v(i, h) ORDER BY i`,
+    )
+    const expected = packed(['0102030405060708', 'ffffffffffffffff', '0a0b0c0d0e0f1011'])
+    for (let cut = 1; cut <= stream.length; cut++) {
+      const hashes = new BinaryCopyHashes()
+      for (let at = 0; at < stream.length; at += cut) hashes.push(stream.subarray(at, at + cut))
+      expect(hashes.packed(), `pieces of ${cut} bytes`).toEqual(expected)
+    }
+  })
+
+  it('reads an empty result as no hash', async () => {
+    const hashes = new BinaryCopyHashes()
+    hashes.push(await copyOut(`SELECT '\\x0102030405060708'::bytea WHERE false`))
+    expect(hashes.packed()).toEqual(Buffer.alloc(0))
+  })
+
+  it('refuses a stream cut before its end, or that is not a binary COPY', async () => {
+    const stream = await copyOut(`SELECT '\\x0102030405060708'::bytea`)
+    const cut = new BinaryCopyHashes()
+    cut.push(stream.subarray(0, stream.length - 2))
+    expect(() => cut.packed()).toThrow(/ended early/)
+    expect(() => new BinaryCopyHashes().push(Buffer.from('1\t\\x0102030405060708\n'.repeat(2)))).toThrow(/not a binary COPY/)
+  })
+})
