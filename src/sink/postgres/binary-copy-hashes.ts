@@ -4,6 +4,9 @@ import { PACKED_ROW_BYTES } from '../../util/hash-set64.js'
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1')
 /** The signature, the flags word and the extension's length word. */
 const HEADER_BYTES = SIGNATURE.length + 8
+/** Bytes of a piece taken to complete a row the last piece cut. */
+const CARRY_HEAD_BYTES = 64
+const EMPTY = Buffer.alloc(0)
 /** Bytes of a `_hash`. */
 const HASH_BYTES = 8
 
@@ -19,24 +22,42 @@ export class BinaryCopyHashes {
   #packed = Buffer.allocUnsafe(1024 * PACKED_ROW_BYTES)
   #length = 0
   /** The bytes of a row (or of the header) cut by the end of a piece, until the next piece. */
-  #carry: Buffer = Buffer.alloc(0)
+  #carry: Buffer = EMPTY
   #headerRead = false
   #ended = false
 
   push(piece: Buffer): void {
-    let data = this.#carry.length === 0 ? piece : Buffer.concat([this.#carry, piece])
+    if (this.#carry.length === 0) {
+      this.#keep(piece, this.#read(piece))
+      return
+    }
+    // A row cut by the last piece: completed from the head of this one (rows are 14 bytes), not by
+    // copying the whole piece behind it.
+    const head = Buffer.concat([this.#carry, piece.subarray(0, CARRY_HEAD_BYTES)])
+    const read = this.#read(head)
+    if (read >= this.#carry.length) {
+      const from = read - this.#carry.length
+      this.#keep(piece, from + this.#read(piece.subarray(from)))
+    } else if (head.length < this.#carry.length + piece.length) {
+      // A header or row longer than the head: the slow way, once.
+      const whole = Buffer.concat([this.#carry, piece])
+      this.#keep(whole, this.#read(whole))
+    } else this.#keep(head, read)
+  }
+
+  /** Keeps what follows `at` of `data` for the next piece (copied: the stream may reuse the piece's memory). */
+  #keep(data: Buffer, at: number): void {
+    this.#carry = at === data.length ? EMPTY : Buffer.from(data.subarray(at))
+  }
+
+  /** Reads the whole rows (and the header) at the start of `data`; returns the bytes read. */
+  #read(data: Buffer): number {
     let at = 0
     if (!this.#headerRead) {
-      if (data.length < HEADER_BYTES) {
-        this.#carry = Buffer.from(data)
-        return
-      }
+      if (data.length < HEADER_BYTES) return 0
       if (!data.subarray(0, SIGNATURE.length).equals(SIGNATURE)) throw new Error('COPY binary: not a binary COPY stream')
       const extension = data.readUInt32BE(SIGNATURE.length + 4)
-      if (data.length < HEADER_BYTES + extension) {
-        this.#carry = Buffer.from(data)
-        return
-      }
+      if (data.length < HEADER_BYTES + extension) return 0
       at = HEADER_BYTES + extension
       this.#headerRead = true
     }
@@ -44,8 +65,7 @@ export class BinaryCopyHashes {
       const fields = data.readInt16BE(at)
       if (fields === -1) {
         this.#ended = true
-        at += 2
-        break
+        return at + 2
       }
       if (fields !== 1) throw new Error(`COPY binary: a row of ${fields} fields, one expected`)
       if (data.length - at < 6) break
@@ -55,12 +75,7 @@ export class BinaryCopyHashes {
       if (bytes === HASH_BYTES) this.#add(data, at + 6)
       at += size
     }
-    if (at === data.length) this.#carry = Buffer.alloc(0)
-    else {
-      // Copied: the piece's buffer may be reused by the stream once this returns.
-      data = data.subarray(at)
-      this.#carry = Buffer.from(data)
-    }
+    return at
   }
 
   /** The hashes read, packed; throws if the stream ended before its trailer. */

@@ -27,9 +27,9 @@ describe('the live hashes read from a binary COPY', requirePostgres(), () => {
 
   it('keeps each 8-byte hash, in order, however the stream is cut; a null or a hash of another length is left out', async () => {
     const stream = await copyOut(
-      `SELECT h FROM (VALUES (1, '\\x0102030405060708'::bytea), (2, NULL), (3, '\\xffffffffffffffff'), (4, '\\x01'), (5, '\\x000000000000000000'), (6, '\\x0a0b0c0d0e0f1011')) AS v(i, h) ORDER BY i`,
+      `SELECT h FROM (VALUES (1, '\\x0102030405060708'::bytea), (2, NULL), (3, '\\xffffffffffffffff'), (4, '\\x01'), (5, '\\x000000000000000000'), (6, '\\x0a0b0c0d0e0f1011'), (7, decode(repeat('ab', 100), 'hex')), (8, '\\x1112131415161718')) AS v(i, h) ORDER BY i`,
     )
-    const expected = packed(['0102030405060708', 'ffffffffffffffff', '0a0b0c0d0e0f1011'])
+    const expected = packed(['0102030405060708', 'ffffffffffffffff', '0a0b0c0d0e0f1011', '1112131415161718'])
     for (let cut = 1; cut <= stream.length; cut++) {
       const hashes = new BinaryCopyHashes()
       for (let at = 0; at < stream.length; at += cut) hashes.push(stream.subarray(at, at + cut))
