@@ -9,13 +9,17 @@ const CARRY_HEAD_BYTES = 64
 const EMPTY = Buffer.alloc(0)
 /** Bytes of a `_hash`. */
 const HASH_BYTES = 8
+/** Bytes of a `ctid` in binary: its block (4 bytes) and its line in the block (2). */
+const TID_BYTES = 6
 
 /**
- * The hashes of a one-column binary COPY (`COPY (SELECT "_hash" …) TO STDOUT (FORMAT binary)`), packed
- * as `HashSet64.fromPacked` reads them (each hash, then a zero row id: PostgreSQL deletes by hash). The
- * server sends raw bytes, 14 a row, where a bytea aggregate sends one value built in its memory and
- * then as hex text twice its size: the scan streams and this reads it as it comes, in pieces that cut
- * rows anywhere. A null or a hash of another length (a row another writer added) is left out, as the
+ * The live rows of a two-column binary COPY (`COPY (SELECT "_hash", ctid …) TO STDOUT (FORMAT binary)`),
+ * packed as `HashSet64.fromPacked` reads them: each hash, then the row's `ctid` where a SQLite row has
+ * its rowid (block as the high word, line as the low one), so that a vanished row is deleted by a TID
+ * lookup rather than by its hash, a scan of the table (see `PgSourceSink.#remove`). The server sends
+ * raw bytes, 24 a row, where a bytea aggregate sends one value built in its memory and then as hex
+ * text twice its size: the scan streams and this reads it as it comes, in pieces that cut rows
+ * anywhere. A null or a hash of another length (a row another writer added) is left out, as the
  * aggregate left it out: no record matches it, so it is never taken for a known row.
  */
 export class BinaryCopyHashes {
@@ -67,13 +71,16 @@ export class BinaryCopyHashes {
         this.#ended = true
         return at + 2
       }
-      if (fields !== 1) throw new Error(`COPY binary: a row of ${fields} fields, one expected`)
+      if (fields !== 2) throw new Error(`COPY binary: a row of ${fields} fields, two expected`)
       if (data.length - at < 6) break
-      const bytes = data.readInt32BE(at + 2)
-      const size = 6 + Math.max(bytes, 0)
-      if (data.length - at < size) break
-      if (bytes === HASH_BYTES) this.#add(data, at + 6)
-      at += size
+      const hashBytes = data.readInt32BE(at + 2)
+      const tidAt = at + 6 + Math.max(hashBytes, 0)
+      if (data.length - tidAt < 4) break
+      const tidBytes = data.readInt32BE(tidAt)
+      const end = tidAt + 4 + Math.max(tidBytes, 0)
+      if (data.length < end) break
+      if (hashBytes === HASH_BYTES) this.#add(data, at + 6, tidBytes === TID_BYTES ? tidAt + 4 : -1)
+      at = end
     }
     return at
   }
@@ -84,14 +91,26 @@ export class BinaryCopyHashes {
     return this.#packed.subarray(0, this.#length)
   }
 
-  #add(data: Buffer, at: number): void {
+  /** Adds the hash at `at`, with the ctid at `tidAt` (-1: none, a zero row id). */
+  #add(data: Buffer, at: number, tidAt: number): void {
     if (this.#length + PACKED_ROW_BYTES > this.#packed.length) {
       const grown = Buffer.allocUnsafe(this.#packed.length * 2)
       this.#packed.copy(grown, 0, 0, this.#length)
       this.#packed = grown
     }
-    data.copy(this.#packed, this.#length, at, at + HASH_BYTES)
-    this.#packed.fill(0, this.#length + HASH_BYTES, this.#length + PACKED_ROW_BYTES)
+    const out = this.#packed
+    const to = this.#length
+    data.copy(out, to, at, at + HASH_BYTES)
+    out.writeUInt32BE(tidAt < 0 ? 0 : data.readUInt32BE(tidAt), to + HASH_BYTES)
+    out.writeUInt32BE(tidAt < 0 ? 0 : data.readUInt16BE(tidAt + 4), to + HASH_BYTES + 4)
     this.#length += PACKED_ROW_BYTES
   }
+}
+
+/** The `ctid` a live row's row id holds (see `BinaryCopyHashes`), as text; undefined for none. */
+export function tidOf(rowid: bigint): string | undefined {
+  const bits = BigInt.asUintN(64, rowid)
+  const line = Number(bits & 0xffffffffn)
+  // Lines are numbered from 1: a zero is a row read without its ctid.
+  return line === 0 ? undefined : `(${bits >> 32n},${line})`
 }
