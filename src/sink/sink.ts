@@ -140,6 +140,7 @@ export interface SourceEnd {
    * Live rows no record matched, to remove hard or soft; only after a complete read. `byRowid`: remove
    * each by its rowid alone, whatever its `_hash` now (the rows came from saved live rows, which may
    * name a row by newer bytes than its `_hash`); otherwise a row whose hash differs is not touched.
+   * The rowid is the sink's own: SQLite's rowid, or the `ctid` PostgreSQL read the row at (`tidOf`).
    */
   remove: { rows: readonly { hash: Buffer; rowid: bigint }[]; deletedAt: string; byRowid: boolean } | undefined
   /** The whole file was read: its checkpoint goes and the source's state is recorded. */

@@ -1,13 +1,15 @@
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import pg from 'pg'
-import { from as copyFrom } from 'pg-copy-streams'
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams'
 
 /** The slice of a PostgreSQL client that cachesync uses; the only module that imports `pg`. */
 export interface PgClient {
   query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<{ rows: R[]; rowCount: number }>
   /** Streams COPY text (`COPY … FROM STDIN`) from `data`, pieces of whole lines; returns the rows copied. */
   copyFrom(sql: string, data: Iterable<string> | AsyncIterable<string | Buffer>): Promise<number>
+  /** Streams what `COPY … TO STDOUT` sends to `sink`, piece by piece as it arrives (not whole rows). */
+  copyTo(sql: string, sink: (piece: Buffer) => void): Promise<void>
   /** Why this client's connection ended, its SQLSTATE as `code`; undefined while it is open. */
   lost(): Error | undefined
   /** Back to the pool; `destroy` closes the connection instead (its session state is unknown). */
@@ -118,6 +120,13 @@ export function createPgPool(options: { url: string; max: number; applicationNam
           throw explain(client, err)
         }
         return stream.rowCount
+      },
+      copyTo: async (sql, sink) => {
+        try {
+          for await (const piece of client.query(copyTo(sql))) sink(piece as Buffer)
+        } catch (err) {
+          throw explain(client, err)
+        }
       },
       lost: () => losses.get(client),
       release: (destroy = false) => client.release(destroy || losses.has(client)),

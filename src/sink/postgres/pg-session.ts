@@ -46,6 +46,22 @@ export class PgSession {
     return this.#serial(() => shared.query<R>(sql, params))
   }
 
+  /** `fn` on one client outside the run's transactions (or inside the dry run's): for a COPY out. */
+  async withClient<R>(fn: (client: PgClient) => Promise<R>): Promise<R> {
+    const shared = this.#shared
+    if (shared !== undefined) return this.#serial(() => fn(shared))
+    const client = await this.#pool.connect()
+    let broken = false
+    try {
+      return await fn(client)
+    } catch (err) {
+      broken = true
+      throw err
+    } finally {
+      client.release(broken)
+    }
+  }
+
   /** `fn` in one transaction: committed if it resolves, rolled back if it throws. */
   async transaction<R>(fn: (query: Query, client: PgClient) => Promise<R>): Promise<R> {
     const shared = this.#shared

@@ -5,6 +5,7 @@ import type { RowValues } from '../../engine/record-mapper.js'
 import { HashSet64 } from '../../util/hash-set64.js'
 import type { ChunkColumns, ChunkExtras, ChunkRows, SourceEnd, SourceSink, WriteResult } from '../sink.js'
 import { StagingFile } from '../sqlite/staging-file.js'
+import { BinaryCopyHashes, tidOf } from './binary-copy-hashes.js'
 import { copyText } from './copy-text.js'
 import type { PgClient } from './pg-driver.js'
 import { pgIdent, pgType } from './pg-schema.js'
@@ -52,7 +53,7 @@ export class PgSourceSink implements SourceSink {
   #direct: boolean | undefined
   readonly #displaced: Buffer[] = []
   #trackDisplaced = false
-  /** The live hashes are read from the table each time: one aggregate, on the server. */
+  /** The live hashes are read from the table each time: one binary COPY (`loadLiveHashes`). */
   readonly keepsLiveRows = false
 
   constructor(session: PgSession, tables: PgSyncTables, schema: string, source: ResolvedSource, options: { rewrite: boolean }) {
@@ -88,12 +89,16 @@ export class PgSourceSink implements SourceSink {
     return this.#displaced
   }
 
-  /** One bytea of every live hash, each followed by a zero row id (rows are deleted by hash here). */
+  /**
+   * Every live hash with its row's ctid, streamed by a binary COPY (see `BinaryCopyHashes`): under half
+   * the time of one bytea aggregate of the hashes, which the server built whole and sent as hex.
+   */
   async loadLiveHashes(options: { shared?: boolean } = {}): Promise<HashSet64> {
-    const { rows } = await this.#session.query<{ packed: Buffer | null }>(
-      `SELECT string_agg("_hash" || '\\x0000000000000000'::bytea, ''::bytea) AS packed FROM ${this.#table} WHERE "_deleted_at" IS NULL`,
+    const hashes = new BinaryCopyHashes()
+    await this.#session.withClient((client) =>
+      client.copyTo(`COPY (SELECT "_hash", ctid FROM ${this.#table} WHERE "_deleted_at" IS NULL) TO STDOUT (FORMAT binary)`, (piece) => hashes.push(piece)),
     )
-    return HashSet64.fromPacked(rows[0]?.packed ?? Buffer.alloc(0), options)
+    return HashSet64.fromPacked(hashes.packed(), options)
   }
 
   async writeChunk(rows: ChunkRows, extras: ChunkExtras): Promise<WriteResult> {
@@ -328,15 +333,42 @@ export class PgSourceSink implements SourceSink {
     return { rows: out.filter((row): row is unknown[] => row !== undefined), extraUpdates }
   }
 
+  /**
+   * Removes the vanished rows, each found by the ctid it had in the snapshot and only if that row still
+   * has its hash: a TID lookup a row, where a match on the hash alone scans the whole table. A row
+   * moved since (another writer updated it; this run's own updates, the displaced rows, have no hash
+   * of the snapshot any more) is then found by its hash, with that scan, only for those left.
+   */
   async #remove(query: Query, remove: NonNullable<SourceEnd['remove']>): Promise<number> {
-    const hashes = remove.rows.map((row) => row.hash)
-    if (hashes.length === 0) return 0
-    const gone = `unnest($1::bytea[]) AS gone(h) WHERE t."_hash" = gone.h AND t."_deleted_at" IS NULL`
+    if (remove.rows.length === 0) return 0
+    const byTid = remove.rows.flatMap((row) => {
+      const tid = tidOf(row.rowid)
+      return tid === undefined ? [] : [{ tid, hash: row.hash }]
+    })
+    let removed = 0
+    const gone = new Set<string>()
+    if (byTid.length > 0) {
+      const where = `unnest($1::tid[], $2::bytea[]) AS gone(c, h) WHERE t.ctid = gone.c AND t."_hash" = gone.h AND t."_deleted_at" IS NULL`
+      const params = [byTid.map((row) => row.tid), byTid.map((row) => row.hash)]
+      const { rows } =
+        this.#source.delete === 'soft'
+          ? await query<{ h: Buffer }>(`UPDATE ${this.#table} AS t SET "_deleted_at" = $3 FROM ${where} RETURNING t."_hash" AS h`, [
+              ...params,
+              remove.deletedAt,
+            ])
+          : await query<{ h: Buffer }>(`DELETE FROM ${this.#table} AS t USING ${where} RETURNING t."_hash" AS h`, params)
+      removed += rows.length
+      for (const row of rows) gone.add(row.h.toString('hex'))
+    }
+    for (const hash of this.#displaced) gone.add(hash.toString('hex'))
+    const hashes = remove.rows.map((row) => row.hash).filter((hash) => !gone.has(hash.toString('hex')))
+    if (hashes.length === 0) return removed
+    const byHash = `unnest($1::bytea[]) AS gone(h) WHERE t."_hash" = gone.h AND t."_deleted_at" IS NULL`
     const result =
       this.#source.delete === 'soft'
-        ? await query(`UPDATE ${this.#table} AS t SET "_deleted_at" = $2 FROM ${gone}`, [hashes, remove.deletedAt])
-        : await query(`DELETE FROM ${this.#table} AS t USING ${gone}`, [hashes])
-    return result.rowCount
+        ? await query(`UPDATE ${this.#table} AS t SET "_deleted_at" = $2 FROM ${byHash}`, [hashes, remove.deletedAt])
+        : await query(`DELETE FROM ${this.#table} AS t USING ${byHash}`, [hashes])
+    return removed + result.rowCount
   }
 }
 
