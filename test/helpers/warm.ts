@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { type ResolvedConfig, resolveConfig } from '../../src/config/resolve-config.js'
+import { BREAKER_FILE } from '../../src/warm/breaker-file.js'
 import { WARM_RECORD_FILE } from '../../src/warm/warm-record.js'
 
 /** Retries in milliseconds, no jitter: what the warm tests use unless they test the defaults. */
@@ -57,13 +58,13 @@ export async function startServer(handler: (req: IncomingMessage, res: ServerRes
 /**
  * `{ name: sha256 }` of every file in a directory: to show that nothing in it changed. The warm record
  * (`.cachesync-warm.json`, each source's last warm outcome) is left out: every warm rewrites it, and it
- * is bookkeeping, not cache.
+ * is bookkeeping, not cache; so is each host's circuit breaker (`.cachesync-breakers.json`).
  */
 export function snapshotDir(dir: string): Record<string, string> {
   if (!existsSync(dir)) return {}
   return Object.fromEntries(
     readdirSync(dir)
-      .filter((name) => name !== WARM_RECORD_FILE)
+      .filter((name) => name !== WARM_RECORD_FILE && name !== BREAKER_FILE)
       .sort()
       .map((name) => [
         name,

@@ -12,6 +12,7 @@ const VALUES = ['CachesyncError', 'ConfigError', 'HttpStatusError', 'isUserError
 const TYPES = [
   'CachesyncErrorCode',
   'ConfigOptions',
+  'IncrementalReport',
   'Logger',
   'PhaseTimes',
   'ProgressEvent',

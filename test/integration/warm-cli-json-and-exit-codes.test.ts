@@ -31,7 +31,7 @@ describe('cachesync warm', () => {
     expect(Object.keys(report)).toEqual(['ok', 'sources', 'ms', 'peakRssMb'])
     expect(report.ok).toBe(true)
     expect(report.sources.map((s: object) => Object.keys(s))).toEqual(
-      Array(3).fill(['name', 'outcome', 'records', 'bytes', 'pages', 'ms', 'retries', 'error', 'code', 'url']),
+      Array(3).fill(['name', 'outcome', 'records', 'bytes', 'pages', 'ms', 'retries', 'error', 'code', 'url', 'incremental']),
     )
     expect(report.sources[2]).toMatchObject({ name: 'devices', outcome: 'fetched', records: 143, pages: 1, retries: 0, error: null, code: null })
     expect(report.sources[2].url).toBe(`${api.url}/v2/device?limit=1000&offset=0`)
