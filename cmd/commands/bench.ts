@@ -20,13 +20,14 @@ export async function run(args: BenchArgs): Promise<number> {
       work: resolve(args.work),
       out: resolve(args.out),
       plainLoader: resolve(args.plainLoader),
+      postgres: args.postgres,
     },
     { progress: (line) => process.stderr.write(`${line}\n`) },
   )
   process.stdout.write(args.json ? `${JSON.stringify(report)}\n` : renderBenchMarkdown(report))
   process.stderr.write(`written: ${report.files.join(', ')}\n`)
   // Our own runs failing is a failure of the bench; a competitor failing is a row of the report.
-  const ours = report.runs.filter((r) => /^(parallel|sequential|streaming|resync|ceiling)/.test(r.id))
+  const ours = report.runs.filter((r) => /^(parallel|sequential|streaming|resync|ceiling|pg-first|pg-resync)/.test(r.id))
   return ours.some((r) => r.failed !== undefined) ? EXIT.failed : EXIT.ok
 }
 

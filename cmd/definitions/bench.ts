@@ -16,6 +16,11 @@ export const benchCommand = defineCommand({
     out: { type: 'string', default: 'benchmarks/results', describe: 'directory for the JSON and Markdown results' },
     work: { type: 'string', default: d.work, describe: 'directory for the data sets (kept, reused) and databases (removed)' },
     'plain-loader': { type: 'string', default: d.plainLoader, describe: 'the plain loader script the speed-ups are taken against' },
+    postgres: {
+      type: 'string',
+      describe:
+        'a PostgreSQL URL: also time a parallel first sync, a 1 % re-sync and psql \\copy of the same rows there (schemas cachesync_bench*, dropped first)',
+    },
     json: { ...SHARED_OPTIONS.json, describe: 'print the report as JSON instead of Markdown' },
   },
 })

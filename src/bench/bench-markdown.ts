@@ -1,6 +1,6 @@
 import { formatBytes, formatDuration, formatInt, formatMiB } from '../util/format.js'
 import type { BenchReport } from './bench-report.js'
-import type { Measured, SideBySideRow } from './bench-tables.js'
+import type { BenchTables, Measured, SideBySideRow } from './bench-tables.js'
 
 const ratio = (n: number | null | undefined): string => (n === null || n === undefined ? '' : `${n.toFixed(n >= 100 ? 0 : 2)}×`)
 const rss = (mb: number | undefined): string => (mb === undefined ? 'n/m' : formatMiB(mb))
@@ -115,6 +115,30 @@ export function renderBenchMarkdown(report: BenchReport): string {
     'Every tool loads the same records into tables of its own and its row count is checked after each run (a run that loads the wrong number of rows is reported as failed). ' +
       'The write ceiling is timed inside its process; every other time is the whole process.',
     '',
+    ...postgresSection(t.postgres),
   ]
   return `${out.join('\n')}\n`
+}
+
+function postgresSection(rows: BenchTables['postgres']): string[] {
+  if (rows.length === 0) return []
+  return [
+    '## PostgreSQL',
+    '',
+    ...table(
+      ['run', 'wall', 'phases.total', 'peak RSS', 'records/s', 'ratio', 'target'],
+      rows.map((r) => [
+        r.run,
+        time(r),
+        r.totalMs === undefined ? '' : formatDuration(r.totalMs),
+        r.ms === undefined ? '' : rss(r.rssMb),
+        r.recordsPerSec === undefined ? '' : formatInt(r.recordsPerSec),
+        r.ratio === null ? '' : `${ratio(r.ratio)} (${r.ratioOf})`,
+        r.target === null ? '' : `≥ ${r.target}× ${r.met === true ? 'met' : r.met === false ? '**missed**' : ''}`.trim(),
+      ]),
+    ),
+    '',
+    "Each round: the schemas dropped, a parallel first sync, psql `\\copy` (one process, one transaction) of the very rows it left into empty tables of the same shape, primary key included — the server's ceiling for these rows — then a 1 % change re-sync over the first sync's tables. The server shares the machine's cores with the client.",
+    '',
+  ]
 }

@@ -27,6 +27,11 @@ export interface BenchOptions {
   out?: string | undefined
   /** The plain loader script. @default ../shared/tools/plain-loader.cjs beside the package */
   plainLoader?: string
+  /**
+   * A PostgreSQL URL: a parallel first sync, a 1 % re-sync and `psql \copy` of the same rows are timed
+   * there too, in schemas `cachesync_bench` and `cachesync_bench_copy` (dropped first). Never reported.
+   */
+  postgres?: string | undefined
 }
 
 export interface ResolvedBenchOptions {
@@ -40,6 +45,7 @@ export interface ResolvedBenchOptions {
   readonly work: string
   readonly out: string | undefined
   readonly plainLoader: string
+  readonly postgres: string | undefined
 }
 
 export const DEFAULT_BENCH_OPTIONS: ResolvedBenchOptions = Object.freeze({
@@ -53,6 +59,7 @@ export const DEFAULT_BENCH_OPTIONS: ResolvedBenchOptions = Object.freeze({
   work: '/tmp/cachesync-bench',
   out: undefined,
   plainLoader: PLAIN_LOADER,
+  postgres: undefined,
 })
 
 function positiveInteger(name: string, value: number | undefined, fallback: number): number {
@@ -84,5 +91,11 @@ export function resolveBenchOptions(options: BenchOptions = {}): ResolvedBenchOp
     work: options.work ?? DEFAULT_BENCH_OPTIONS.work,
     out: options.out,
     plainLoader: options.plainLoader ?? DEFAULT_BENCH_OPTIONS.plainLoader,
+    postgres: postgresUrl(options.postgres),
   })
+}
+
+function postgresUrl(url: string | undefined): string | undefined {
+  if (url === undefined || /^postgres(ql)?:\/\//.test(url)) return url
+  throw new CachesyncError('ERR_USAGE', 'bench: --postgres takes a postgres:// or postgresql:// URL')
 }

@@ -21,7 +21,7 @@ export interface BenchMachine {
 export interface BenchReport {
   date: string
   machine: BenchMachine
-  options: Omit<ResolvedBenchOptions, 'work' | 'out' | 'plainLoader'>
+  options: Omit<ResolvedBenchOptions, 'work' | 'out' | 'plainLoader' | 'postgres'>
   data: { records: number; bytes: number; changedRecords: number; subsetRecords: number }
   runs: BenchRun[]
   tables: BenchTables

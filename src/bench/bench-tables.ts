@@ -55,6 +55,20 @@ export interface SideBySideRow extends Measured {
   met?: boolean | null
 }
 
+/** A PostgreSQL row (`--postgres`): our first sync and re-sync beside psql's \copy of the same rows. */
+export interface PostgresRow extends Measured {
+  id: string
+  run: string
+  /** `phases.total` of the median run, for ours. */
+  totalMs?: number
+  /** What the ratio compares, and the ratio: first sync ÷ \copy in speed, first ÷ re-sync in `phases.total`. */
+  ratioOf: string
+  ratio: number | null
+  target: number | null
+  met: boolean | null
+  counts?: Record<string, number>
+}
+
 export interface BenchTables {
   /** The baseline the speed-ups are taken against. */
   baseline: string
@@ -64,6 +78,8 @@ export interface BenchTables {
   phases: { id: string | null; overlap: string | null; rows: PhaseRow[] }
   incremental: IncrementalRow[]
   sideBySide: SideBySideRow[]
+  /** Empty unless the bench was given `--postgres`. */
+  postgres: PostgresRow[]
 }
 
 const BEST_USE: Record<string, string> = {
@@ -115,6 +131,7 @@ export function buildBenchTables(runs: readonly BenchRun[], bestId: string | und
     phases: { ...phaseTable(best.summary), id: bestId ?? null },
     incremental: incrementalTable(best.summary, byId),
     sideBySide: sideBySideTable(best.summary, bestId, byId, records),
+    postgres: postgresTable(byId),
   }
 }
 
@@ -218,4 +235,36 @@ function sideBySideTable(best: BenchSummary | undefined, bestId: string | undefi
     )
   }
   return rows
+}
+
+/** Issue 16's PostgreSQL targets: a first sync at ≥ 0.8× the speed of psql \copy, a 1 % re-sync ≥ 5× faster than it. */
+function postgresTable(byId: Map<string, BenchRun>): PostgresRow[] {
+  if (!byId.has('pg-first')) return []
+  const first = measured(byId.get('pg-first'))
+  const copy = measured(byId.get('pg-copy'))
+  const resync = measured(byId.get('pg-resync-changed'))
+  const firstTotal = first.summary?.sample.phases?.total
+  const resyncTotal = resync.summary?.sample.phases?.total
+  const row = (id: string, m: Measured & { summary?: BenchSummary }, ratioOf: string, ratio: number | null, target: number | null): PostgresRow => {
+    const totalMs = m.summary?.sample.phases?.total
+    const counts = m.summary?.sample.counts
+    return strip({
+      id,
+      run: byId.get(id)?.label ?? id,
+      ...m,
+      ...(totalMs === undefined ? {} : { totalMs }),
+      ratioOf,
+      ratio,
+      target,
+      met: target === null || ratio === null ? null : ratio >= target,
+      ...(counts === undefined ? {} : { counts }),
+    })
+  }
+  const speedOfCopy = first.ms === undefined || copy.ms === undefined ? null : copy.ms / first.ms
+  const resyncRatio = firstTotal === undefined || resyncTotal === undefined || resyncTotal === 0 ? null : firstTotal / resyncTotal
+  return [
+    row('pg-first', first, "of psql \\copy's speed (wall)", speedOfCopy, 0.8),
+    row('pg-copy', copy, '', null, null),
+    row('pg-resync-changed', resync, 'first sync ÷ this (phases.total)', resyncRatio, 5),
+  ]
 }

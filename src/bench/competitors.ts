@@ -62,7 +62,10 @@ function cliEnv(): NodeJS.ProcessEnv {
 
 export interface SyncRun {
   cacheDir: string
+  /** The SQLite database; unused where `postgres` is given. */
   db: string
+  /** A PostgreSQL database and schema to sync into instead; its rows are counted by the caller. */
+  postgres?: { url: string; schema: string } | undefined
   mode: string
   chunk?: number | undefined
   /** Rows the tables must hold afterwards; undefined for a re-sync (soft-deleted rows stay). */
@@ -86,8 +89,7 @@ export async function runOurSync(run: SyncRun): Promise<BenchSample> {
     ...config,
     '--cache-dir',
     run.cacheDir,
-    '--db',
-    run.db,
+    ...(run.postgres === undefined ? ['--db', run.db] : ['--sink', run.postgres.url, '--schema', run.postgres.schema]),
     '--json',
     '--log-level',
     'warn',
@@ -95,7 +97,8 @@ export async function runOurSync(run: SyncRun): Promise<BenchSample> {
   ]
   const result = await measureProcess(process.execPath, args, { env: cliEnv() })
   const what = `cachesync sync --mode ${run.mode}${run.chunk === undefined ? '' : ` --chunk ${run.chunk}`}${run.config === undefined ? '' : ` --config ${run.config}`}`
-  const rows = checked(what, result, run.db, run.expectRows)
+  if (run.postgres !== undefined && result.code !== 0) throw new BenchRunError(`${what} exited with ${result.code}: ${tail(result.stderr || result.stdout)}`)
+  const rows = run.postgres === undefined ? checked(what, result, run.db, run.expectRows) : 0
   const report = JSON.parse(result.stdout) as {
     ok: boolean
     peakRssMb: number

@@ -28,18 +28,14 @@ import {
 } from './competitors.js'
 import { duckDbMissing } from './duckdb-loader.js'
 import { GNU_TIME } from './measure-process.js'
+import { type BenchConfig, postgresConfigs } from './postgres-runs.js'
 
 export interface RunBenchHooks {
   /** One line per finished run, for a human watching. */
   progress?: (line: string) => void
 }
 
-interface Config {
-  run: BenchRun
-  once: () => Promise<BenchSample>
-  /** Runs `repeatSlow` times instead of `repeat`: a slow tool, measured for comparison only. */
-  slow: boolean
-}
+type Config = BenchConfig
 
 function describe(run: BenchRun): string {
   const s = summarize(run)
@@ -174,7 +170,8 @@ export async function runBench(input: BenchOptions = {}, hooks: RunBenchHooks = 
     const inferred = options.modes.includes('parallel') ? [inferredConfig(data, dbDir)] : []
     const others = competitorConfigs(options, data, dbDir)
     const [plain, ...slow] = others
-    const order = [...(plain === undefined ? [] : [plain]), ...ours, ...inferred, ...slow]
+    const postgres = options.postgres === undefined ? [] : postgresConfigs(options.postgres, data, dbDir)
+    const order = [...(plain === undefined ? [] : [plain]), ...ours, ...inferred, ...postgres, ...slow]
     for (let round = 0; round < options.repeat; round++) {
       for (const config of order) {
         if (config.slow && round >= options.repeatSlow) continue
@@ -199,7 +196,7 @@ export async function runBench(input: BenchOptions = {}, hooks: RunBenchHooks = 
       loadAverage: { start: loadStart, end: loadavg()[0] ?? 0 },
       rss: existsSync(GNU_TIME) ? `${GNU_TIME} -f %M (the process's own maxrss)` : "our sync's own peakRssMb; other tools not measured (no /usr/bin/time)",
     }
-    const { work: _work, out: _out, plainLoader: _plainLoader, ...shown } = options
+    const { work: _work, out: _out, plainLoader: _plainLoader, postgres: _postgres, ...shown } = options
     const report: BenchReport = {
       date: new Date().toISOString(),
       machine,

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFil
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { BenchReport } from '../../src/bench/bench-report.js'
+import { requirePostgres, usePostgres } from '../helpers/postgres-cluster.js'
 import { type CliResult, runCli, STACK_LINE } from '../helpers/run-cli.js'
 import { requireTools } from '../helpers/system-tools.js'
 import { useTempDir } from '../helpers/temp-dir.js'
@@ -106,6 +107,43 @@ describe('`cachesync bench` runs every table end to end on a small data set', ()
     for (const heading of ['## Modes', '## Streaming chunk sizes', '## Phases', '## Incremental', '## Side by side']) expect(markdown).toContain(heading)
     expect(readdirSync(join(tmp(), 'work')).filter((f) => f.startsWith('db-'))).toEqual([])
     expect(existsSync(join(tmp(), 'work', `dmr-${RECORDS}-seed1`, 'users.ndjson'))).toBe(true)
+  })
+})
+
+describe('`cachesync bench --postgres` times a first sync, psql \\copy and a re-sync on a real PostgreSQL', requirePostgres(), () => {
+  const tmp = useTempDir()
+  const { cluster } = usePostgres()
+  const records = 2_000
+
+  it('measures the three rows with their rows counted, gives both ratios, leaves no schema behind and never prints the URL', async () => {
+    // A password in the URL (the cluster trusts local connections, so any will do) must not reach the report.
+    const url = cluster().url().replace('postgres@', 'postgres:s3cret-in-url@')
+    const args = ['bench', '--records', String(records), '--repeat', '2', '--modes', 'parallel', '--chunks', '500', '--naive-records', '20', '--json']
+    const run = await runCli([...args, '--postgres', url, '--out', join(tmp(), 'out'), '--work', join(tmp(), 'work')])
+    expect(run.code, run.stderr).toBe(0)
+    const report = JSON.parse(run.stdout) as BenchReport
+    const rows = report.tables.postgres
+    expect(rows.map((r) => r.id)).toEqual(['pg-first', 'pg-copy', 'pg-resync-changed'])
+    for (const row of rows) expect(row.status, `${row.id}: ${row.reason}`).toBe('measured')
+    for (const id of ['pg-first', 'pg-copy']) expect(report.runs.find((r) => r.id === id)?.samples.map((s) => s.rows)).toEqual([records, records])
+    const [first, copy, resync] = rows
+    expect(first?.counts?.inserted).toBe(records)
+    expect(first?.ratio).toBeCloseTo((copy?.ms ?? 0) / (first?.ms ?? 1))
+    // The bench checked that it read the records of the changed files; some of them changed.
+    expect(resync?.counts?.read).toBeGreaterThan(0)
+    expect((resync?.counts?.updated ?? 0) + (resync?.counts?.inserted ?? 0) + (resync?.counts?.deleted ?? 0)).toBeGreaterThan(0)
+    expect(resync?.ratio).toBeCloseTo((first?.totalMs ?? 0) / (resync?.totalMs ?? 1))
+    expect(cluster().psql("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'cachesync_bench%'").trim()).toBe('0')
+    const markdown = readFileSync(join(tmp(), 'out', readdirSync(join(tmp(), 'out')).find((f) => f.endsWith('.md')) as string), 'utf8')
+    expect(markdown).toContain('## PostgreSQL')
+    for (const text of [run.stdout, run.stderr, markdown]) expect(text).not.toContain('s3cret-in-url')
+  }, 240_000)
+
+  it('refuses a --postgres that is not a PostgreSQL URL, naming the flag', async () => {
+    const result = await runCli(['bench', '--postgres', 'localhost:5432', '--work', '/nonexistent-never-created'])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(/--postgres takes a postgres:\/\/ or postgresql:\/\/ URL/)
+    expect(result.stderr).not.toMatch(STACK_LINE)
   })
 })
 
