@@ -18,6 +18,7 @@ import { statusCommand } from './definitions/status.js'
 import { syncCommand } from './definitions/sync.js'
 import { warmCommand } from './definitions/warm.js'
 import { EXIT } from './exit-status.js'
+import { skipHelpCache } from './skip-help-cache.js'
 
 interface Command {
   name: string
@@ -64,6 +65,7 @@ async function main(argv: string[]): Promise<number> {
     .version(PACKAGE_VERSION)
     .strict()
     .demandCommand(1, `Name a command: ${names.slice(0, -1).join(', ')} or ${names.at(-1)} (see --help).`)
+  skipHelpCache(cli)
   for (const c of COMMANDS) c.register(cli, setExit)
   await cli
     .fail((message, err) => {

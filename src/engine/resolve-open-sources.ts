@@ -1,5 +1,4 @@
 import { locateCacheFile } from '../cache/cache-files.js'
-import { sampleRecords } from '../cache/sample-records.js'
 import type { InferredColumn, ResolvedColumn, ResolvedSource } from '../config/resolve-config.js'
 import { ColumnNamer } from '../schema/column-names.js'
 import { storageType } from '../schema/field-type.js'
@@ -36,6 +35,8 @@ export async function resolveOpenSources(sources: readonly ResolvedSource[], cac
     }
     try {
       const file = await locateCacheFile(cacheDir, source)
+      // The JSON reader is loaded only here, for a first sync of an open source: a cron run skips it.
+      const { sampleRecords } = await import('../cache/sample-records.js')
       const records = await sampleRecords(file, source.recordsPath, SAMPLE_RECORDS)
       if (records.length === 0) {
         const reason = `${file.path}: no record to infer source ${source.name}'s columns from; configure its columns, or warm it first`

@@ -1,18 +1,18 @@
 import type { ModeContext, SourceJob, SourceRun } from '../source-job.js'
 import type { SyncMode } from '../sync-report.js'
-import { runParallel } from './parallel.js'
-import { runSequential } from './sequential.js'
-import { runStreaming } from './streaming.js'
 
-/** Syncs the jobs in the chosen mode; a run per job, in the jobs' order. */
+/**
+ * Syncs the jobs in the chosen mode; a run per job, in the jobs' order. A mode's module (its readers,
+ * queues and JSON parser) is loaded when it has work: a sync with nothing to do loads none of them.
+ */
 export async function runMode(mode: SyncMode, jobs: SourceJob[], ctx: ModeContext): Promise<SourceRun[]> {
   if (jobs.length === 0) return []
   switch (mode) {
     case 'parallel':
-      return runParallel(jobs, ctx)
+      return (await import('./parallel.js')).runParallel(jobs, ctx)
     case 'sequential':
-      return runSequential(jobs, ctx)
+      return (await import('./sequential.js')).runSequential(jobs, ctx)
     case 'streaming':
-      return runStreaming(jobs, ctx)
+      return (await import('./streaming.js')).runStreaming(jobs, ctx)
   }
 }

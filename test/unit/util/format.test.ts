@@ -15,4 +15,9 @@ describe('format', () => {
     expect([42_000, 17 * 60_000 + 3000, 3 * 3_600_000 + 5 * 60_000, 52 * 3_600_000].map(formatAge)).toEqual(['42 s', '17 min', '3 h 05 min', '2 d 4 h'])
     expect(formatInt(1234567.4)).toBe('1,234,567')
   })
+
+  it('puts in the same separators as en-US toLocaleString, which it spares the start-up', () => {
+    const values = [0, -0, 0.4, -0.4, 7, 999, 1000, -1000, 12_345.5, -999_999.5, 1e15, -(2 ** 53), 2 ** 53 + 2, 1e21, Number.NaN, Number.POSITIVE_INFINITY]
+    expect(values.map(formatInt)).toEqual(values.map((v) => Math.round(v).toLocaleString('en-US')))
+  })
 })
