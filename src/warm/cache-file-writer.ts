@@ -29,16 +29,17 @@ export interface WrittenCache {
   readonly sha256: string
 }
 
-/** Bytes handed to the disk and not yet written, at most: reading and scanning go on while they are written. */
-const IN_FLIGHT_BYTES = 4 * BUFFER_BYTES
+/** Buffers at most: one filled while the others are written, so reading and scanning go on meanwhile. */
+const BUFFERS = 4
+const EMPTY = Buffer.alloc(0)
 
 /**
  * Writes a cache file as NDJSON, one record a line, into a temp file beside it, counting records and bytes and
  * hashing the bytes on the way, and each line for its line index (the row hash must be loaded). `commit` flushes it to disk and renames it over the cache file; `abort` removes
  * it. Until `commit`, the cache file and its meta file are not touched.
  *
- * `flush` hands the buffer to the disk and returns without waiting for it while fewer than
- * {@link IN_FLIGHT_BYTES} are on their way: waiting for each write stopped the warm's reading and scanning
+ * `flush` hands the buffer to the disk and returns without waiting for it while one of {@link BUFFERS}
+ * buffers is free: waiting for each write stopped the warm's reading and scanning
  * for about a quarter of its time. The hash is taken in order as buffers are handed on; writes go to explicit
  * positions, so their order does not matter. `mark`, `rollback`, `commit` and `abort` wait for every write.
  */
@@ -61,8 +62,9 @@ export class CacheFileWriter {
   #inFlightBytes = 0
   /** The first write that failed; thrown by the next flush or settle. */
   #failure: unknown
-  /** Buffers whose writes are done, for reuse. */
+  /** Buffers whose writes are done, for reuse, and how many were made. */
   readonly #spare: Buffer[] = []
+  #made = 1
 
   private constructor(target: string, handle: FileHandle) {
     this.target = target
@@ -91,7 +93,7 @@ export class CacheFileWriter {
   /** Adds one record (its JSON text, without newline). Call `flush` when `full`. */
   writeLine(json: string): void {
     this.#records++
-    if (this.#used + json.length * 3 + 1 <= BUFFER_BYTES) {
+    if (this.#used + json.length * 3 + 1 <= this.#buffer.length) {
       const from = this.#used
       this.#used += this.#buffer.write(json, this.#used, 'utf8')
       this.#index.add(this.#buffer.subarray(from, this.#used), this.#end + this.#used - from + 1)
@@ -140,7 +142,7 @@ export class CacheFileWriter {
 
   /** Copies `source[start, end)` and a newline after what is buffered. */
   #append(source: Buffer, start: number, end: number): void {
-    if (this.#used + end - start + 1 <= BUFFER_BYTES) {
+    if (this.#used + end - start + 1 <= this.#buffer.length) {
       this.#used += source.copy(this.#buffer, this.#used, start, end)
       this.#buffer[this.#used++] = 10
       return
@@ -159,11 +161,24 @@ export class CacheFileWriter {
     this.#pending = []
     if (this.#used > 0) {
       this.#send(this.#buffer.subarray(0, this.#used), this.#buffer)
-      this.#buffer = this.#spare.pop() ?? Buffer.allocUnsafe(BUFFER_BYTES)
+      // Until a buffer is free, a line added by mistake goes to #pending, not into a buffer being written.
+      this.#buffer = EMPTY
       this.#used = 0
     }
-    while (this.#inFlightBytes > IN_FLIGHT_BYTES) await Promise.race(this.#inFlight)
+    while (
+      this.#failure === undefined &&
+      this.#inFlight.size > 0 &&
+      ((this.#spare.length === 0 && this.#made >= BUFFERS) || this.#inFlightBytes > BUFFERS * BUFFER_BYTES)
+    ) {
+      await Promise.race(this.#inFlight)
+    }
     this.#throwFailure()
+    if (this.#buffer === EMPTY) this.#buffer = this.#spare.pop() ?? this.#newBuffer()
+  }
+
+  #newBuffer(): Buffer {
+    this.#made++
+    return Buffer.allocUnsafe(BUFFER_BYTES)
   }
 
   /** Hashes `chunk` and starts writing it at its place; `owner`, the buffer it lies in, is reused once written. */
@@ -172,14 +187,14 @@ export class CacheFileWriter {
     const at = this.#bytes
     this.#bytes += chunk.length
     this.#inFlightBytes += chunk.length
-    const write = this.#writeAt(chunk, at).then(
-      () => {
-        if (owner !== undefined && this.#spare.length < 2) this.#spare.push(owner)
-      },
-      (err: unknown) => {
+    // Failed or not, the buffer is free again once its write is over: the failure is thrown, never retried.
+    const write = this.#writeAt(chunk, at)
+      .catch((err: unknown) => {
         this.#failure ??= err
-      },
-    )
+      })
+      .then(() => {
+        if (owner !== undefined) this.#spare.push(owner)
+      })
     const tracked = write.finally(() => {
       this.#inFlight.delete(tracked)
       this.#inFlightBytes -= chunk.length
@@ -217,6 +232,7 @@ export class CacheFileWriter {
     // A write still on its way would land after the truncate.
     while (this.#inFlight.size > 0) await Promise.all(this.#inFlight)
     this.#failure = undefined
+    if (this.#buffer === EMPTY) this.#buffer = this.#spare.pop() ?? this.#newBuffer()
     await this.#handle.truncate(mark.bytes)
     this.#bytes = mark.bytes
     this.#records = mark.records

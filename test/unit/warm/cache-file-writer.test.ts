@@ -67,4 +67,26 @@ describe('CacheFileWriter', () => {
     expect(lines.map((l) => l.slice(0, 8))).toEqual(['{"n":1}', '{"blob":', '{"n":3}', ''])
     expect(written.bytes).toBe(long.length + 1 + 16)
   })
+
+  it('keeps every byte in order and hashed while many buffers are written at once', async () => {
+    const target = join(dir(), 'e.ndjson')
+    const writer = await CacheFileWriter.open(target)
+    const expected: string[] = []
+    for (let i = 0; i < 120_000; i++) {
+      const line = `{"id":${i},"pad":"${'p'.repeat(i % 97)}"}`
+      expected.push(line)
+      if (i % 3 === 0) writer.writeRecord(Buffer.from(`xx${line}yy`), 2, line.length + 2)
+      else writer.writeLine(line)
+      if (writer.full) await writer.flush()
+    }
+    // A run of three records in one piece.
+    const run = ['{"run":1}', '{"run":2}', '{"run":3}']
+    writer.writeRecords(Buffer.from(run.join('\n')), 3)
+    expected.push(...run)
+    const written = await writer.commit({})
+    const bytes = readFileSync(target)
+    expect(bytes.length).toBeGreaterThan(8 << 20)
+    expect(bytes.toString()).toBe(`${expected.join('\n')}\n`)
+    expect(written).toEqual({ records: expected.length, bytes: bytes.length, sha256: sha256(bytes) })
+  })
 })
