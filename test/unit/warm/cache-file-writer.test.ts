@@ -77,12 +77,14 @@ describe('CacheFileWriter', () => {
       expected.push(line)
       if (i % 3 === 0) writer.writeRecord(Buffer.from(`xx${line}yy`), 2, line.length + 2)
       else writer.writeLine(line)
+      if (i % 1000 === 0) {
+        // Runs of lines in one piece: a short one is copied, a long one written from where it lies.
+        const run = Array.from({ length: i % 2000 === 0 ? 3 : 300 }, (_, k) => `{"run":${i},"k":${k}}`)
+        writer.writeRecords(Buffer.from(run.join('\n')), run.length)
+        expected.push(...run)
+      }
       if (writer.full) await writer.flush()
     }
-    // A run of three records in one piece.
-    const run = ['{"run":1}', '{"run":2}', '{"run":3}']
-    writer.writeRecords(Buffer.from(run.join('\n')), 3)
-    expected.push(...run)
     const written = await writer.commit({})
     const bytes = readFileSync(target)
     expect(bytes.length).toBeGreaterThan(8 << 20)
