@@ -62,6 +62,25 @@ describe('line index', () => {
     expect(entriesOf(index)).toEqual(syncHashes(target))
   })
 
+  it('a warm that hands records on as runs of lines, short and long, gets one entry a line', async () => {
+    const target = join(dir(), 'runs.ndjson')
+    const writer = await CacheFileWriter.open(target)
+    writer.writeRecords(Buffer.from(RECORDS.slice(0, 2).join('\n')), 2)
+    const mark = await writer.mark()
+    writer.writeRecords(Buffer.from('{"id":98}\n{"id":99}'), 2)
+    await writer.rollback(mark)
+    // A run long enough to be written from where it lies (a part of its own), then a short one, then one by one.
+    const long = Array.from({ length: 400 }, (_, i) => `{"id":${100 + i},"pad":"${'p'.repeat(i % 50)}"}`)
+    writer.writeRecords(Buffer.from(long.join('\n')), long.length)
+    writer.writeRecords(Buffer.from(RECORDS[2] as string), 1)
+    for (const record of RECORDS.slice(3)) writer.writeRecord(Buffer.from(record))
+    const written = await writer.commit({ source: 'test' })
+    const index = valid(openLineIndex(await cacheFile(target)))
+    expect(written.records).toBe(RECORDS.length + long.length)
+    expect(index.lines).toBe(written.records)
+    expect(entriesOf(index)).toEqual(syncHashes(target))
+  })
+
   it('the generator writes one that holds the hashes the sync computes', async () => {
     const cacheDir = join(dir(), 'generated')
     await generateDmrCache({ records: 3000, cacheDir, seed: 3, changeRate: 0.05 })

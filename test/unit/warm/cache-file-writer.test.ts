@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { open } from 'node:fs/promises'
 import { join } from 'node:path'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { loadRowHash } from '../../../src/util/row-hash.js'
 import { CacheFileWriter } from '../../../src/warm/cache-file-writer.js'
 import { useTempDir } from '../../helpers/temp-dir.js'
@@ -90,5 +91,36 @@ describe('CacheFileWriter', () => {
     expect(bytes.length).toBeGreaterThan(8 << 20)
     expect(bytes.toString()).toBe(`${expected.join('\n')}\n`)
     expect(written).toEqual({ records: expected.length, bytes: bytes.length, sha256: sha256(bytes) })
+  })
+
+  describe('when the disk fails a write', () => {
+    afterEach(() => vi.restoreAllMocks())
+
+    it('throws it, without waiting for ever on buffers that never came back, and abort keeps the old file', async () => {
+      const target = join(dir(), 'f.ndjson')
+      writeFileSync(target, 'old\n')
+      // FileHandle is not exported: its prototype, from a handle.
+      const probe = await open(join(dir(), 'probe'), 'w')
+      const prototype = Object.getPrototypeOf(probe) as { writev: (...args: unknown[]) => Promise<unknown> }
+      await probe.close()
+      const writev = prototype.writev
+      let calls = 0
+      vi.spyOn(prototype, 'writev').mockImplementation(function (this: unknown, ...args: unknown[]) {
+        if (++calls > 2) return Promise.reject(Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }))
+        return writev.apply(this, args)
+      })
+      const writer = await CacheFileWriter.open(target)
+      const writeAll = async (): Promise<void> => {
+        for (let i = 0; i < 200_000; i++) {
+          writer.writeLine(`{"id":${i},"pad":"${'p'.repeat(40)}"}`)
+          if (writer.full) await writer.flush()
+        }
+        await writer.commit({})
+      }
+      await expect(writeAll()).rejects.toMatchObject({ code: 'ENOSPC' })
+      await writer.abort()
+      expect(readFileSync(target, 'utf8')).toBe('old\n')
+      expect(readdirSync(dir()).filter((n) => n.startsWith('f.'))).toEqual(['f.ndjson'])
+    })
   })
 })
