@@ -52,7 +52,9 @@ export class LineIndexBuilder {
     this.#reserve()
     const at = this.#lines * LINE_INDEX_ENTRY_BYTES
     this.#entries.set(probeRowHash(line), at)
-    this.#entries.writeBigUInt64BE(BigInt(end), at + ROW_HASH_BYTES)
+    // The u64 as two u32s: a BigInt a line cost about 0.08 s of a 326 MB warm (offsets stay below 2^53).
+    this.#entries.writeUInt32BE(Math.floor(end / 0x1_0000_0000), at + ROW_HASH_BYTES)
+    this.#entries.writeUInt32BE(end >>> 0, at + ROW_HASH_BYTES + 4)
     this.#lines++
   }
 
