@@ -4,9 +4,12 @@
  * process timed from outside. Prints the medians, the warm's speed as a share of curl's, its MB/s and peak RSS.
  *
  *   npm run bench:warm-wire -- [--ndjson /tmp/cachesync-bench/dmr-1000000-seed1/users.ndjson] [--repeat 3]
+ *                              [--baseline /path/to/another/checkout]
  *
  * The body is the NDJSON file's lines joined as one array (`cachesync generate` writes such a file). nginx is
  * used here only, never in tests; without it the benchmark says which Debian package to install and stops.
+ * `--baseline` names another built checkout (its `bin/cachesync.js`, e.g. main's), whose warm is timed in the
+ * same rounds, so that two builds are compared in one sitting on a machine whose load comes and goes.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { closeSync, createReadStream, existsSync, mkdirSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs'
@@ -24,6 +27,7 @@ const { values } = parseArgs({
     ndjson: { type: 'string', default: '/tmp/cachesync-bench/dmr-1000000-seed1/users.ndjson' },
     repeat: { type: 'string', default: '3' },
     work: { type: 'string', default: '/tmp/cachesync-bench-warm-wire' },
+    baseline: { type: 'string' },
   },
 })
 const work = resolve(values.work)
@@ -91,7 +95,7 @@ function timeCurl(url: string): Sample {
   return { wallMs: performance.now() - started, rssMb: 0 }
 }
 
-function timeWarm(config: string, cacheDir: string, time: string | undefined): Sample & { records: number } {
+function timeWarm(cli: string, config: string, cacheDir: string, time: string | undefined): Sample & { records: number } {
   rmSync(cacheDir, { recursive: true, force: true })
   const args = [cli, 'warm', '--config', config, '--cache-dir', cacheDir, '--json', '--log-level', 'warn', '--no-progress']
   const started = performance.now()
@@ -126,19 +130,31 @@ async function main(): Promise<void> {
   try {
     const curl: Sample[] = []
     const warm: (Sample & { records: number })[] = []
+    const base: (Sample & { records: number })[] = []
+    const baseCli = values.baseline === undefined ? undefined : join(resolve(values.baseline), 'bin', 'cachesync.js')
     for (let i = 0; i < repeat; i++) {
       curl.push(timeCurl(url))
-      warm.push(timeWarm(config, join(work, 'cache'), which('time')))
+      warm.push(timeWarm(cli, config, join(work, 'cache'), which('time')))
+      if (baseCli !== undefined) base.push(timeWarm(baseCli, config, join(work, 'cache'), which('time')))
     }
     const c = median(curl)
     const w = median(warm)
     const mb = bytes / 1e6
+    const b = baseCli === undefined ? undefined : median(base)
+    const baseline =
+      b === undefined
+        ? []
+        : [
+            `baseline warm:     ${(b.wallMs / 1000).toFixed(2)} s (${(b.minWall / 1000).toFixed(2)}–${(b.maxWall / 1000).toFixed(2)}), ${(mb / (b.wallMs / 1000)).toFixed(0)} MB/s, peak RSS ${b.rssMb.toFixed(0)} MB (${values.baseline})`,
+            `this build / baseline, speed: ${(b.wallMs / w.wallMs).toFixed(2)}`,
+          ]
     process.stdout.write(
       [
         `body: ${mb.toFixed(0)} MB JSON array, ${w.records.toLocaleString('en-US')} records, served by nginx on 127.0.0.1; median of ${repeat}, alternating`,
         `curl -o /dev/null: ${(c.wallMs / 1000).toFixed(2)} s (${(c.minWall / 1000).toFixed(2)}–${(c.maxWall / 1000).toFixed(2)}), ${(mb / (c.wallMs / 1000)).toFixed(0)} MB/s`,
         `cachesync warm:    ${(w.wallMs / 1000).toFixed(2)} s (${(w.minWall / 1000).toFixed(2)}–${(w.maxWall / 1000).toFixed(2)}), ${(mb / (w.wallMs / 1000)).toFixed(0)} MB/s, peak RSS ${w.rssMb.toFixed(0)} MB`,
         `warm speed / curl speed: ${(c.wallMs / w.wallMs).toFixed(2)}`,
+        ...baseline,
       ].join('\n') + '\n',
     )
   } finally {

@@ -13,13 +13,15 @@ export function atomicTempPath(target: string): string {
 /**
  * Writes `data` to `target` so that a reader sees the old file or the new one, never a part, and a crash
  * afterwards keeps the new one (see {@link finishAtomicWrite}). A failure removes the temp file and leaves
- * `target` as it was.
+ * `target` as it was. `data` may come in parts, written one after the other: joining a large file's parts
+ * first would hold it twice.
  */
-export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(target: string, data: string | Uint8Array | readonly Uint8Array[]): Promise<void> {
   const temp = atomicTempPath(target)
   const handle = await open(temp, 'w')
   try {
-    await handle.writeFile(data)
+    if (typeof data === 'string' || data instanceof Uint8Array) await handle.writeFile(data)
+    else for (const part of data) for (let at = 0; at < part.length; ) at += (await handle.write(part, at, part.length - at)).bytesWritten
   } catch (err) {
     await handle.close().catch(() => undefined)
     await rm(temp, { force: true })

@@ -6,6 +6,11 @@ import { JsonSplitter, JsonSyntaxError } from './json-splitter.js'
 export interface RecordSink {
   /** One record: its JSON bytes, on one line (no newline in them). */
   writeRecord(bytes: Buffer): void
+  /**
+   * Optional: `count` records as lines joined by newlines (no newline after the last), copied at once. A sink
+   * that has it is given the body's chunks to rewrite in place (see {@link JsonSplitter}).
+   */
+  writeRecords?(lines: Buffer, count: number): void
   readonly full: boolean
   flush(): Promise<void>
 }
@@ -35,6 +40,8 @@ export async function extractRecords(body: Readable, options: ExtractOptions): P
   const { recordsPath, capturePath, sink } = options
   let records = 0
   let captured: unknown
+  // The body's chunks are read by nobody else: the splitter may rewrite them into lines in place.
+  const writeRecords = sink.writeRecords?.bind(sink)
   const splitter = new JsonSplitter(recordsPath, capturePath, {
     record(bytes) {
       sink.writeRecord(bytes)
@@ -43,6 +50,14 @@ export async function extractRecords(body: Readable, options: ExtractOptions): P
     captured(json) {
       captured = JSON.parse(json)
     },
+    ...(writeRecords === undefined
+      ? {}
+      : {
+          lines(run: Buffer, count: number) {
+            writeRecords(run, count)
+            records += count
+          },
+        }),
   })
   try {
     for await (const chunk of body) {

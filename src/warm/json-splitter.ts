@@ -7,8 +7,18 @@
 
 /** What the splitter reports; the caller writes records and keeps the captured scalar. */
 export interface SplitterEvents {
-  /** One element of the records array: its bytes as they came, whitespace outside strings dropped. */
+  /**
+   * One element of the records array: its bytes as they came, whitespace outside strings dropped. With
+   * `lines`, only a record that began in an earlier chunk comes here.
+   */
   record(bytes: Buffer): void
+  /**
+   * When given, the records of a chunk come here in one piece: `count` records as NDJSON lines (each as
+   * `record` would give it, joined by newlines, no newline after the last), made by rewriting the chunk in
+   * place. Per record, a copy and a Buffer for each cost more than scanning it; this is one copy a chunk.
+   * The caller gives up the chunks it writes: their bytes are changed.
+   */
+  lines?(run: Buffer, count: number): void
   /** The scalar at the capture path, as JSON text. */
   captured(json: string): void
 }
@@ -79,6 +89,10 @@ export class JsonSplitter {
   readonly #pieces: Buffer[] = []
   /** The record being collected had whitespace outside its strings. */
   #spaced = false
+  /** The records of this chunk gathered at its start for `lines`: from, to, and how many. */
+  #runStart = 0
+  #runEnd = 0
+  #runCount = 0
   /** Bytes of the body before the current chunk, for error positions. */
   #offset = 0
   #topLevel: 'object' | 'array' | 'scalar' | undefined
@@ -262,6 +276,7 @@ export class JsonSplitter {
       }
     }
     this.#state = state
+    if (this.#runCount > 0) this.#endRun(chunk)
     if (this.#collecting !== 0) {
       this.#pieces.push(chunk.subarray(this.#collectFrom))
       this.#collectFrom = 0
@@ -329,14 +344,43 @@ export class JsonSplitter {
   #valueEnd(chunk: Buffer, end: number): number {
     const depth = this.#containers.length
     if (this.#collecting === 1 && depth === this.#recordsDepth) {
-      const bytes = this.#collected(chunk, end)
-      this.#events.record(this.#spaced ? compact(bytes) : bytes)
+      if (this.#events.lines !== undefined && this.#pieces.length === 0) this.#addToRun(chunk, end)
+      else {
+        const bytes = this.#collected(chunk, end)
+        this.#events.record(this.#spaced ? compact(bytes) : bytes)
+      }
     } else if (this.#collecting === 3) this.#events.captured(this.#collected(chunk, end).toString())
     if (this.#recordsDepth < 0 && depth > 0 && this.#containers[depth - 1] === 1) {
       const index = ++(this.#indexes[depth - 1] as number)
       this.#positions[depth - 1] = String(index)
     }
     return depth === 0 ? END : AFTER
+  }
+
+  #endRun(chunk: Buffer): void {
+    const count = this.#runCount
+    this.#runCount = 0
+    this.#events.lines?.(chunk.subarray(this.#runStart, this.#runEnd), count)
+  }
+
+  /**
+   * Moves the record that ends before `chunk[end]` to the end of the run, behind a newline. Only bytes already
+   * scanned are written: the run ends at or before the previous record's end, and at least one byte (a comma)
+   * separates records, so the newline and the record fit before `end`.
+   */
+  #addToRun(chunk: Buffer, end: number): void {
+    const start = this.#collectFrom
+    this.#collecting = 0
+    let to = start
+    if (this.#runCount++ > 0) {
+      chunk[this.#runEnd] = 0x0a
+      to = this.#runEnd + 1
+    } else this.#runStart = start
+    if (this.#spaced) this.#runEnd = compactInto(chunk, start, end, chunk, to)
+    else {
+      if (to !== start) chunk.copyWithin(to, start, end)
+      this.#runEnd = to + end - start
+    }
   }
 
   #open(kind: number): void {
@@ -394,20 +438,28 @@ export class JsonSplitter {
 /** A record's bytes without the whitespace outside its strings: a pretty-printed record on one line. */
 export function compact(bytes: Buffer): Buffer {
   const out = Buffer.allocUnsafe(bytes.length)
-  let used = 0
+  return out.subarray(0, compactInto(bytes, 0, bytes.length, out, 0))
+}
+
+/**
+ * Copies `source[start, end)` to `target` from `at` without the whitespace outside strings; returns where it
+ * ended. In place when `target` is `source` and `at <= start`: it never writes ahead of what it has read.
+ */
+function compactInto(source: Buffer, start: number, end: number, target: Buffer, at: number): number {
+  let used = at
   let inString = false
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i] as number
+  for (let i = start; i < end; i++) {
+    const b = source[i] as number
     if (inString) {
       if (b === BACKSLASH) {
-        out[used++] = b
-        out[used++] = bytes[++i] as number
+        target[used++] = b
+        target[used++] = source[++i] as number
         continue
       }
       if (b === QUOTE) inString = false
     } else if (b === QUOTE) inString = true
     else if (isSpace(b)) continue
-    out[used++] = b
+    target[used++] = b
   }
-  return out.subarray(0, used)
+  return used
 }

@@ -263,6 +263,16 @@ function progressSink(
       tracker?.observe(bytes.toString())
       writer.writeRecord(bytes)
     },
+    writeRecords: (lines, count) => {
+      if (atPageStart) {
+        const newline = lines.indexOf(0x0a)
+        firstLine = (newline < 0 ? lines : lines.subarray(0, newline)).toString()
+        atPageStart = false
+      }
+      // An incremental source's cursor is read from every record, as one by one.
+      if (tracker !== undefined) for (const line of lines.toString().split('\n')) tracker.observe(line)
+      writer.writeRecords(lines, count)
+    },
     get full() {
       return writer.full
     },

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { CacheFile } from '../../../src/cache/cache-files.js'
 import { readCacheMeta, writeCacheMeta } from '../../../src/cache/cache-meta.js'
-import { LINE_INDEX_ENTRY_BYTES, lineIndexPathFor } from '../../../src/cache/line-index.js'
+import { LINE_INDEX_ENTRY_BYTES, LINE_INDEX_HEADER_BYTES, LineIndexBuilder, lineIndexPathFor } from '../../../src/cache/line-index.js'
 import { type LineIndex, linesOf, openLineIndex } from '../../../src/cache/line-index-reader.js'
 import { forEachLine } from '../../../src/cache/line-reader.js'
 import { generateDmrCache } from '../../../src/generate/dmr-generator.js'
@@ -60,6 +60,37 @@ describe('line index', () => {
     const index = valid(openLineIndex(await cacheFile(target)))
     expect(index.lines).toBe(RECORDS.length)
     expect(entriesOf(index)).toEqual(syncHashes(target))
+  })
+
+  it('a warm that hands records on as runs of lines, short and long, gets one entry a line', async () => {
+    const target = join(dir(), 'runs.ndjson')
+    const writer = await CacheFileWriter.open(target)
+    writer.writeRecords(Buffer.from(RECORDS.slice(0, 2).join('\n')), 2)
+    const mark = await writer.mark()
+    writer.writeRecords(Buffer.from('{"id":98}\n{"id":99}'), 2)
+    await writer.rollback(mark)
+    // A run long enough to be written from where it lies (a part of its own), then a short one, then one by one.
+    const long = Array.from({ length: 400 }, (_, i) => `{"id":${100 + i},"pad":"${'p'.repeat(i % 50)}"}`)
+    writer.writeRecords(Buffer.from(long.join('\n')), long.length)
+    writer.writeRecords(Buffer.from(RECORDS[2] as string), 1)
+    for (const record of RECORDS.slice(3)) writer.writeRecord(Buffer.from(record))
+    const written = await writer.commit({ source: 'test' })
+    const index = valid(openLineIndex(await cacheFile(target)))
+    expect(written.records).toBe(RECORDS.length + long.length)
+    expect(index.lines).toBe(written.records)
+    expect(entriesOf(index)).toEqual(syncHashes(target))
+  })
+
+  it('keeps end offsets past 4 GiB whole, as big-endian u64s', async () => {
+    const target = join(dir(), 'big.ndjson')
+    writeFileSync(target, '{}\n')
+    const builder = new LineIndexBuilder()
+    const ends = [3, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 5, 2 ** 40 + 2 ** 31 + 7, Number.MAX_SAFE_INTEGER]
+    for (const end of ends) builder.add(Buffer.from('{}'), end)
+    await builder.write(target, '0'.repeat(64))
+    const bytes = readFileSync(lineIndexPathFor(target))
+    const read = ends.map((_, i) => Number(bytes.readBigUInt64BE(LINE_INDEX_HEADER_BYTES + i * LINE_INDEX_ENTRY_BYTES + 8)))
+    expect(read).toEqual(ends)
   })
 
   it('the generator writes one that holds the hashes the sync computes', async () => {

@@ -17,6 +17,16 @@ describe('writeFileAtomic', () => {
     expect(readdirSync(dir)).toEqual(['a.json'])
   })
 
+  it('writes data given in parts one after the other', async () => {
+    const dir = join(tmp(), 'parts')
+    mkdirSync(dir)
+    const target = join(dir, 'a.bin')
+    const big = Buffer.alloc(3 << 20, 7)
+    await writeFileAtomic(target, [Buffer.from('head'), big, new Uint8Array(0), Buffer.from('tail')])
+    expect(readFileSync(target).equals(Buffer.concat([Buffer.from('head'), big, Buffer.from('tail')]))).toBe(true)
+    expect(readdirSync(dir)).toEqual(['a.bin'])
+  })
+
   it('on a failure removes its temp file and leaves the target as it was', async () => {
     const dir = join(tmp(), 'fail')
     mkdirSync(join(dir, 'taken'), { recursive: true })

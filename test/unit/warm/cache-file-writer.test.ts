@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { open } from 'node:fs/promises'
 import { join } from 'node:path'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { loadRowHash } from '../../../src/util/row-hash.js'
 import { CacheFileWriter } from '../../../src/warm/cache-file-writer.js'
 import { useTempDir } from '../../helpers/temp-dir.js'
@@ -66,5 +67,60 @@ describe('CacheFileWriter', () => {
     const lines = readFileSync(target, 'utf8').split('\n')
     expect(lines.map((l) => l.slice(0, 8))).toEqual(['{"n":1}', '{"blob":', '{"n":3}', ''])
     expect(written.bytes).toBe(long.length + 1 + 16)
+  })
+
+  it('keeps every byte in order and hashed while many buffers are written at once', async () => {
+    const target = join(dir(), 'e.ndjson')
+    const writer = await CacheFileWriter.open(target)
+    const expected: string[] = []
+    for (let i = 0; i < 120_000; i++) {
+      const line = `{"id":${i},"pad":"${'p'.repeat(i % 97)}"}`
+      expected.push(line)
+      if (i % 3 === 0) writer.writeRecord(Buffer.from(`xx${line}yy`), 2, line.length + 2)
+      else writer.writeLine(line)
+      if (i % 1000 === 0) {
+        // Runs of lines in one piece: a short one is copied, a long one written from where it lies.
+        const run = Array.from({ length: i % 2000 === 0 ? 3 : 300 }, (_, k) => `{"run":${i},"k":${k}}`)
+        writer.writeRecords(Buffer.from(run.join('\n')), run.length)
+        expected.push(...run)
+      }
+      if (writer.full) await writer.flush()
+    }
+    const written = await writer.commit({})
+    const bytes = readFileSync(target)
+    expect(bytes.length).toBeGreaterThan(8 << 20)
+    expect(bytes.toString()).toBe(`${expected.join('\n')}\n`)
+    expect(written).toEqual({ records: expected.length, bytes: bytes.length, sha256: sha256(bytes) })
+  })
+
+  describe('when the disk fails a write', () => {
+    afterEach(() => vi.restoreAllMocks())
+
+    it('throws it, without waiting for ever on buffers that never came back, and abort keeps the old file', async () => {
+      const target = join(dir(), 'f.ndjson')
+      writeFileSync(target, 'old\n')
+      // FileHandle is not exported: its prototype, from a handle.
+      const probe = await open(join(dir(), 'probe'), 'w')
+      const prototype = Object.getPrototypeOf(probe) as { writev: (...args: unknown[]) => Promise<unknown> }
+      await probe.close()
+      const writev = prototype.writev
+      let calls = 0
+      vi.spyOn(prototype, 'writev').mockImplementation(function (this: unknown, ...args: unknown[]) {
+        if (++calls > 2) return Promise.reject(Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }))
+        return writev.apply(this, args)
+      })
+      const writer = await CacheFileWriter.open(target)
+      const writeAll = async (): Promise<void> => {
+        for (let i = 0; i < 200_000; i++) {
+          writer.writeLine(`{"id":${i},"pad":"${'p'.repeat(40)}"}`)
+          if (writer.full) await writer.flush()
+        }
+        await writer.commit({})
+      }
+      await expect(writeAll()).rejects.toMatchObject({ code: 'ENOSPC' })
+      await writer.abort()
+      expect(readFileSync(target, 'utf8')).toBe('old\n')
+      expect(readdirSync(dir()).filter((n) => n.startsWith('f.'))).toEqual(['f.ndjson'])
+    })
   })
 })

@@ -7,8 +7,19 @@ interface Split {
   found: boolean
 }
 
-/** Splits `body` fed in the given pieces (cut at `cuts`, byte offsets), as a network would deliver it. */
+/**
+ * Splits `body` fed in the given pieces (cut at `cuts`, byte offsets), as a network would deliver it; twice,
+ * record by record and in runs of lines rewritten in place, which must give the same records and errors.
+ */
 function split(body: Buffer | string, recordsPath: string[] = [], cuts: number[] = [], capturePath?: string[]): Split {
+  const byRecord = splitOnce(body, recordsPath, cuts, capturePath, false)
+  const inRuns = splitOnce(body, recordsPath, cuts, capturePath, true)
+  expect(inRuns).toEqual(byRecord)
+  if (byRecord instanceof Error) throw byRecord
+  return byRecord
+}
+
+function splitOnce(body: Buffer | string, recordsPath: string[], cuts: number[], capturePath: string[] | undefined, runs: boolean): Split | Error {
   const bytes = typeof body === 'string' ? Buffer.from(body) : body
   const out: Split = { records: [], captured: undefined, found: false }
   const splitter = new JsonSplitter(recordsPath, capturePath, {
@@ -16,15 +27,29 @@ function split(body: Buffer | string, recordsPath: string[] = [], cuts: number[]
     captured: (json) => {
       out.captured = json
     },
+    ...(runs ? { lines: (run: Buffer, count: number) => out.records.push(...splitLines(run, count)) } : {}),
   })
-  let from = 0
-  for (const cut of [...cuts, bytes.length]) {
-    splitter.write(bytes.subarray(from, cut))
-    from = cut
+  try {
+    let from = 0
+    for (const cut of [...cuts, bytes.length]) {
+      // In runs the splitter rewrites the chunks it is given: each is a copy.
+      const chunk = bytes.subarray(from, cut)
+      splitter.write(runs ? Buffer.from(chunk) : chunk)
+      from = cut
+    }
+    splitter.end()
+  } catch (err) {
+    return err as Error
   }
-  splitter.end()
   out.found = splitter.found
   return out
+}
+
+/** A run's records, checking that it holds `count` lines. */
+function splitLines(run: Buffer, count: number): string[] {
+  const lines = run.toString('latin1').split('\n')
+  expect(lines.length).toBe(count)
+  return lines.map((line) => Buffer.from(line, 'latin1').toString())
 }
 
 function inBytes(body: string | Buffer, size: number): number[] {
