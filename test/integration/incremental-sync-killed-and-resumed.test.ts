@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type DemoApi, startDemoApi } from '../../src/demo-api/demo-api.js'
 import { MODES } from '../helpers/config.js'
@@ -65,15 +66,44 @@ describe.each(SINK_KINDS)('a sync of deltas killed and resumed, %s sink', (kind)
     }
 
     async function killedThenResumed(database: TestDatabase, mode: string): Promise<SyncJson['sources'][number]> {
+      const release = await holdTheLastStep(database)
       const child = spawnCli(syncArgs(database, mode), database.env)
       const done = finished(child)
-      const sawCommit = await waitWhileRunning(child, () => committed(database) > 0, 10)
-      killAfter(child, 0)
-      const killed = await done
+      let sawCommit: boolean
+      let killed: Awaited<typeof done>
+      try {
+        sawCommit = await waitWhileRunning(child, () => committed(database) > 0, 10)
+        killAfter(child, 0)
+        killed = await done
+      } finally {
+        await release()
+      }
       // A run too quick to be caught proves nothing: the test must have killed it mid-way.
       expect(sawCommit, killed.stderr).toBe(true)
       expect(killed.signal).toBe('SIGKILL')
       return sync(database, mode)
+    }
+
+    /**
+     * On PostgreSQL each poll of the checkpoint is a psql process, slower than a whole sync of the deltas
+     * alone: a SHARE lock on `sync_sources`, which only a source's last step writes, holds the sync there
+     * (its checkpoints committed, still to be seen) until it is killed. Where the table is not there yet
+     * (nothing synced), the run is long enough to be caught without it.
+     */
+    async function holdTheLastStep(database: TestDatabase): Promise<() => Promise<void>> {
+      if (database.kind !== 'postgres') return async () => {}
+      const client = new pg.Client({ connectionString: database.target })
+      await client.connect()
+      const table = `"${database.schema}".sync_sources`
+      const exists = (await client.query<{ t: string | null }>(`SELECT to_regclass('${table}')::text AS t`)).rows[0]?.t != null
+      if (exists) {
+        await client.query('BEGIN')
+        await client.query(`LOCK TABLE ${table} IN SHARE MODE`)
+      }
+      return async () => {
+        await client.query(exists ? 'ROLLBACK' : 'SELECT 1')
+        await client.end()
+      }
     }
 
     beforeAll(async () => {
