@@ -85,12 +85,13 @@ export function vanishedRows(known: LiveRowSet, written: readonly Buffer[] | und
     index.put(Number(rowid >> 32n), Number(rowid & 0xffffffffn), i)
   }
   const spared = new Uint8Array(unseen.length)
-  for (const part of [...written, known.packSeen()]) {
-    for (let at = 0; at < part.length; at += PACKED_ROW_BYTES) {
-      const i = index.get(part.readUInt32BE(at + 8), part.readUInt32BE(at + 12))
-      if (i >= 0) spared[i] = 1
-    }
+  const spare = (hi: number, lo: number): void => {
+    const i = index.get(hi, lo)
+    if (i >= 0) spared[i] = 1
   }
+  for (const part of written) for (let at = 0; at < part.length; at += PACKED_ROW_BYTES) spare(part.readUInt32BE(at + 8), part.readUInt32BE(at + 12))
+  // The seen rows are most of a large table: visited where they lie, not packed into a copy first.
+  known.visitSeenRowids(spare)
   return { rows: unseen.filter((_, i) => spared[i] === 0), byRowid: true }
 }
 

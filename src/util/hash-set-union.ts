@@ -48,6 +48,11 @@ export class HashSetUnion {
     return Buffer.concat(this.#parts.map((part) => part.packSeen()))
   }
 
+  /** Calls `visit` with the rowid of each member of every part marked seen (see `HashSet64.visitSeenRowids`). */
+  visitSeenRowids(visit: (rowHi: number, rowLo: number) => void): void {
+    for (const part of this.#parts) part.visitSeenRowids(visit)
+  }
+
   /** The members of every part never marked seen. */
   unseen(): { hash: Buffer; rowid: bigint }[] {
     return this.#parts.flatMap((part) => part.unseen())
@@ -55,4 +60,4 @@ export class HashSetUnion {
 }
 
 /** What the engine asks of a table's live rows, whether read in one part or several. */
-export type LiveRowSet = Pick<HashSetUnion, 'markSeen' | 'isSeen' | 'unseen' | 'packSeen' | 'size'>
+export type LiveRowSet = Pick<HashSetUnion, 'markSeen' | 'isSeen' | 'unseen' | 'packSeen' | 'visitSeenRowids' | 'size'>

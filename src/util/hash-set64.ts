@@ -18,6 +18,8 @@ export class HashSet64 {
   readonly #state: Uint8Array
   readonly #mask: number
   #size: number
+  /** Slots not empty (removed ones included), counted once when first asked and kept since. */
+  #used: number | undefined
 
   /** An empty set sized for `expected` members, in shared memory when asked. */
   constructor(expected: number, options?: { shared?: boolean })
@@ -29,6 +31,7 @@ export class HashSet64 {
       while (capacity < from * 2) capacity *= 2
       const Memory = options.shared ? SharedArrayBuffer : ArrayBuffer
       from = { slots: new Uint32Array(new Memory(capacity * SLOT_WORDS * 4)), state: new Uint8Array(new Memory(capacity)), size: 0 }
+      this.#used = 0
     }
     this.#slots = from.slots
     this.#state = from.state
@@ -84,6 +87,7 @@ export class HashSet64 {
     slots[at + 3] = rowLo
     this.#state[slot] = 1
     this.#size++
+    if (this.#used !== undefined) this.#used++
   }
 
   /** Adds every row of a packed list (see `fromPacked`). */
@@ -107,12 +111,18 @@ export class HashSet64 {
     }
   }
 
-  /** Slots in use, removed ones included: probes get longer as this nears `capacity`. */
+  /**
+   * Slots in use, removed ones included: probes get longer as this nears `capacity`. Only this thread
+   * fills slots (other threads mark members seen), so the count holds once taken.
+   */
   get used(): number {
-    const state = this.#state
-    let used = 0
-    for (let slot = 0; slot < state.length; slot++) if (state[slot] !== 0) used++
-    return used
+    if (this.#used === undefined) {
+      const state = this.#state
+      let used = 0
+      for (let slot = 0; slot < state.length; slot++) if (state[slot] !== 0) used++
+      this.#used = used
+    }
+    return this.#used
   }
 
   get capacity(): number {
@@ -146,6 +156,15 @@ export class HashSet64 {
       out.push({ hash, rowid: BigInt.asIntN(64, (BigInt(slots[at + 2] as number) << 32n) | BigInt(slots[at + 3] as number)) })
     }
     return out
+  }
+
+  /** Calls `visit` with the rowid (high and low unsigned halves) of each member marked seen, packing nothing. */
+  visitSeenRowids(visit: (rowHi: number, rowLo: number) => void): void {
+    const state = this.#state
+    const slots = this.#slots
+    for (let slot = 0; slot < state.length; slot++) {
+      if (state[slot] === 2) visit(slots[slot * SLOT_WORDS + 2] as number, slots[slot * SLOT_WORDS + 3] as number)
+    }
   }
 
   /** The members marked seen, packed 16 bytes each as `fromPacked` reads them: the rows this run kept. */

@@ -55,4 +55,26 @@ describe('HashSet64', () => {
     expect(owner.unseen()).toHaveLength(rows.length - 100)
     expect(() => new HashSet64(3).memory).toThrow('not in shared memory')
   })
+
+  it('visits the rowid of every member marked seen, and only those', () => {
+    const set = HashSet64.fromPacked(pack(rows))
+    for (const row of rows.slice(100, 300)) set.markSeen(row.hash)
+    const visited: bigint[] = []
+    set.visitSeenRowids((hi, lo) => visited.push(BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo))))
+    expect(visited.sort((a, b) => (a < b ? -1 : 1))).toEqual(rows.slice(100, 300).map((row) => row.rowid))
+  })
+
+  it('keeps its count of used slots through adds, settles and members coming back', () => {
+    const counted = (set: HashSet64): number => set.arrays.state.reduce((n, state) => n + (state === 0 ? 0 : 1), 0)
+    const set = HashSet64.fromPacked(pack(rows.slice(0, 3000)))
+    expect(set.used).toBe(3000)
+    for (const row of rows.slice(0, 1000)) set.markSeen(row.hash)
+    set.settle()
+    expect(set.used).toBe(counted(set))
+    set.addPacked(pack(rows.slice(2000, 4000)))
+    expect(set.used).toBe(counted(set))
+    expect(set.used).toBe(4000)
+    const shared = HashSet64.fromPacked(pack(rows), { shared: true })
+    expect(new HashSet64(shared.memory).used).toBe(rows.length)
+  })
 })
