@@ -48,4 +48,24 @@ describe('a SQLite staging file keeps the last row of each key, as INSERT OR REP
       ['a', 1, 'last', hash(3)],
     ])
   })
+
+  it('keeps the last row of a key and the staging order across the many-row inserts and their rest', () => {
+    const path = join(tmp(), 'many.sqlite')
+    const file = new StagingFile(path, 2, [0])
+    // 237 rows: several statements of many rows, then a rest inserted one by one; repeated keys within
+    // one statement (3, 4), across two (10 at 10, 60 and 120) and between a statement and the rest (7 at 7 and 230).
+    const keys = Array.from({ length: 237 }, (_, i) => (i === 60 || i === 120 ? 10 : i === 230 ? 7 : i === 4 ? 3 : i))
+    keys.forEach((key, i) => file.add([key, `v${i}`], hash(i % 256)))
+    file.finish()
+    const last = new Map<number, number>()
+    keys.forEach((key, i) => last.set(key, i))
+    const expected = keys.flatMap((key, i) => (last.get(key) === i ? [[key, `v${i}`, hash(i % 256)]] : []))
+    expect([...StagingFile.rowsOf(path)]).toEqual(expected)
+  })
+
+  it("refuses a row whose width is not the file's, rather than shifting values into other columns", () => {
+    const file = new StagingFile(join(tmp(), 'width.sqlite'), 2, [0])
+    expect(() => file.add([1, 'a', 'extra'], hash(1))).toThrow('a row of 3 values for 2 columns')
+    file.discard()
+  })
 })
