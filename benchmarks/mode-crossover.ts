@@ -19,8 +19,10 @@ import { machine } from './bench-support.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const cli = join(root, 'bin', 'cachesync.js')
-const MODES = ['parallel', 'sequential', 'streaming'] as const
+/** `auto` last: what the machine's memory and the cache's size make it pick, against the three it picks from. */
+const MODES = ['parallel', 'sequential', 'streaming', 'auto'] as const
 type Mode = (typeof MODES)[number]
+const FIXED = MODES.filter((m) => m !== 'auto')
 
 const { values } = parseArgs({
   options: {
@@ -38,19 +40,26 @@ interface SizeResult {
   records: number
   cacheBytes: number
   wallMs: Record<Mode, number[]>
+  /** The mode `auto` ran, from its `--json` report. */
+  autoPicked: string
 }
 
-function timed(args: string[]): Promise<number> {
+/** Runs the CLI to its end; its wall time, and its stdout. */
+function timed(args: string[]): Promise<{ ms: number; stdout: string }> {
   const started = performance.now()
-  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
+  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
   let stderr = ''
+  child.stdout.on('data', (text: Buffer) => {
+    stdout += text.toString()
+  })
   child.stderr.on('data', (text: Buffer) => {
     stderr += text.toString()
   })
   return new Promise((done, fail) => {
     child.on('close', (code) => {
       if (code !== 0) fail(new Error(`cachesync ${args.join(' ')} failed (${code}): ${stderr}`))
-      else done(performance.now() - started)
+      else done({ ms: performance.now() - started, stdout })
     })
   })
 }
@@ -67,33 +76,50 @@ async function measure(records: number): Promise<SizeResult> {
   const cacheBytes = readdirSync(cache)
     .filter((f) => f.endsWith('.ndjson'))
     .reduce((sum, f) => sum + statSync(join(cache, f)).size, 0)
-  const wallMs = { parallel: [], sequential: [], streaming: [] } as Record<Mode, number[]>
+  const wallMs = { parallel: [], sequential: [], streaming: [], auto: [] } as Record<Mode, number[]>
+  let autoPicked = ''
   for (let round = 0; round < repeat; round++) {
     // Rotate the order each round: no mode always runs first, after a cold page cache or a busy neighbour.
     for (let i = 0; i < MODES.length; i++) {
       const mode = MODES[(round + i) % MODES.length] as Mode
       const db = join(work, `${mode}.db`)
       for (const suffix of ['', '-wal', '-shm', '.live']) rmSync(db + suffix, { recursive: true, force: true })
-      wallMs[mode].push(await timed(['sync', '--cache-dir', cache, '--db', db, '--mode', mode, '--no-progress', '--log-level', 'warn']))
+      const run = await timed([
+        'sync',
+        '--cache-dir',
+        cache,
+        '--db',
+        db,
+        '--mode',
+        mode,
+        '--no-progress',
+        '--log-level',
+        'warn',
+        ...(mode === 'auto' ? ['--json'] : []),
+      ])
+      wallMs[mode].push(run.ms)
+      if (mode === 'auto') autoPicked = (JSON.parse(run.stdout) as { mode: string }).mode
     }
   }
   process.stderr.write(`${formatInt(records)}: ${MODES.map((m) => `${m} ${formatDuration(medianOf(wallMs[m]))}`).join(', ')}\n`)
-  return { records, cacheBytes, wallMs }
+  return { records, cacheBytes, wallMs, autoPicked }
 }
 
 function report(results: readonly SizeResult[]): string {
   const m = machine()
   const rows = results.map((r) => {
-    const medians = MODES.map((mode) => medianOf(r.wallMs[mode]))
+    const medians = FIXED.map((mode) => medianOf(r.wallMs[mode]))
     const best = Math.min(...medians)
     const cells = medians.map((ms) => (ms === best ? `**${formatDuration(ms)}**` : formatDuration(ms)))
-    return `| ${formatInt(r.records)} | ${formatBytes(r.cacheBytes)} | ${cells.join(' | ')} | ${(medians[0] as number) / best === 1 ? '—' : `${((medians[0] as number) / best).toFixed(2)}×`} |`
+    const against = (ms: number): string => (ms === best ? '—' : `${(ms / best).toFixed(2)}×`)
+    const auto = medianOf(r.wallMs.auto)
+    return `| ${formatInt(r.records)} | ${formatBytes(r.cacheBytes)} | ${cells.join(' | ')} | ${against(medians[0] as number)} | ${formatDuration(auto)} (${r.autoPicked}) | ${(auto / best).toFixed(2)}× |`
   })
   return [
     `First sync into a fresh SQLite database, whole process; median of ${repeat} alternating runs per mode; ${m.cores} cores, ${m.cpu}, Node ${m.node}, ${m.date}`,
     '',
-    '| records | cache | parallel | sequential | streaming | parallel against the fastest |',
-    '|---|---|---|---|---|---|',
+    '| records | cache | parallel | sequential | streaming | parallel against the fastest | auto (its pick) | auto against the fastest |',
+    '|---|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n')
 }
