@@ -29,27 +29,54 @@ const EXTERNAL = [
   '@duckdb/node-api',
 ]
 
-// yargs finds its locale files from its own module URL (`../../../locales`), which inside a chunk of
-// dist/cli/ points nowhere: a user's LANG would be ignored and every message left as its English key.
-// The locales are copied beside the chunks and the shim is pointed at them. (The shim's other path,
-// where to look for a package.json, only serves yargs' guess of a version; the CLI gives its own.)
-const yargsShim = /[/\\]node_modules[/\\]yargs[/\\]lib[/\\]platform-shims[/\\]esm\.mjs$/
-const LOCALES_FROM = "directory: resolve(__dirname, '../../../locales')"
-const LOCALES_TO = "directory: fileURLToPath(new URL('./locales/', import.meta.url))"
+/**
+ * Edits to bundled packages' sources, each for a reason a figure gives. A package release that no
+ * longer has the text fails the build, so an edit never silently stops applying.
+ */
+const PATCHES = [
+  {
+    // yargs finds its locale files from its own module URL (`../../../locales`), which inside a chunk
+    // of dist/cli/ points nowhere: a user's LANG would be ignored and every message left as its English
+    // key. The locales are copied beside the chunks (below) and the shim is pointed at them. (The shim's
+    // other path, where to look for a package.json, only serves yargs' guess of a version; the CLI gives
+    // its own.)
+    file: /[/\\]node_modules[/\\]yargs[/\\]lib[/\\]platform-shims[/\\]esm\.mjs$/,
+    from: "directory: resolve(__dirname, '../../../locales')",
+    to: "directory: fileURLToPath(new URL('./locales/', import.meta.url))",
+  },
+  {
+    // string-width (three copies under yargs, cliui and wrap-ansi) makes an Intl.Segmenter when it is
+    // loaded, and the first one loads ICU's break-iterator data: ~36 ms of every start, `--version` and
+    // a cron sync included, though only help text is ever measured. Made on first use instead.
+    file: /[/\\]node_modules[/\\](.+[/\\])?string-width[/\\]index\.js$/,
+    from: 'const segmenter = new Intl.Segmenter();',
+    to: 'let intlSegmenter; const segmenter = { segment: (text) => (intlSegmenter ??= new Intl.Segmenter()).segment(text) };',
+  },
+  {
+    // The same for yargs' own copy's emoji pattern, which loads ICU's emoji data: 5 to 10 ms a start.
+    file: /[/\\]node_modules[/\\]yargs[/\\]node_modules[/\\]string-width[/\\]index\.js$/,
+    from: 'const rgiEmojiRegex = /^\\p{RGI_Emoji}$/v;',
+    to: 'let rgiEmojiPattern; const rgiEmojiRegex = { test: (text) => (rgiEmojiPattern ??= /^\\p{RGI_Emoji}$/v).test(text) };',
+  },
+]
 
 /** @type {import('esbuild').Plugin} */
-const yargsLocales = {
-  name: 'yargs-locales',
+const patchSources = {
+  name: 'patch-sources',
   setup(b) {
-    let patched = false
-    b.onLoad({ filter: yargsShim }, (args) => {
-      const source = readFileSync(args.path, 'utf8')
-      if (!source.includes(LOCALES_FROM)) throw new Error(`${args.path}: yargs no longer sets its locale directory as \`${LOCALES_FROM}\``)
-      patched = true
-      return { contents: source.replace(LOCALES_FROM, LOCALES_TO), loader: 'js' }
+    const applied = new Set()
+    b.onLoad({ filter: new RegExp(PATCHES.map((patch) => patch.file.source).join('|')) }, (args) => {
+      let source = readFileSync(args.path, 'utf8')
+      for (const patch of PATCHES.filter((p) => p.file.test(args.path))) {
+        if (!source.includes(patch.from)) throw new Error(`${args.path} no longer has \`${patch.from}\`: see PATCHES in bundle-cli.mjs`)
+        source = source.replace(patch.from, patch.to)
+        applied.add(patch)
+      }
+      return { contents: source, loader: 'js' }
     })
     b.onEnd((result) => {
-      if (result.errors.length === 0 && !patched) throw new Error('yargs-locales: the yargs ESM shim was not bundled')
+      const missed = PATCHES.filter((patch) => !applied.has(patch))
+      if (result.errors.length === 0 && missed.length > 0) throw new Error(`No bundled file matched ${missed.map((p) => p.file).join(', ')}`)
     })
   },
 }
@@ -67,7 +94,7 @@ const result = await build({
   metafile: true,
   legalComments: 'linked',
   external: EXTERNAL,
-  plugins: [yargsLocales],
+  plugins: [patchSources],
   logLevel: 'warning',
 })
 

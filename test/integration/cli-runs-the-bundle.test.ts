@@ -33,6 +33,7 @@ describe('the CLI runs the bundle', () => {
   })
 
   // yargs reads its messages from locale files beside its own module: the bundle must find them too.
+  // Japanese help is measured by string-width's grapheme and emoji paths, which the bundle loads lazily.
   it.each([
     ['--help', 'C'],
     ['sync --help', 'C'],
@@ -40,6 +41,7 @@ describe('the CLI runs the bundle', () => {
     ['--version', 'C'],
     ['sync --help', 'de_DE.UTF-8'],
     ['sync --bogus', 'de_DE.UTF-8'],
+    ['sync --help', 'ja_JP.UTF-8'],
   ])('`cachesync %s` (LANG=%s) prints what the unbundled CLI prints, byte for byte', (line, lang) => {
     const run = (entry: string) => {
       const child = spawnSync(process.execPath, [entry, ...line.split(' ')], { cwd: repoRoot, env: cliEnv({ LANG: lang, LC_ALL: '' }), encoding: 'utf8' })
