@@ -1,2 +1,2 @@
 #!/usr/bin/env node
-import '../dist/cmd/cachesync.js'
+import '../dist/cli/cachesync.js'

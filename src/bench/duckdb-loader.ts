@@ -6,7 +6,9 @@
  */
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { packageRoot } from '../util/package-root.js'
 
 export interface DuckDbInput {
   file: string
@@ -23,8 +25,8 @@ export function duckDbMissing(): string | undefined {
   }
 }
 
-/** This file, for the bench to run it as a child. */
-export const DUCKDB_LOADER = fileURLToPath(import.meta.url)
+/** This file as built in `dist/src/bench/`, for the bench to run it as a child (the CLI runs from a bundle). */
+export const DUCKDB_LOADER = join(packageRoot(), 'dist', 'src', 'bench', 'duckdb-loader.js')
 
 const quote = (identifier: string): string => `"${identifier.replaceAll('"', '""')}"`
 const literal = (text: string): string => `'${text.replaceAll("'", "''")}'`

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { DEFAULT_MEMORY_THRESHOLD_MB } from '../engine/memory-guard.js'
 import {
   authSchema,

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { parseDuration } from '../util/duration.js'
 
 /** Table and column names: plain SQL identifiers, so they never need to be trusted raw. */

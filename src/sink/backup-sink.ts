@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import type { ResolvedSink } from '../config/resolve-sink.js'
 import { type BackupOptions, type BackupResult, DEFAULT_BACKUP_OPTIONS } from './backup-files.js'
-import { backupDatabase } from './sqlite/sqlite-backup.js'
 
 /**
  * Takes a verified backup of the sink and keeps the newest `keep`: the SQLite file with SQLite's
@@ -10,7 +9,10 @@ import { backupDatabase } from './sqlite/sqlite-backup.js'
  * beside the cache directory, the directory of its own that cachesync has on the host.
  */
 export async function backupSink(target: { sink: ResolvedSink; cacheDir: string }, options: BackupOptions = {}): Promise<BackupResult> {
-  if (target.sink.kind === 'sqlite') return backupDatabase(target.sink.path, options)
+  if (target.sink.kind === 'sqlite') {
+    const { backupDatabase } = await import('./sqlite/sqlite-backup.js')
+    return backupDatabase(target.sink.path, options)
+  }
   const { backupPostgres } = await import('./postgres/pg-backup.js')
   return backupPostgres(target.sink, { ...options, toDir: options.toDir ?? join(dirname(resolve(target.cacheDir)), DEFAULT_BACKUP_OPTIONS.dirName) })
 }

@@ -3,23 +3,26 @@ import type { ResolvedSink } from '../config/resolve-sink.js'
 import type { Logger } from '../util/logger.js'
 import type { ScratchCopy, Sink } from './sink.js'
 import type { SinkReader } from './sink-reader.js'
-import { SqliteReader } from './sqlite/sqlite-reader.js'
-import { createSqliteScratchCopy } from './sqlite/sqlite-scratch-copy.js'
-import { SqliteSink } from './sqlite/sqlite-sink.js'
 
-// The one module that knows which kinds of sink exist. PostgreSQL's code (and the driver) is loaded
-// only when a `postgres://` sink is asked for.
+// The one module that knows which kinds of sink exist. Each kind's code (and its driver) is loaded
+// only when a sink of that kind is asked for: a sync to PostgreSQL loads no SQLite driver, and back.
 
 /** Opens the sink a sync writes to. */
 export async function openSink(config: ResolvedSink, options: { dryRun: boolean; logger: Logger }): Promise<Sink> {
-  if (config.kind === 'sqlite') return SqliteSink.openForSync(config.path, options)
+  if (config.kind === 'sqlite') {
+    const { SqliteSink } = await import('./sqlite/sqlite-sink.js')
+    return SqliteSink.openForSync(config.path, options)
+  }
   const { PgSink } = await import('./postgres/pg-sink.js')
   return PgSink.open(config, options)
 }
 
 /** Opens a sink to read its runs, tables and size, creating nothing (see `SinkReader`). */
 export async function openSinkReader(config: ResolvedSink): Promise<SinkReader> {
-  if (config.kind === 'sqlite') return SqliteReader.open(config.path)
+  if (config.kind === 'sqlite') {
+    const { SqliteReader } = await import('./sqlite/sqlite-reader.js')
+    return SqliteReader.open(config.path)
+  }
   const { PgReader } = await import('./postgres/pg-reader.js')
   return PgReader.open(config)
 }
@@ -29,7 +32,10 @@ export async function openSinkReader(config: ResolvedSink): Promise<SinkReader> 
  * a copy of the SQLite file beside it, or a scratch schema in the same PostgreSQL database.
  */
 export async function createScratchCopy(config: ResolvedSink, sources: readonly ResolvedSource[], logger: Logger): Promise<ScratchCopy> {
-  if (config.kind === 'sqlite') return createSqliteScratchCopy(config.path)
+  if (config.kind === 'sqlite') {
+    const { createSqliteScratchCopy } = await import('./sqlite/sqlite-scratch-copy.js')
+    return createSqliteScratchCopy(config.path)
+  }
   const { createPgScratchCopy } = await import('./postgres/pg-scratch-copy.js')
   return createPgScratchCopy(config, sources, logger)
 }

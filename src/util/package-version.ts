@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { packageRoot } from './package-root.js'
 
-/** cachesync's version, read once from package.json (from `src/util/` or from the build in `dist/src/util/`). */
+/** cachesync's version, read once from its package.json. */
 export const PACKAGE_VERSION: string = (() => {
-  for (const candidate of ['../../package.json', '../../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(candidate, import.meta.url), 'utf8')) as { name?: string; version?: string }
-      if (pkg.name === 'cachesync' && typeof pkg.version === 'string') return pkg.version
-    } catch {
-      // try the next layout
-    }
+  try {
+    const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: unknown }
+    if (typeof pkg.version === 'string') return pkg.version
+  } catch {
+    // no package.json of ours: say so with a version no release has
   }
   return '0.0.0'
 })()

@@ -4,7 +4,6 @@ import type { ResolvedColumn, ResolvedSource } from '../../config/resolve-config
 import type { RowValues } from '../../engine/record-mapper.js'
 import { HashSet64 } from '../../util/hash-set64.js'
 import type { ChunkColumns, ChunkExtras, ChunkRows, SourceEnd, SourceSink, WriteResult } from '../sink.js'
-import { StagingFile } from '../sqlite/staging-file.js'
 import { BinaryCopyHashes, tidOf } from './binary-copy-hashes.js'
 import { copyText } from './copy-text.js'
 import type { PgClient } from './pg-driver.js'
@@ -198,17 +197,17 @@ export class PgSourceSink implements SourceSink {
   }
 
   /** A chunk as COPY text, one row a key (see `#lastOfEachKey`). */
-  #copyText(chunk: ChunkRows, shape: PgShape): { text: () => Iterable<string> | AsyncIterable<Buffer>; extraUpdates: number } {
+  #copyText(chunk: ChunkRows, shape: PgShape): { text: () => Iterable<string> | AsyncIterable<string | Buffer>; extraUpdates: number } {
     if (chunk.kind === 'rows') {
       const deduped = this.#lastOfEachKey(chunk.rows, chunk.hashes, shape)
       return { text: () => copyText(deduped.rows), extraUpdates: deduped.extraUpdates }
     }
     // A worker's COPY text goes to the server as it is; a SQLite staging file is read row by row.
     const path = chunk.path
-    return { text: () => (path.endsWith('.copy') ? createReadStream(path) : copyText(StagingFile.rowsOf(path))), extraUpdates: 0 }
+    return { text: () => (path.endsWith('.copy') ? createReadStream(path) : stagingFileText(path)), extraUpdates: 0 }
   }
 
-  async #copyToStage(query: Query, client: PgClient, shape: PgShape, text: () => Iterable<string> | AsyncIterable<Buffer>): Promise<string> {
+  async #copyToStage(query: Query, client: PgClient, shape: PgShape, text: () => Iterable<string> | AsyncIterable<string | Buffer>): Promise<string> {
     const staged = [...shape.columns, '"_hash"']
     const stage = await this.#stageFor(query, shape)
     await client.copyFrom(`COPY ${stage} (${staged.join(', ')}) FROM STDIN`, text())
@@ -293,7 +292,7 @@ export class PgSourceSink implements SourceSink {
     query: Query,
     client: PgClient,
     columns: readonly string[],
-    text: () => Iterable<string> | AsyncIterable<Buffer>,
+    text: () => Iterable<string> | AsyncIterable<string | Buffer>,
   ): Promise<number | undefined> {
     await query('SAVEPOINT cachesync_direct')
     try {
@@ -386,4 +385,10 @@ interface PgShape {
   /** Whether each column is `json`, compared as text. */
   readonly json: readonly boolean[]
   readonly converting: boolean
+}
+
+/** A SQLite staging file's rows as COPY text; the SQLite driver is loaded only when a sync meets one. */
+async function* stagingFileText(path: string): AsyncGenerator<string> {
+  const { StagingFile } = await import('../sqlite/staging-file.js')
+  yield* copyText(StagingFile.rowsOf(path))
 }
