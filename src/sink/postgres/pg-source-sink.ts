@@ -52,6 +52,8 @@ export class PgSourceSink implements SourceSink {
   #direct: boolean | undefined
   readonly #displaced: Buffer[] = []
   #trackDisplaced = false
+  /** Whether the table's planner statistics were looked at (`#analyzeIfStale`). */
+  #statsChecked = false
   /** The live hashes are read from the table each time: one binary COPY (`loadLiveHashes`). */
   readonly keepsLiveRows = false
 
@@ -207,32 +209,59 @@ export class PgSourceSink implements SourceSink {
     return { text: () => (path.endsWith('.copy') ? createReadStream(path) : stagingFileText(path)), extraUpdates: 0 }
   }
 
+  /**
+   * The chunk COPYed into its staging table. The planner must know both sides of the join on the key,
+   * else it hashes the whole table for every chunk (see `#analyzeIfStale`): a staging table made just
+   * now is analyzed once filled. Its statistics outlast the commit that empties it, and the planner
+   * scales them to the pages it holds, so later chunks of any size are estimated right.
+   */
   async #copyToStage(query: Query, client: PgClient, shape: PgShape, text: () => Iterable<string> | AsyncIterable<string | Buffer>): Promise<string> {
+    await this.#analyzeIfStale(query)
     const staged = [...shape.columns, '"_hash"']
-    const stage = await this.#stageFor(query, shape)
+    const { stage, made } = await this.#stageFor(query, shape)
     await client.copyFrom(`COPY ${stage} (${staged.join(', ')}) FROM STDIN`, text())
+    if (made) await analyzeSample(query, stage, this.#source.key.map(pgIdent))
     return stage
   }
 
   /**
-   * The staging table for a chunk's shape, emptied at each commit. A source with configured columns has
-   * one, shaped like its table; a source with inferred columns one per shape of its chunks (their
-   * columns, and the types their values were staged as), made once per session.
+   * Once a source, before its first staged merge: analyze the columns the merge joins and filters on
+   * (the key, `_deleted_at`) when the table's statistics are missing (never analyzed: a first sync, or
+   * one killed before the ANALYZE at its end) or describe a table less than half its size. Without them
+   * the planner takes `_deleted_at IS NULL` to match one row in 200 and hashes the whole table to join a
+   * chunk of 100, for every chunk: a resumed first sync took 4 to 5 times as long as an uninterrupted one.
+   * Autovacuum comes too late, and never to the staging table. A table this role does not own is left
+   * as it is (PostgreSQL warns and skips it).
    */
-  async #stageFor(query: Query, shape: PgShape): Promise<string> {
+  async #analyzeIfStale(query: Query): Promise<void> {
+    if (this.#statsChecked) return
+    this.#statsChecked = true
+    const { rows } = await query<{ stale: boolean }>(
+      `SELECT c.reltuples < 0 OR coalesce(s.n_mod_since_analyze, 0) > c.reltuples AS stale
+         FROM pg_class AS c LEFT JOIN pg_stat_user_tables AS s ON s.relid = c.oid WHERE c.oid = $1::regclass`,
+      [this.#table],
+    )
+    if (rows[0]?.stale === true) await analyzeSample(query, this.#table, [...this.#source.key.map(pgIdent), '"_deleted_at"'])
+  }
+
+  /**
+   * The staging table for a chunk's shape, emptied at each commit, and whether it was made just now. A
+   * source with configured columns has one, shaped like its table; a source with inferred columns one
+   * per shape of its chunks (their columns, and the types their values were staged as); each made once
+   * per session.
+   */
+  async #stageFor(query: Query, shape: PgShape): Promise<{ stage: string; made: boolean }> {
+    const stage = this.#source.open === undefined ? this.#stage : pgIdent(`cachesync_stage_${shapeId(shape)}`)
+    const { rows } = await query<{ there: boolean }>('SELECT to_regclass($1) IS NOT NULL AS there', [`pg_temp.${stage}`])
+    if (rows[0]?.there === true) return { stage, made: false }
     if (this.#source.open === undefined) {
       const staged = [...shape.columns, '"_hash"']
-      await query(`CREATE TEMP TABLE IF NOT EXISTS ${this.#stage} ON COMMIT DELETE ROWS AS SELECT ${staged.join(', ')} FROM ${this.#table} WITH NO DATA`)
-      return this.#stage
+      await query(`CREATE TEMP TABLE ${stage} ON COMMIT DELETE ROWS AS SELECT ${staged.join(', ')} FROM ${this.#table} WITH NO DATA`)
+    } else {
+      const columns = [...shape.columns.map((c, i) => `${c} ${shape.stagedTypes[i]}`), '"_hash" bytea']
+      await query(`CREATE TEMP TABLE ${stage} (${columns.join(', ')}) ON COMMIT DELETE ROWS`)
     }
-    const id = createHash('sha256')
-      .update(JSON.stringify([shape.names, shape.stagedTypes]))
-      .digest('hex')
-      .slice(0, 12)
-    const stage = pgIdent(`cachesync_stage_${id}`)
-    const columns = [...shape.columns.map((c, i) => `${c} ${shape.stagedTypes[i]}`), '"_hash" bytea']
-    await query(`CREATE TEMP TABLE IF NOT EXISTS ${stage} (${columns.join(', ')}) ON COMMIT DELETE ROWS`)
-    return stage
+    return { stage, made: true }
   }
 
   /** `FROM` the table (`t`) joined to the staged rows (`s`) on the key. */
@@ -369,6 +398,34 @@ export class PgSourceSink implements SourceSink {
         : await query(`DELETE FROM ${this.#table} AS t USING ${byHash}`, [hashes])
     return removed + result.rowCount
   }
+}
+
+/**
+ * The statistics target of `analyzeSample`: a sample of 300 times this many rows, a tenth of the
+ * default's 30,000 (`default_statistics_target` 100).
+ */
+const SAMPLE_STATISTICS_TARGET = 10
+
+/**
+ * ANALYZE of a few columns on a small sample: enough for the planner to tell an index lookup a row from
+ * a scan of the table, at a fraction of the cost (on a million rows, 25 ms where the whole table's
+ * ANALYZE took 400 to 1,500 ms). A column list leaves autovacuum's count of changes as it was, so it
+ * still analyzes the whole table in its time, with the full sample. A table autovacuum is at (a fresh
+ * table is vacuumed and analyzed soon after its first sync) is skipped rather than waited for, which
+ * took a second, then cancelled autovacuum's work.
+ */
+async function analyzeSample(query: Query, table: string, columns: readonly string[]): Promise<void> {
+  await query(
+    `SET LOCAL default_statistics_target = ${SAMPLE_STATISTICS_TARGET}; ANALYZE (SKIP_LOCKED) ${table} (${columns.join(', ')}); RESET default_statistics_target`,
+  )
+}
+
+/** What tells the staging tables of a source with inferred columns apart: their columns and staged types. */
+function shapeId(shape: PgShape): string {
+  return createHash('sha256')
+    .update(JSON.stringify([shape.names, shape.stagedTypes]))
+    .digest('hex')
+    .slice(0, 12)
 }
 
 /** A chunk's values as they meet the table (see `PgSourceSink.#shape`). */
