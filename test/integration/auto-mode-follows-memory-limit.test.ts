@@ -30,13 +30,15 @@ describe('auto mode under CACHESYNC_MEMORY_LIMIT_MB', () => {
     expect(runs).toEqual([{ mode: 'streaming', chunk: 500, reason: report.reason, outcome: 'ok' }])
   })
 
-  it('runSync with a 16 GB limit and this small cache picks parallel', async () => {
+  it('runSync with a 16 GB limit and this small cache picks one thread, streaming, and says why', async () => {
     const report = await runSync(testConfig({ db: join(tmp(), 'auto-16g.db'), cacheDir: cacheDir(), mode: 'auto' }), {
       env: { CACHESYNC_MEMORY_LIMIT_MB: '16384' },
     })
-    expect(report.mode).toBe('parallel')
-    expect(report.workers).toBe(2)
-    expect(report.reason).toMatch(/^auto: 16\.0 GiB available \(override\)/)
+    expect(report.ok).toBe(true)
+    expect(report.mode).toBe('streaming')
+    expect(report.workers).toBe(0)
+    expect(report.reason).toMatch(/^auto: 16\.0 GiB available \(override\), .* of cache → streaming, chunk 2000 \(under 64 MiB of cache: one thread is faster than a pool\)$/)
+    expect(report.records.inserted).toBe(RECORDS)
   })
 
   it('the CLI reads the limit from its environment, and logs the choice on stderr', async () => {

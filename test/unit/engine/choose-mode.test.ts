@@ -48,6 +48,15 @@ describe('chooseMode: auto follows the memory really available', () => {
     expect(choice.reason).toContain('parallel')
   })
 
+  it('16 GB with a cache under 64 MiB → streaming: one thread is faster than a pool there', () => {
+    const choice = auto(16 * GB, { cacheBytes: 30 * MB, largestFileBytes: 20 * MB })
+    expect(choice).toMatchObject({ mode: 'streaming', chunk: 2000 })
+    expect(choice.reason).toContain('under 64 MiB of cache: one thread is faster than a pool')
+    expect(auto(16 * GB, { cacheBytes: 64 * MB - 1 }).mode).toBe('streaming')
+    expect(auto(16 * GB, { cacheBytes: 64 * MB }).mode).toBe('parallel')
+    expect(auto(16 * GB, { cacheBytes: 30 * MB, chunk: 444 })).toMatchObject({ mode: 'streaming', chunk: 444 })
+  })
+
   it('16 GB with a cache too large to hold whole, but one file at a time fits → sequential', () => {
     const choice = auto(16 * GB, { cacheBytes: 6 * GB, largestFileBytes: 1 * GB })
     expect(choice.mode).toBe('sequential')
