@@ -52,23 +52,40 @@ export function sqliteChecksums(dbPath: string, tables: readonly string[]): Chec
   }
 }
 
+/** A PostgreSQL table's columns (name and data type, in order) and primary key (in key order). */
+export interface PgTableShape {
+  columns: [name: string, type: string][]
+  key: string[]
+}
+
+/**
+ * The shape of each table of `schema` (those information_schema.tables lists; these only, when given),
+ * in one psql call: each call costs a process and a connection, about 0.1 s on two shared cores.
+ */
+export function pgTableShapes(cluster: PostgresCluster, database: string, schema: string, tables?: readonly string[]): Map<string, PgTableShape> {
+  if (tables?.length === 0) return new Map()
+  const only = tables === undefined ? '' : `AND c.relname IN (${tables.map((t) => `'${t.replaceAll("'", "''")}'`).join(', ')})`
+  const json = cluster.psql(
+    `SELECT coalesce(json_object_agg(c.relname, json_build_object(
+       'columns', (SELECT coalesce(json_agg(json_build_array(col.column_name, col.data_type) ORDER BY col.ordinal_position), '[]')
+                   FROM information_schema.columns col WHERE col.table_schema = n.nspname AND col.table_name = c.relname),
+       'key', (SELECT coalesce(json_agg(a.attname ORDER BY array_position(i.indkey::int2[], a.attnum)), '[]')
+               FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+               WHERE i.indrelid = c.oid AND i.indisprimary))), '{}')
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = '${schema}' AND c.relkind IN ('r', 'p', 'v', 'f') ${only}`,
+    database,
+  )
+  return new Map(Object.entries(JSON.parse(json) as Record<string, PgTableShape>))
+}
+
 export function pgChecksums(cluster: PostgresCluster, database: string, schema: string, tables: readonly string[]): Checksums {
+  const shapes = pgTableShapes(cluster, database, schema, tables)
   return Object.fromEntries(
     tables.map((table) => {
-      const columns = cluster
-        .psql(
-          `SELECT column_name || ':' || data_type FROM information_schema.columns WHERE table_schema = '${schema}' AND table_name = '${table}' ORDER BY ordinal_position`,
-          database,
-        )
-        .split('\n')
-        .map((line) => line.split(':') as [string, string])
-      const key = cluster
-        .psql(
-          `SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
-           WHERE i.indrelid = '"${schema}"."${table}"'::regclass AND i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)`,
-          database,
-        )
-        .split('\n')
+      const shape = shapes.get(table)
+      if (shape === undefined) throw new Error(`no table "${schema}"."${table}" to checksum`)
+      const { columns, key } = shape
       const select = columns.map(([name, type]) => {
         if (name === '_deleted_at') return `CASE WHEN "_deleted_at" IS NULL THEN 'live' ELSE 'deleted' END`
         if (name === '_hash') return `encode("_hash", 'hex')`

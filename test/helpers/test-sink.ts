@@ -6,7 +6,7 @@ import pg from 'pg'
 import { beforeAll, type TestOptions } from 'vitest'
 import { fileSha256, query } from './database.js'
 import { requirePostgres, usePostgres } from './postgres-cluster.js'
-import { type Checksums, pgChecksums, sqliteChecksums } from './sink-checksum.js'
+import { type Checksums, pgChecksums, pgTableShapes, sqliteChecksums } from './sink-checksum.js'
 
 /** The sinks every verb is tested on. */
 export const SINK_KINDS = ['sqlite', 'postgres'] as const
@@ -117,13 +117,14 @@ function postgresDatabase(cluster: ReturnType<ReturnType<typeof usePostgres>['cl
     query: run,
     newestRun: () => (hasRuns() ? run<{ id: number; outcome: string }>('SELECT id, outcome FROM sync_runs ORDER BY id DESC LIMIT 1')[0] : undefined),
     fingerprint: () => {
-      const tables = cluster
-        .psql(`SELECT table_name FROM information_schema.tables WHERE table_schema = '${schema}' ORDER BY 1`, PG_DATABASE)
-        .split('\n')
-        .filter((name) => name !== '')
+      // A few psql calls, not one per table: each costs a process and a connection.
+      const tables = [...pgTableShapes(cluster, PG_DATABASE, schema).keys()].sort()
       const synced = tables.filter((t) => !t.startsWith('sync_'))
-      const own = tables.filter((t) => t.startsWith('sync_')).map((t) => [t, run(`SELECT * FROM ${t} ORDER BY 1`)])
-      return JSON.stringify([pgChecksums(cluster, PG_DATABASE, schema, synced), own])
+      const own = tables
+        .filter((t) => t.startsWith('sync_'))
+        .map((t) => `json_build_array('${t}', (SELECT coalesce(json_agg(r), '[]') FROM (SELECT * FROM "${schema}"."${t}" ORDER BY 1) r))`)
+      const ownRows = own.length === 0 ? [] : JSON.parse(cluster.psql(`SELECT json_build_array(${own.join(', ')})`, PG_DATABASE))
+      return JSON.stringify([pgChecksums(cluster, PG_DATABASE, schema, synced), ownRows])
     },
     checksum: (tables) => pgChecksums(cluster, PG_DATABASE, schema, tables),
     exists: () => cluster.psql(`SELECT count(*) FROM pg_namespace WHERE nspname = '${schema}'`, PG_DATABASE) === '1',

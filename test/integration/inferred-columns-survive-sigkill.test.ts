@@ -31,14 +31,20 @@ import { requireSink, SINK_KINDS, type SinkKind, type TestDatabase, useTestSink 
  *   checkpoint; it SIGKILLs it when it holds the write lock with the checkpoint just before the chunk
  *   that carries the change. The chunk's transaction takes that lock with its first statement, which
  *   precedes the ALTER by microseconds; the ALTER, and the rows after it, take the rest of it.
- * - Both: a loop of kills at seeded random moments, resumed runs killed too.
+ * - Both: a loop of kills at seeded random moments within the time an uninterrupted run works on the
+ *   database (see `killMoment`), resumed runs killed too.
  */
 
-const RECORDS = 60_000
+/**
+ * A third of the file before the added field, a third between the two changes, a third after: a few
+ * chunks each, which is all a kill inside, before or after a change needs (a larger file only makes
+ * every run, and the stepping up to a change, longer).
+ */
+const RECORDS = 6_000
 /** Records before the one that first holds `rating` (not in the first 1,000 the columns are inferred from). */
-const ADD_AT = 20_000
+const ADD_AT = 2_000
 /** Records before the first whose `score` is text (an integer in every record before). */
-const WIDEN_AT = 40_000
+const WIDEN_AT = 4_000
 const CHUNK = 500
 const WORKERS = 2
 const TABLE = 'items'
@@ -91,36 +97,63 @@ function sinkType(kind: SinkKind, type: string): string {
   return { integer: 'bigint', real: 'double precision', boolean: 'boolean', json: 'json' }[type] ?? 'text'
 }
 
-/** The table's columns in order with the sink's types; none where the table is not there. */
-function tableColumns(db: TestDatabase): { name: string; type: string }[] {
-  if (!db.exists()) return []
-  if (db.kind === 'sqlite') return db.query<{ name: string; type: string }>(`SELECT name, type FROM pragma_table_info('${TABLE}') ORDER BY cid`)
-  return db.query<{ name: string; type: string }>(
-    `SELECT column_name AS name, data_type AS type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '${TABLE}' ORDER BY ordinal_position`,
-  )
+/** When an uninterrupted run, from its spawn, began its sync (opened the database), began to write chunks, and ended. */
+interface KillWindow {
+  opens: number
+  writes: number
+  ends: number
 }
 
-function hasSyncTables(db: TestDatabase): boolean {
-  if (!db.exists()) return false
-  const sql =
+/**
+ * A kill moment from a uniform draw: one kill in four while the sync prepares the database (where the
+ * table is made from the sample), three in four while it writes chunks (where the columns change). A
+ * kill during the CLI's start would find no database to look at.
+ */
+function killMoment({ opens, writes, ends }: KillWindow, u: number): number {
+  return u < 0.25 ? opens + (u / 0.25) * (writes - opens) : writes + ((u - 0.25) / 0.75) * (ends - writes)
+}
+
+/** What the tests read of a database: its table, what `sync_schema` and its changes record, the checkpoint, the newest run. */
+interface DbState {
+  /** The table's columns in order with the sink's types; none where the table is not there. */
+  columns: { name: string; type: string }[]
+  schema: SchemaRow[]
+  changes: ChangeRow[]
+  /** The records the source's checkpoint says are committed; 0 without one. */
+  committed: number
+  /** The outcome of the newest `sync_runs` row; undefined without one. */
+  outcome: string | undefined
+}
+
+/** Runs a query on one test database (unqualified names are its tables). */
+type Query = <T>(sql: string) => Promise<T[]>
+
+async function readState(db: TestDatabase, query: Query): Promise<DbState> {
+  const none: DbState = { columns: [], schema: [], changes: [], committed: 0, outcome: undefined }
+  if (db.kind === 'sqlite' && !db.exists()) return none
+  const has = async (table: string): Promise<boolean> =>
+    (db.kind === 'sqlite'
+      ? await query(`SELECT name FROM sqlite_master WHERE name = '${table}'`)
+      : await query(`SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = '${table}'`)
+    ).length > 0
+  const columns =
     db.kind === 'sqlite'
-      ? "SELECT name FROM sqlite_master WHERE name = 'sync_schema_changes'"
-      : "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'sync_schema_changes'"
-  return db.query(sql).length > 0
-}
-
-function recorded(db: TestDatabase): { schema: SchemaRow[]; changes: ChangeRow[] } {
-  if (!hasSyncTables(db)) return { schema: [], changes: [] }
+      ? await query<{ name: string; type: string }>(`SELECT name, type FROM pragma_table_info('${TABLE}') ORDER BY cid`)
+      : await query<{ name: string; type: string }>(
+          `SELECT column_name AS name, data_type AS type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '${TABLE}' ORDER BY ordinal_position`,
+        )
+  const newest = (await has('sync_runs')) ? await query<{ outcome: string }>('SELECT outcome FROM sync_runs ORDER BY id DESC LIMIT 1') : []
+  if (!(await has('sync_schema_changes'))) return { ...none, columns, outcome: newest[0]?.outcome }
+  const checkpoint = await query<{ records: number | string }>(`SELECT records_done AS records FROM sync_checkpoints WHERE source = '${TABLE}'`)
   return {
-    schema: db.query<SchemaRow>(`SELECT column_name, type, position, added_run FROM sync_schema WHERE source = '${TABLE}' ORDER BY position`),
-    changes: db.query<ChangeRow>(`SELECT column_name, change, from_type, to_type, run_id FROM sync_schema_changes WHERE source = '${TABLE}' ORDER BY id`),
+    columns,
+    schema: (await query<SchemaRow>(`SELECT column_name, type, position, added_run FROM sync_schema WHERE source = '${TABLE}' ORDER BY position`)).map(
+      (row) => ({ ...row, position: Number(row.position) }),
+    ),
+    changes: await query<ChangeRow>(`SELECT column_name, change, from_type, to_type, run_id FROM sync_schema_changes WHERE source = '${TABLE}' ORDER BY id`),
+    committed: Number(checkpoint[0]?.records ?? 0),
+    outcome: newest[0]?.outcome,
   }
-}
-
-function committedRecords(db: TestDatabase): number {
-  if (!hasSyncTables(db)) return 0
-  const row = db.query<{ records: number }>(`SELECT records_done AS records FROM sync_checkpoints WHERE source = '${TABLE}'`)[0]
-  return Number(row?.records ?? 0)
 }
 
 /**
@@ -128,13 +161,12 @@ function committedRecords(db: TestDatabase): number {
  * records, of the types it records; each recorded column was added once and then widened step by step
  * to its recorded type, and no change names a column that is not there.
  */
-function expectExplained(db: TestDatabase, when: string): { schema: SchemaRow[]; changes: ChangeRow[] } {
-  const state = recorded(db)
-  const table = tableColumns(db).filter((c) => c.name !== '_hash' && c.name !== '_deleted_at')
+function expectExplained(kind: SinkKind, state: DbState, when: string): void {
+  const table = state.columns.filter((c) => c.name !== '_hash' && c.name !== '_deleted_at')
   expect(table.map((c) => c.name).sort(), `${when}: the table's columns against sync_schema's`).toEqual(state.schema.map((c) => c.column_name).sort())
   const types = new Map(table.map((c) => [c.name, c.type]))
   for (const column of state.schema) {
-    expect(types.get(column.column_name), `${when}: ${column.column_name} is recorded as ${column.type}`).toBe(sinkType(db.kind, column.type))
+    expect(types.get(column.column_name), `${when}: ${column.column_name} is recorded as ${column.type}`).toBe(sinkType(kind, column.type))
   }
   const seen = new Set<string>()
   for (const change of state.changes) {
@@ -156,17 +188,15 @@ function expectExplained(db: TestDatabase, when: string): { schema: SchemaRow[];
   const names = new Set(state.schema.map((c) => c.column_name))
   const orphans = state.changes.filter((c) => !names.has(c.column_name))
   expect(orphans, `${when}: changes recorded without their column`).toEqual([])
-  return state
 }
 
 /** What the final state is compared on: the table (columns, and every row in key order) and the changes, run ids left out. */
-function finalState(db: TestDatabase): { columns: { name: string; type: string }[]; rows: unknown; schema: unknown; changes: unknown } {
-  const { schema, changes } = recorded(db)
+function finalState(db: TestDatabase, state: DbState): { columns: { name: string; type: string }[]; rows: unknown; schema: unknown; changes: unknown } {
   return {
-    columns: tableColumns(db),
+    columns: state.columns,
     rows: db.checksum([TABLE]),
-    schema: schema.map(({ column_name, type, position }) => ({ column_name, type, position })),
-    changes: changes.map(({ column_name, change, from_type, to_type }) => ({ column_name, change, from_type, to_type })),
+    schema: state.schema.map(({ column_name, type, position }) => ({ column_name, type, position })),
+    changes: state.changes.map(({ column_name, change, from_type, to_type }) => ({ column_name, change, from_type, to_type })),
   }
 }
 
@@ -177,8 +207,22 @@ describe.each(SINK_KINDS)('inferred columns survive SIGKILL on %s', (kind) => {
     const config = (): string => join(tmp(), 'cachesync.json')
     const cacheDir = (): string => join(tmp(), 'cache')
     const reference = new Map<Mode, ReturnType<typeof finalState>>()
-    const span = new Map<Mode, number>()
-    const tally = { targeted: 0, steps: 0, missed: 0, random: 0, randomKills: 0, resumes: 0 }
+    const window = new Map<Mode, KillWindow>()
+    const tally = { targeted: 0, steps: 0, missed: 0, random: 0, randomKills: 0, afterCommit: 0, resumes: 0 }
+
+    /**
+     * PostgreSQL is read through one connection kept for the block: the helper's psql costs a process
+     * and a connection a query (about 0.1 s on two shared cores), and every kill is followed by a dozen.
+     */
+    let pgReader: pg.Client | undefined
+    const queryOn =
+      (db: TestDatabase): Query =>
+      async <T>(sql: string) => {
+        if (pgReader === undefined) return db.query<T>(sql)
+        await pgReader.query(`SET search_path TO "${db.schema}"`)
+        return (await pgReader.query(sql)).rows as T[]
+      }
+    const stateOf = (db: TestDatabase): Promise<DbState> => readState(db, queryOn(db))
 
     const args = (db: TestDatabase, mode: Mode): string[] => [
       'sync',
@@ -200,6 +244,10 @@ describe.each(SINK_KINDS)('inferred columns survive SIGKILL on %s', (kind) => {
     ]
 
     beforeAll(async () => {
+      if (kind === 'postgres') {
+        pgReader = new pg.Client({ connectionString: database('any').target })
+        await pgReader.connect()
+      }
       mkdirSync(cacheDir(), { recursive: true })
       mkdirSync(join(tmp(), 'data'), { recursive: true })
       const lines: string[] = []
@@ -210,17 +258,22 @@ describe.each(SINK_KINDS)('inferred columns survive SIGKILL on %s', (kind) => {
         const db = database(`reference_${mode}`)
         const run = await runTimed(args(db, mode), db.env)
         expect(run.code, run.stderr).toBe(0)
-        span.set(mode, run.ms)
-        expectExplained(db, `reference ${mode}`)
-        reference.set(mode, finalState(db))
+        // The report times the sync from its start: what comes before is the CLI's start, which touches no database.
+        const { total, dbInit } = (JSON.parse(run.stdout) as { phases: { total: number; dbInit: number } }).phases
+        const opens = Math.max(0, run.ms - total)
+        window.set(mode, { opens, writes: opens + dbInit, ends: run.ms })
+        const state = await stateOf(db)
+        expectExplained(kind, state, `reference ${mode}`)
+        reference.set(mode, finalState(db, state))
       }
     }, 300_000)
 
-    afterAll(() => {
+    afterAll(async () => {
+      await pgReader?.end()
       console.log(
         `inferred-columns-survive-sigkill ${kind}: ${tally.targeted} kills inside a schema change` +
           (kind === 'sqlite' ? ` (${tally.steps} SIGSTOP steps, ${tally.missed} runs that passed the change unstopped)` : '') +
-          `; ${tally.randomKills} kills at random moments in ${tally.random} rounds; ${tally.resumes} resumes`,
+          `; ${tally.randomKills} kills at random moments in ${tally.random} rounds (${tally.afterCommit} after a chunk's commit); ${tally.resumes} resumes`,
       )
     })
 
@@ -246,22 +299,21 @@ describe.each(SINK_KINDS)('inferred columns survive SIGKILL on %s', (kind) => {
       expect(['synced', 'unchanged']).toContain(source?.state)
       if (source?.state === 'synced') expect(source.resumedRecords, 'the resume takes up after the committed part').toBe(committed)
       else expect(committed).toBe(0)
-      expectExplained(db, `${mode}: after the resume`)
-      expect(finalState(db), `${mode}: the resumed table against an uninterrupted run's`).toEqual(reference.get(mode))
-      expect(db.newestRun()?.outcome).toBe('ok')
+      const state = await stateOf(db)
+      expectExplained(kind, state, `${mode}: after the resume`)
+      expect(finalState(db, state), `${mode}: the resumed table against an uninterrupted run's`).toEqual(reference.get(mode))
+      expect(state.outcome).toBe('ok')
     }
 
     /** After a kill inside the change of `drift`: that change is not there, the one before it is. */
-    function expectKilledBefore(db: TestDatabase, drift: Drift, when: string): number {
-      const state = expectExplained(db, when)
-      const committed = committedRecords(db)
-      expect(committed, `${when}: the checkpoint is past the change's record`).toBeLessThanOrEqual(DRIFT_AT[drift])
+    function expectKilledBefore(state: DbState, drift: Drift, when: string): void {
+      expectExplained(kind, state, when)
+      expect(state.committed, `${when}: the checkpoint is past the change's record`).toBeLessThanOrEqual(DRIFT_AT[drift])
       const rating = state.schema.find((c) => c.column_name === 'rating')
       const score = state.schema.find((c) => c.column_name === 'score')
       if (drift === 'add') expect(rating, `${when}: the added column outlived the kill`).toBeUndefined()
       else expect(rating?.type, `${when}: the column added before the widening`).toBe('integer')
       expect(score?.type, `${when}: the widened column`).toBe('integer')
-      return committed
     }
 
     for (const drift of DRIFTS) {
@@ -272,9 +324,10 @@ describe.each(SINK_KINDS)('inferred columns survive SIGKILL on %s', (kind) => {
             kind === 'postgres' ? await killInsidePgChange(database(`${drift}_${mode}`), mode, drift) : await killInsideSqliteChange(mode, drift)
           expect(killed.signal, killed.stderr).toBe('SIGKILL')
           tally.targeted++
-          const committed = expectKilledBefore(db, drift, `${mode}: after the kill inside the ${drift}`)
-          expect(db.newestRun()?.outcome).toBe('running')
-          await resumeAndCompare(db, mode, committed)
+          const state = await stateOf(db)
+          expectKilledBefore(state, drift, `${mode}: after the kill inside the ${drift}`)
+          expect(state.outcome).toBe('running')
+          await resumeAndCompare(db, mode, state.committed)
         },
         300_000,
       )
@@ -288,26 +341,26 @@ describe.each(SINK_KINDS)('inferred columns survive SIGKILL on %s', (kind) => {
         tally.random++
         // Up to two kills a round: the first sync's, then its resume's; then a resume that completes.
         for (let kill = 0; kill < 2; kill++) {
-          const run = await runKilledAfter(args(db, mode), random() * (span.get(mode) as number), db.env)
+          const run = await runKilledAfter(args(db, mode), killMoment(window.get(mode) as KillWindow, random()), db.env)
           if (!run.killed) {
             expect(run.code, run.stderr).toBe(0)
             break
           }
           tally.randomKills++
-          if (kind === 'postgres') await backendsGone(db)
-          const committed = committedRecords(db)
-          const state = expectExplained(db, `${mode}, round ${round}, kill ${kill + 1}`)
+          if (kind === 'postgres') await backendsGone(queryOn(db))
+          const state = await stateOf(db)
+          if (state.committed > 0) tally.afterCommit++
+          expectExplained(kind, state, `${mode}, round ${round}, kill ${kill + 1}`)
           // What a checkpoint covers is in the table: a column first met in the committed part is there.
-          if (committed > ADD_AT) expect(state.schema.some((c) => c.column_name === 'rating')).toBe(true)
-          if (committed > WIDEN_AT) expect(state.schema.find((c) => c.column_name === 'score')?.type).toBe('text')
+          if (state.committed > ADD_AT) expect(state.schema.some((c) => c.column_name === 'rating')).toBe(true)
+          if (state.committed > WIDEN_AT) expect(state.schema.find((c) => c.column_name === 'score')?.type).toBe('text')
         }
-        const done = committedRecords(db)
-        const last = db.newestRun()
-        if (last?.outcome === 'ok') {
-          expectExplained(db, `${mode}, round ${round}, completed`)
-          expect(finalState(db)).toEqual(reference.get(mode))
+        const last = await stateOf(db)
+        if (last.outcome === 'ok') {
+          expectExplained(kind, last, `${mode}, round ${round}, completed`)
+          expect(finalState(db, last)).toEqual(reference.get(mode))
         } else {
-          await resumeAndCompare(db, mode, done)
+          await resumeAndCompare(db, mode, last.committed)
         }
       }
       expect(tally.randomKills).toBeGreaterThan(0)
@@ -362,7 +415,7 @@ describe.each(SINK_KINDS)('inferred columns survive SIGKILL on %s', (kind) => {
         const result = await done
         // The backend waits on, for the lock, not knowing its client is gone: let go, and it finds out.
         await client.query('ROLLBACK')
-        await backendsGone(db)
+        await backendsGone(queryOn(db))
         return { killed: result, db }
       } finally {
         await client.end()
@@ -440,9 +493,9 @@ async function pollWhileRunning(child: ChildProcess, condition: () => Promise<bo
  * Waits until no PostgreSQL backend of a killed CLI is left: a backend finds out that its client is
  * gone only at its next read, after the statement it runs. One CLI runs at a time in this file.
  */
-async function backendsGone(db: TestDatabase): Promise<void> {
+async function backendsGone(query: Query): Promise<void> {
   for (;;) {
-    const left = db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'cachesync %'")[0]?.n
+    const left = (await query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'cachesync %'"))[0]?.n
     if (left === 0) return
     await sleep(20)
   }
