@@ -37,7 +37,9 @@ describe('auto mode under CACHESYNC_MEMORY_LIMIT_MB', () => {
     expect(report.ok).toBe(true)
     expect(report.mode).toBe('streaming')
     expect(report.workers).toBe(0)
-    expect(report.reason).toMatch(/^auto: 16\.0 GiB available \(override\), .* of cache → streaming, chunk 2000 \(under 64 MiB of cache: one thread is faster than a pool\)$/)
+    expect(report.reason).toMatch(
+      /^auto: 16\.0 GiB available \(override\), .* of cache → streaming, chunk 2000 \(under 64 MiB of cache: one thread is faster than a pool\)$/,
+    )
     expect(report.records.inserted).toBe(RECORDS)
   })
 
