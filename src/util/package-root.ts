@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-let found: string | undefined
+/** cachesync's package.json as found: its directory, and the fields read from it. */
+interface PackageManifest {
+  readonly root: string
+  readonly version: unknown
+}
+
+let found: PackageManifest | undefined
 
 /**
  * The directory of cachesync's own package.json, found by walking up from this module. The same code
@@ -11,21 +17,28 @@ let found: string | undefined
  * never from a module's own URL.
  */
 export function packageRoot(): string {
+  return packageManifest().root
+}
+
+/** The package.json found by `packageRoot`, read once: its version comes from the same read. */
+export function packageManifest(): PackageManifest {
   if (found !== undefined) return found
   const start = dirname(fileURLToPath(import.meta.url))
   for (let dir = start; ; dir = dirname(dir)) {
-    if (isCachesyncManifest(join(dir, 'package.json'))) {
-      found = dir
-      return dir
+    const manifest = cachesyncManifest(join(dir, 'package.json'))
+    if (manifest !== undefined) {
+      found = { root: dir, version: manifest.version }
+      return found
     }
     if (dirname(dir) === dir) throw new Error(`No package.json of cachesync above ${start}`)
   }
 }
 
-function isCachesyncManifest(path: string): boolean {
+function cachesyncManifest(path: string): { version?: unknown } | undefined {
   try {
-    return (JSON.parse(readFileSync(path, 'utf8')) as { name?: unknown }).name === 'cachesync'
+    const manifest = JSON.parse(readFileSync(path, 'utf8')) as { name?: unknown; version?: unknown }
+    return manifest.name === 'cachesync' ? manifest : undefined
   } catch {
-    return false
+    return undefined
   }
 }

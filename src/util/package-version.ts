@@ -1,12 +1,10 @@
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { packageRoot } from './package-root.js'
+import { packageManifest } from './package-root.js'
 
-/** cachesync's version, read once from its package.json. */
+/** cachesync's version, from its package.json as `packageRoot` found it. */
 export const PACKAGE_VERSION: string = (() => {
   try {
-    const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: unknown }
-    if (typeof pkg.version === 'string') return pkg.version
+    const { version } = packageManifest()
+    if (typeof version === 'string') return version
   } catch {
     // no package.json of ours: say so with a version no release has
   }
